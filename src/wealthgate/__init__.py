@@ -1,0 +1,3 @@
+"""wealthgate: durable, audited, suitability-checked access to wealth data for AI agents."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,51 @@
+"""The FastAPI application: `create_app(settings)` wires routes, errors, middleware and the pool."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import ORJSONResponse
+
+from wealthgate import __version__
+from wealthgate.api import problems
+from wealthgate.api.middleware import BodyLimit, RequestId
+from wealthgate.api.routes import audit, clients, health
+from wealthgate.auth.authenticate import KeyCache
+from wealthgate.db.pool import create_pool
+from wealthgate.db.server import database_url
+from wealthgate.settings import Settings, get_settings
+
+DESCRIPTION = """Durable, audited, suitability-checked access to wealth-management data for AI agents.
+
+Authenticate with `Authorization: Bearer <key>` or `X-API-Key: <key>`. Figures are decimal strings.
+Errors are RFC 9457 problem+json. Another firm's object answers 404, exactly like a missing one."""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            url = stack.enter_context(database_url(settings))
+            app.state.pool = await create_pool(url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+            stack.push_async_callback(app.state.pool.close)
+            app.state.key_cache = KeyCache(settings.auth_cache_seconds)
+            yield
+
+    app = FastAPI(
+        title="wealthgate",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        default_response_class=ORJSONResponse,
+    )
+    problems.install(app)
+    app.include_router(health.router)
+    app.include_router(clients.router)
+    app.include_router(audit.router)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(RequestId)
+    return app

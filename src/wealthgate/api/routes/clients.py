@@ -1,0 +1,62 @@
+"""Client routes: the agent context (the guide's first call) and the client list."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import asyncpg
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import Response
+
+from wealthgate.api.deps import pool, require
+from wealthgate.api.routing import StrictJSONRoute
+from wealthgate.audit.schemas import MAX_ID
+from wealthgate.auth.principal import Principal
+from wealthgate.clients import service
+from wealthgate.clients.schemas import ClientContext, ClientList, ClientListItem
+
+router = APIRouter(route_class=StrictJSONRoute, tags=["clients"])
+NOT_FOUND = {404: {"description": "No such client visible to this key (missing and other firms' look alike)"}}
+
+ClientId = Annotated[int, Path(ge=1, le=MAX_ID, description="The client's id.")]
+
+
+@router.get(
+    "/clients/{client_id}/context",
+    summary="Everything an agent needs about one client",
+    response_model=ClientContext,
+    responses=NOT_FOUND,
+)
+async def get_context(
+    client_id: ClientId,
+    principal: Annotated[Principal, Depends(require("clients:read"))],
+    db: Annotated[asyncpg.Pool, Depends(pool)],
+) -> Response:
+    """The client's profile (with the guide's `risk_profile`), holdings valued at their latest prices with
+    weights, accounts with cash, totals, and instructions. Figures are exact decimal strings."""
+    doc = await service.context_json(db, principal, client_id)
+    return Response(doc.encode(), media_type="application/json", headers={"Cache-Control": "no-store"})
+
+
+@router.get("/clients", summary="The clients this key may see", response_model=ClientList)
+async def list_clients(
+    principal: Annotated[Principal, Depends(require("clients:read"))],
+    db: Annotated[asyncpg.Pool, Depends(pool)],
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> ClientList:
+    """Keyset-paginated by id: pass `next_cursor` back as `cursor` until it is null."""
+    page = await service.list_clients(db, principal, limit=limit, cursor=cursor)
+    return ClientList(
+        items=[
+            ClientListItem(
+                id=i.id,
+                name=i.name,
+                risk_profile=i.risk_profile,
+                advisor_id=i.advisor_id,
+                investment_objective=i.investment_objective,
+            )
+            for i in page.items
+        ],
+        next_cursor=page.next_cursor,
+    )

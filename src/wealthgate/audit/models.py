@@ -1,0 +1,64 @@
+"""Audit events and signed checkpoints. Events are only ever inserted.
+
+The chain columns (`chain_seq`, `prev_hash`, `event_hash`) are filled by the tamper-evidence work; they are
+part of the schema from the start so that it adds behaviour, not a table rewrite.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Identity,
+    Index,
+    LargeBinary,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from wealthgate.db.base import Base
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        ForeignKeyConstraint(["firm_id", "client_id"], ["clients.firm_id", "clients.id"]),
+        ForeignKeyConstraint(["firm_id", "actor_key_id"], ["api_keys.firm_id", "api_keys.id"]),
+        Index(None, "firm_id", "client_id", "id"),
+        Index(None, "firm_id", "occurred_at"),
+        Index(None, "firm_id", "action", "id"),
+    )
+
+    firm_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("firms.id"), primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True, autoincrement=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor_key_id: Mapped[int | None] = mapped_column(BigInteger)
+    actor: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    action: Mapped[str] = mapped_column(Text)
+    target_type: Mapped[str | None] = mapped_column(Text)
+    target_id: Mapped[str | None] = mapped_column(Text)
+    client_id: Mapped[int | None] = mapped_column(BigInteger)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    request_id: Mapped[str | None] = mapped_column(Text)
+    chain_seq: Mapped[int | None] = mapped_column(BigInteger)
+    prev_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    event_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class AuditCheckpoint(Base):
+    __tablename__ = "audit_checkpoints"
+
+    firm_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("firms.id"), primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    heads: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    public_key_fingerprint: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,270 @@
+"""`wealthgate`: run the service, migrate, manage keys, load demo and synthetic data."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, TypeVar
+
+import typer
+
+from wealthgate.db.server import database_url
+from wealthgate.errors import DomainError
+from wealthgate.settings import Settings, get_settings
+
+app = typer.Typer(
+    name="wealthgate",
+    help="Audited, suitability-checked access to wealth data for AI agents.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
+
+T = TypeVar("T")
+AGENT_SCOPES = ["clients:read", "recommendations:write"]
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def clean_errors() -> Iterator[None]:
+    """Every failure is one clear line on stderr and a non-zero exit, never a traceback."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except DomainError as exc:
+        fail(exc.detail)
+    except KeyboardInterrupt:
+        fail("interrupted", 130)
+    except Exception as exc:  # the CLI's last line of defence: name the failure, hide the trace
+        fail(f"{type(exc).__name__}: {exc}".splitlines()[0])
+
+
+def operator() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli:unknown"
+
+
+def run_db(settings: Settings, work: Callable[[str], Awaitable[T]]) -> T:
+    """Run one async unit of CLI work against the configured database (starting the embedded one if needed)."""
+    with database_url(settings) as url:
+        return asyncio.run(work(url))
+
+
+def migrate(url: str) -> None:
+    from wealthgate.db.migrate import upgrade
+
+    upgrade(url)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    from wealthgate.db.migrate import upgrade
+
+    with clean_errors(), database_url(get_settings()) as url:
+        upgrade(url, revision)
+        typer.echo(f"database at {revision}")
+
+
+async def _create_key(url: str, firm: int, advisor: int | None, scopes: list[str], name: str, owner: str) -> str:
+    from wealthgate.auth.principal import operator_actor
+    from wealthgate.auth.service import create_key
+    from wealthgate.db.pool import connect
+
+    conn = await connect(url)
+    try:
+        async with conn.transaction():
+            created = await create_key(
+                conn, firm_id=firm, scopes=scopes, name=name, owner=owner, advisor_id=advisor,
+                actor=operator_actor(firm, operator()),
+            )
+        return created.secret_key
+    finally:
+        await conn.close()
+
+
+@keys_app.command("create")
+def keys_create(
+    firm: Annotated[int, typer.Option(help="The firm the key belongs to.")],
+    scope: Annotated[list[str], typer.Option(help="A scope; repeat for several.")],
+    advisor: Annotated[int | None, typer.Option(help="Limit the key to this advisor's clients.")] = None,
+    name: Annotated[str, typer.Option(help="A label for the key.")] = "api key",
+    owner: Annotated[str | None, typer.Option(help="Who holds the key (person or agent).")] = None,
+) -> None:
+    """Create a key; the key itself is printed once, as the last line."""
+    with clean_errors():
+        settings = get_settings()
+        key = run_db(settings, lambda url: _create_key(url, firm, advisor, scope, name, owner or name))
+        typer.echo(f"created key for firm {firm} with scopes {', '.join(sorted(set(scope)))}; it is shown only once:")
+        typer.echo(key)
+
+
+@keys_app.command("list")
+def keys_list(firm: Annotated[int | None, typer.Option(help="Only this firm's keys.")] = None) -> None:
+    """List keys (never their secrets)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from wealthgate.auth.service import list_keys
+    from wealthgate.db.pool import connect
+
+    async def work(url: str) -> list[object]:
+        conn = await connect(url)
+        try:
+            return list(await list_keys(conn, firm_id=firm))
+        finally:
+            await conn.close()
+
+    with clean_errors():
+        rows = run_db(get_settings(), work)
+        table = Table("id", "firm", "advisor", "name", "owner", "scopes", "created", "revoked")
+        for k in rows:
+            table.add_row(
+                str(k.key_id), str(k.firm_id), str(k.advisor_id or ""), k.name, k.owner,  # type: ignore[attr-defined]
+                ",".join(k.scopes), k.created_at.isoformat(timespec="seconds"),  # type: ignore[attr-defined]
+                k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "",  # type: ignore[attr-defined]
+            )
+        Console().print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[int, typer.Argument(help="The key's id (see `keys list`).")]) -> None:
+    """Revoke a key. Running servers stop accepting it within WEALTHGATE_AUTH_CACHE_SECONDS."""
+    from wealthgate.auth.principal import operator_actor
+    from wealthgate.auth.service import revoke_key
+    from wealthgate.db.pool import connect
+
+    async def work(url: str) -> int:
+        conn = await connect(url)
+        try:
+            async with conn.transaction():
+                return await revoke_key(conn, key_id=key_id, actor_for_firm=lambda f: operator_actor(f, operator()))
+        finally:
+            await conn.close()
+
+    with clean_errors():
+        firm = run_db(get_settings(), work)
+        typer.echo(f"revoked key {key_id} of firm {firm}")
+
+
+async def _load_demo(url: str) -> bool:
+    from wealthgate.db.pool import connect
+    from wealthgate.demo.load import load_demo_book
+
+    conn = await connect(url)
+    try:
+        async with conn.transaction():
+            return await load_demo_book(conn, operator=operator())
+    finally:
+        await conn.close()
+
+
+def _serve(url: str, host: str, port: int, workers: int, access_log: bool) -> None:
+    import uvicorn
+
+    os.environ["DATABASE_URL"] = url  # workers attach to this database instead of starting their own
+    get_settings.cache_clear()
+    uvicorn.run(
+        "wealthgate.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=access_log,
+        log_level=get_settings().log_level,
+        proxy_headers=False,
+    )
+
+
+Host = Annotated[str, typer.Option(help="Interface to listen on.")]
+Port = Annotated[int, typer.Option(help="TCP port.")]
+
+
+@app.command()
+def serve(
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes (use the core count).")] = 1,
+    access_log: Annotated[bool, typer.Option(help="Log every request.")] = True,
+) -> None:
+    """Migrate, then serve the API (PostgreSQL embedded unless DATABASE_URL is set)."""
+    with clean_errors(), database_url(get_settings()) as url:
+        migrate(url)
+        _serve(url, host, port, workers, access_log)
+
+
+@app.command()
+def demo(
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+) -> None:
+    """Migrate, load the demo book if the database is empty, print a fresh agent key, serve."""
+    with clean_errors(), database_url(get_settings()) as url:
+        migrate(url)
+        loaded = asyncio.run(_load_demo(url))
+        typer.echo("demo book loaded" if loaded else "database already holds data; demo book not reloaded")
+        key = asyncio.run(_create_key(url, 1, None, AGENT_SCOPES, "demo agent", "demo-agent"))
+        typer.echo(f"API docs: http://{host}:{port}/docs")
+        typer.echo(f"WEALTHGATE_API_KEY={key}")
+        sys.stdout.flush()
+        _serve(url, host, port, workers, True)
+
+
+@app.command("demo-data")
+def demo_data(
+    clients: Annotated[int, typer.Option(min=0, max=10_000_000, help="Synthetic clients wanted in total.")] = 1000,
+    positions_per_client: Annotated[int, typer.Option(min=0, help="Positions per client.")] = 20,
+    transactions_per_client: Annotated[int, typer.Option(min=0, help="Transactions per client.")] = 25,
+    firm: Annotated[int, typer.Option(help="Firm to add them to.")] = 1,
+) -> None:
+    """Add a deterministic synthetic book (for benchmarks); re-running adds only what is missing."""
+    from rich.progress import Progress
+
+    from wealthgate.db.pool import connect
+    from wealthgate.demo.synthetic import add_synthetic_book
+
+    async def work(url: str) -> object:
+        conn = await connect(url)
+        try:
+            await _load_demo_if_empty(conn)
+            with Progress(transient=False) as progress:
+                task = progress.add_task("synthetic clients", total=clients)
+                return await add_synthetic_book(
+                    conn, firm_id=firm, clients=clients, positions_per_client=positions_per_client,
+                    transactions_per_client=transactions_per_client,
+                    on_progress=lambda n: progress.advance(task, n),
+                )
+        finally:
+            await conn.close()
+
+    with clean_errors(), database_url(get_settings()) as url:
+        migrate(url)
+        result = asyncio.run(work(url))
+        typer.echo(str(result))
+
+
+async def _load_demo_if_empty(conn: object) -> None:
+    from wealthgate.demo.load import load_demo_book
+
+    async with conn.transaction():  # type: ignore[attr-defined]
+        await load_demo_book(conn, operator=operator())  # type: ignore[arg-type]
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

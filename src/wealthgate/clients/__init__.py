@@ -1,0 +1,1 @@
+"""Clients, their investment profile, and the agent context read."""

@@ -1,0 +1,1 @@
+"""Database access: URLs, the embedded PostgreSQL, migrations, pools, units of work."""

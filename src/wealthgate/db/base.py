@@ -1,0 +1,33 @@
+"""Declarative base with a naming convention, so Alembic names every constraint predictably."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import MetaData, Numeric
+from sqlalchemy.orm import DeclarativeBase
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# The column types for figures. Never Float.
+Money = Numeric(20, 4, asdecimal=True)
+Quantity = Numeric(24, 8, asdecimal=True)
+Price = Numeric(20, 6, asdecimal=True)
+Weight = Numeric(9, 6, asdecimal=True)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {Decimal: Money}
+
+
+def in_list(column: str, values: tuple[str, ...]) -> str:
+    """SQL for a CHECK that keeps a text column to a closed vocabulary."""
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"

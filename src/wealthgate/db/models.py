@@ -1,0 +1,39 @@
+"""Every table's model, imported in one place so Alembic and the drift check see the whole schema."""
+
+from __future__ import annotations
+
+from wealthgate.audit.models import AuditCheckpoint, AuditEvent
+from wealthgate.auth.models import ApiKey
+from wealthgate.clients.models import Client
+from wealthgate.db.base import Base
+from wealthgate.firms.models import Advisor, Firm
+from wealthgate.idempotency.models import IdempotencyKey
+from wealthgate.ledger.models import Account, Lot, Position, Transaction
+from wealthgate.market.models import DailyPrice, Security
+from wealthgate.portfolios.models import ModelPortfolio, ModelPortfolioWeight
+from wealthgate.recommendations.models import Recommendation
+from wealthgate.suitability.models import PolicyVersion, SuitabilityCheck
+
+metadata = Base.metadata
+
+__all__ = [
+    "Account",
+    "Advisor",
+    "ApiKey",
+    "AuditCheckpoint",
+    "AuditEvent",
+    "Client",
+    "DailyPrice",
+    "Firm",
+    "IdempotencyKey",
+    "Lot",
+    "ModelPortfolio",
+    "ModelPortfolioWeight",
+    "PolicyVersion",
+    "Position",
+    "Recommendation",
+    "Security",
+    "SuitabilityCheck",
+    "Transaction",
+    "metadata",
+]

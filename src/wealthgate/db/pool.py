@@ -1,0 +1,49 @@
+"""asyncpg pools and the unit of work. Services take a connection; only the unit of work commits."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+import orjson
+
+from wealthgate.db import urls
+
+
+def canonical_json(value: Any) -> str:
+    """Sorted keys, no whitespace: the same document always gives the same text (and hash)."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for typename in ("json", "jsonb"):
+        await conn.set_type_codec(typename, encoder=canonical_json, decoder=orjson.loads, schema="pg_catalog")
+
+
+async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(
+        urls.plain(url),
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        server_settings={"application_name": "wealthgate"},
+    )
+    if pool is None:  # pragma: no cover - asyncpg returns None only when used without await
+        raise RuntimeError("could not create the database pool")
+    return pool
+
+
+async def connect(url: str) -> asyncpg.Connection:
+    """One connection with the same codecs as the pool, for the CLI."""
+    conn = await asyncpg.connect(urls.plain(url), server_settings={"application_name": "wealthgate-cli"})
+    await _init_connection(conn)
+    return conn
+
+
+@asynccontextmanager
+async def unit_of_work(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """One transaction per use case: everything inside commits together, or nothing does."""
+    async with pool.acquire() as conn, conn.transaction():
+        yield conn

@@ -1,0 +1,1 @@
+"""The deterministic demo book and the synthetic generator for benchmarks."""

@@ -1,0 +1,88 @@
+"""Daily prices for the demo: the real CSVs (package data) plus four synthetic series, all deterministic."""
+
+from __future__ import annotations
+
+import csv
+import math
+import random
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+from importlib import resources
+
+from wealthgate.demo.securities import STOCK_COLUMNS
+from wealthgate.money import to_price
+
+LAST_DATE = date(2018, 4, 11)  # the stock file's last row; everything is valued on one date
+SYNTHETIC_START = date(2010, 1, 4)
+
+
+@dataclass(frozen=True, slots=True)
+class PriceHistory:
+    """Close per symbol per date, and the trading calendar (dates with a stock row)."""
+
+    closes: dict[str, dict[date, Decimal]]
+    calendar: tuple[date, ...]
+
+    def close(self, symbol: str, day: date) -> Decimal | None:
+        return self.closes.get(symbol, {}).get(day)
+
+    def rows(self) -> list[tuple[str, date, Decimal]]:
+        return [(sym, d, px) for sym, series in self.closes.items() for d, px in series.items()]
+
+
+def _read(name: str) -> list[dict[str, str]]:
+    text = resources.files("wealthgate.demo").joinpath("data", name).read_text(encoding="utf-8")
+    return list(csv.DictReader(text.splitlines()))
+
+
+@lru_cache(maxsize=1)
+def load() -> PriceHistory:
+    closes: dict[str, dict[date, Decimal]] = {}
+    calendar: list[date] = []
+    for row in _read("stock_prices.csv"):
+        day = date.fromisoformat(row["date"])
+        calendar.append(day)
+        for column, value in row.items():
+            if column == "date" or not value:
+                continue
+            closes.setdefault(STOCK_COLUMNS.get(column, column), {})[day] = to_price(Decimal(value))
+    for row in _read("spy_prices.csv"):
+        day = date.fromisoformat(row["date"])
+        if day <= LAST_DATE and row["SPY"]:
+            closes.setdefault("SPY", {})[day] = to_price(Decimal(row["SPY"]))
+    days = tuple(d for d in calendar if d >= SYNTHETIC_START)
+    closes.update(_synthetic(days, closes["SPY"]))
+    return PriceHistory(closes=closes, calendar=tuple(calendar))
+
+
+def _synthetic(days: tuple[date, ...], spy: dict[date, Decimal]) -> dict[str, dict[date, Decimal]]:
+    rng = random.Random(20_180_411)
+    mmf = {d: Decimal("1.000000") for d in days}
+    agg: dict[date, Decimal] = {}
+    level = 100.0
+    for d in days:
+        agg[d] = to_price(Decimal(repr(round(level, 6))))
+        level *= math.exp(0.00011 + 0.0022 * rng.gauss(0.0, 1.0))
+    lev: dict[date, Decimal] = {}
+    lev_level = Decimal(50)
+    previous: Decimal | None = None
+    for d in days:
+        today = spy.get(d)
+        if today is None:
+            continue
+        if previous is not None:
+            lev_level = lev_level * (1 + 2 * (today / previous - 1))
+        lev[d] = to_price(lev_level)
+        previous = today
+    reit: dict[date, Decimal] = {}
+    nav = Decimal(25)
+    quarter = None
+    for d in days:
+        q = (d.year, (d.month - 1) // 3)
+        if quarter is not None and q != quarter:
+            nav = to_price(nav * Decimal("1.005"))
+        quarter = q
+        reit[d] = nav
+    return {"WGMMF": mmf, "WGAGG": agg, "WGLEV": lev, "WGREIT": reit}

@@ -1,0 +1,173 @@
+"""A deterministic synthetic book of any size, for benchmarks and scale tests (`wealthgate demo-data`).
+
+Client i of firm f is always the same (seeded by "f:i") and carries external id `synth-f-i`, so running the
+generator again adds only the clients that are missing. Each batch of clients commits as a whole: a client is
+never half-written. Positions and cash are the replay of each client's own transactions.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import astuple, dataclass, fields
+from datetime import date
+from decimal import Decimal
+
+import asyncpg
+
+from wealthgate.audit.record import record
+from wealthgate.demo.book import AccountRow, ClientRow, PositionRow, TransactionRow, draw_profile
+from wealthgate.demo.load import load_reference_data
+from wealthgate.demo.prices import PriceHistory
+from wealthgate.demo.prices import load as load_prices
+from wealthgate.demo.securities import SECURITIES
+from wealthgate.errors import Invalid, NotFound
+from wealthgate.ledger.replay import Entry, replay
+from wealthgate.money import to_cents
+from wealthgate.vocabulary import RISK_LEVELS
+
+OPENED = date(2017, 1, 3)
+BATCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class SyntheticResult:
+    added_clients: int
+    existing_clients: int
+    positions: int
+    transactions: int
+
+
+def _client_rows(
+    firm_id: int, index: int, advisor_id: int, ids: dict[str, int], prices: PriceHistory, positions: int,
+    transactions: int,
+) -> tuple[ClientRow, AccountRow, list[TransactionRow], list[PositionRow]]:
+    rng = random.Random(f"{firm_id}:{index}")
+    client_id, account_id = ids["client"], ids["account"]
+    risk = RISK_LEVELS[rng.randrange(5)]
+    client = ClientRow(
+        firm_id=firm_id, id=client_id, advisor_id=advisor_id, external_id=f"synth-{firm_id}-{index}",
+        name=f"Synthetic Client {firm_id}-{index}", email=f"synthetic.{firm_id}.{index}@example.com",
+        risk_tolerance=risk, excluded_symbols=[], excluded_sectors=[],
+        **draw_profile(rng, risk),  # type: ignore[arg-type]  # keys and types fixed by draw_profile
+    )
+    universe = [s.symbol for s in SECURITIES if prices.close(s.symbol, OPENED) is not None]
+    picks = rng.sample(universe, k=positions)
+    buys = []
+    for symbol in picks:
+        price = prices.close(symbol, OPENED)
+        assert price is not None
+        qty = Decimal(rng.randint(1, 200))
+        buys.append((symbol, qty, price, -to_cents(qty * price)))
+    extra = max(transactions - positions - 1, 0)
+    fee = Decimal("25.00")
+    deposit = -sum(b[3] for b in buys) + fee * extra + Decimal(1000)
+    txns: list[tuple[str, str | None, Decimal | None, Decimal | None, Decimal, date]] = [
+        ("deposit", None, None, None, deposit, OPENED)
+    ]
+    txns += [("buy", s, q, p, amt, OPENED) for s, q, p, amt in buys]
+    days = [d for d in prices.calendar if d > OPENED][: max(extra, 1)]
+    txns += [("fee", None, None, None, -fee, days[k % len(days)]) for k in range(extra)]
+    txn_rows = [
+        TransactionRow(
+            firm_id=firm_id, id=ids["txn"] + n, client_id=client_id, account_id=account_id, trade_date=day,
+            type=kind, symbol=sym, quantity=qty, price=px, amount=amt, fees=Decimal(0),
+            description=kind.capitalize(), external_id=f"synth-{firm_id}-{index}-t{n}",
+        )
+        for n, (kind, sym, qty, px, amt, day) in enumerate(txns)
+    ]
+    ledger = replay(Entry(account_id, t.type, t.symbol, t.quantity, t.price, t.amount) for t in txn_rows)
+    account = AccountRow(
+        firm_id=firm_id, id=account_id, client_id=client_id, external_id=f"synth-{firm_id}-{index}-a",
+        name="Synthetic Taxable", account_type="taxable", opened_on=OPENED,
+        cash_balance=ledger.cash[account_id],
+    )
+    position_rows = [
+        PositionRow(firm_id, ids["position"] + n, client_id, account_id, symbol, h.quantity, h.cost_basis)
+        for n, ((_acct, symbol), h) in enumerate(sorted(ledger.open_holdings().items()))
+    ]
+    return client, account, txn_rows, position_rows
+
+
+async def _reserve(conn: asyncpg.Connection, table: str, n: int) -> int:
+    """Reserve n consecutive-enough ids: we take the first and advance the sequence past first + n."""
+    seq = f"pg_get_serial_sequence('{table}', 'id')"
+    first: int = await conn.fetchval(f"SELECT nextval({seq})")
+    await conn.execute(f"SELECT setval({seq}, $1::bigint)", first + n)
+    return first
+
+
+async def add_synthetic_book(
+    conn: asyncpg.Connection,
+    *,
+    firm_id: int,
+    clients: int,
+    positions_per_client: int,
+    transactions_per_client: int,
+    on_progress: Callable[[int], None] = lambda n: None,
+) -> SyntheticResult:
+    prices = load_prices()
+    universe = sum(1 for s in SECURITIES if prices.close(s.symbol, OPENED) is not None)
+    if not 0 <= positions_per_client <= universe:
+        raise Invalid(f"positions-per-client must be between 0 and {universe}", field="positions-per-client")
+    advisors = [r["id"] for r in await conn.fetch("SELECT id FROM advisors WHERE firm_id = $1 ORDER BY id", firm_id)]
+    if not advisors:
+        raise NotFound(f"firm {firm_id} does not exist or has no advisors", field="firm")
+    async with conn.transaction():
+        await load_reference_data(conn)
+    existing = {
+        r["external_id"]
+        for r in await conn.fetch(
+            "SELECT external_id FROM clients WHERE firm_id = $1 AND external_id LIKE $2", firm_id, f"synth-{firm_id}-%"
+        )
+    }
+    missing = [i for i in range(1, clients + 1) if f"synth-{firm_id}-{i}" not in existing]
+    on_progress(clients - len(missing))
+    n_txn = max(transactions_per_client, positions_per_client + 1)
+    totals = [0, 0]
+    for start in range(0, len(missing), BATCH):
+        chunk = missing[start : start + BATCH]
+        async with conn.transaction():
+            base = {
+                "client": await _reserve(conn, "clients", len(chunk)),
+                "account": await _reserve(conn, "accounts", len(chunk)),
+                "position": await _reserve(conn, "positions", len(chunk) * positions_per_client),
+                "txn": await _reserve(conn, "transactions", len(chunk) * n_txn),
+            }
+            rows: dict[str, list[tuple[object, ...]]] = {"clients": [], "accounts": [], "transactions": [],
+                                                         "positions": []}
+            for k, index in enumerate(chunk):
+                ids = {
+                    "client": base["client"] + k,
+                    "account": base["account"] + k,
+                    "position": base["position"] + k * positions_per_client,
+                    "txn": base["txn"] + k * n_txn,
+                }
+                client, account, txns, positions = _client_rows(
+                    firm_id, index, advisors[index % len(advisors)], ids, prices, positions_per_client, n_txn
+                )
+                rows["clients"].append(astuple(client))
+                rows["accounts"].append(astuple(account))
+                rows["transactions"].extend(astuple(t) for t in txns)
+                rows["positions"].extend(astuple(p) for p in positions)
+            for table, model in (("clients", ClientRow), ("accounts", AccountRow),
+                                 ("transactions", TransactionRow), ("positions", PositionRow)):
+                if rows[table]:
+                    columns = [f.name for f in fields(model)]
+                    await conn.copy_records_to_table(table, records=rows[table], columns=columns)
+            totals[0] += len(rows["positions"])
+            totals[1] += len(rows["transactions"])
+            await record(
+                conn,
+                firm_id=firm_id,
+                actor={"type": "operator", "owner": "wealthgate demo-data", "firm_id": firm_id},
+                action="synthetic_book.loaded",
+                target_type="firm",
+                target_id=firm_id,
+                details={"clients": len(chunk), "first_index": chunk[0], "last_index": chunk[-1]},
+            )
+        on_progress(len(chunk))
+    return SyntheticResult(
+        added_clients=len(missing), existing_clients=clients - len(missing), positions=totals[0],
+        transactions=totals[1],
+    )

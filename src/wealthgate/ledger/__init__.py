@@ -1,0 +1,1 @@
+"""Accounts, the transaction ledger, and the positions and lots maintained from it."""

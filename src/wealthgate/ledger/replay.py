@@ -1,0 +1,75 @@
+"""Replaying a ledger: a pure function of transactions -> cash and positions with average cost.
+
+Conventions (see ledger/models.py): `amount` is the signed net cash effect; buys and sells carry a positive
+quantity; a transfer's quantity is signed (+ in, - out). Average cost: a buy adds its gross cost plus fees to
+the position's cost basis; a sale removes the sold fraction of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from wealthgate.money import to_money
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One posted transaction, reduced to what replay needs."""
+
+    account_id: int
+    type: str
+    symbol: str | None
+    quantity: Decimal | None
+    price: Decimal | None
+    amount: Decimal
+    fees: Decimal = ZERO
+
+
+@dataclass(slots=True)
+class Holding:
+    quantity: Decimal = ZERO
+    cost_basis: Decimal = ZERO
+
+
+@dataclass(slots=True)
+class Book:
+    """Cash per account and holdings per (account, symbol)."""
+
+    cash: dict[int, Decimal] = field(default_factory=dict)
+    holdings: dict[tuple[int, str], Holding] = field(default_factory=dict)
+
+    def apply(self, e: Entry) -> None:
+        self.cash[e.account_id] = self.cash.get(e.account_id, ZERO) + e.amount
+        if e.symbol is None or e.quantity is None:
+            return
+        key = (e.account_id, e.symbol)
+        h = self.holdings.setdefault(key, Holding())
+        if e.type == "buy":
+            h.cost_basis = to_money(h.cost_basis + e.quantity * (e.price or ZERO) + e.fees)
+            h.quantity += e.quantity
+        elif e.type == "sell":
+            if h.quantity > 0:
+                h.cost_basis = to_money(h.cost_basis * (h.quantity - e.quantity) / h.quantity)
+            h.quantity -= e.quantity
+        elif e.type == "transfer":
+            if e.quantity > 0:
+                h.cost_basis = to_money(h.cost_basis + e.quantity * (e.price or ZERO))
+            elif h.quantity > 0:
+                h.cost_basis = to_money(h.cost_basis * (h.quantity + e.quantity) / h.quantity)
+            h.quantity += e.quantity
+        if h.quantity == 0:
+            h.cost_basis = ZERO
+
+    def open_holdings(self) -> dict[tuple[int, str], Holding]:
+        return {k: h for k, h in self.holdings.items() if h.quantity != 0}
+
+
+def replay(entries: Iterable[Entry]) -> Book:
+    book = Book()
+    for e in entries:
+        book.apply(e)
+    return book

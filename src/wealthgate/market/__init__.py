@@ -1,0 +1,1 @@
+"""The security master and daily prices: reference data shared by every firm."""

@@ -1,0 +1,1 @@
+"""Model portfolios and portfolio analytics."""

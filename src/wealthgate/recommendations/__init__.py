@@ -1,0 +1,1 @@
+"""Agent recommendations, their verdicts and their human review."""

@@ -1,0 +1,39 @@
+"""Service configuration, read once from the environment (see README, "Configuration")."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_home() -> Path:
+    return Path.home() / ".local" / "share" / "wealthgate"
+
+
+class Settings(BaseSettings):
+    """Every knob wealthgate reads. Names are `WEALTHGATE_*` except the guide's `DATABASE_URL`."""
+
+    model_config = SettingsConfigDict(env_prefix="WEALTHGATE_", extra="ignore")
+
+    home: Path = Field(default_factory=_default_home)
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "WEALTHGATE_DATABASE_URL"),
+    )
+    db_pool_min: int = Field(default=2, ge=1, le=50)
+    db_pool_max: int = Field(default=10, ge=1, le=50)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
+    auth_cache_seconds: float = Field(default=5.0, ge=0, le=300)
+    log_level: str = "info"
+
+    @property
+    def pgdata(self) -> Path:
+        return self.home / "pgdata"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Firm policy (versioned) and the suitability check."""
