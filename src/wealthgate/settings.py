@@ -16,7 +16,7 @@ def _default_home() -> Path:
 class Settings(BaseSettings):
     """Every knob wealthgate reads. Names are `WEALTHGATE_*` except the guide's `DATABASE_URL`."""
 
-    model_config = SettingsConfigDict(env_prefix="WEALTHGATE_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="WEALTHGATE_", extra="ignore", populate_by_name=True)
 
     home: Path = Field(default_factory=_default_home)
     database_url: str | None = Field(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import os
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -174,21 +175,36 @@ async def _load_demo(url: str) -> bool:
         await conn.close()
 
 
+class _Stop(Exception):
+    """SIGTERM/SIGINT after uvicorn has shut down: leave normally so the embedded server is released."""
+
+
+def _raise_stop(signum: int, frame: object) -> None:
+    raise _Stop
+
+
 def _serve(url: str, host: str, port: int, workers: int, access_log: bool) -> None:
     import uvicorn
 
     os.environ["DATABASE_URL"] = url  # workers attach to this database instead of starting their own
     get_settings.cache_clear()
-    uvicorn.run(
-        "wealthgate.api.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=access_log,
-        log_level=get_settings().log_level,
-        proxy_headers=False,
-    )
+    # uvicorn captures these during serving and re-raises them once it has stopped; with the default
+    # handlers that would kill the process before the embedded PostgreSQL is stopped.
+    signal.signal(signal.SIGTERM, _raise_stop)
+    signal.signal(signal.SIGINT, _raise_stop)
+    try:
+        uvicorn.run(
+            "wealthgate.api.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            access_log=access_log,
+            log_level=get_settings().log_level,
+            proxy_headers=False,
+        )
+    except _Stop:
+        pass
 
 
 Host = Annotated[str, typer.Option(help="Interface to listen on.")]

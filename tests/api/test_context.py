@@ -1,0 +1,132 @@
+"""The agent context keeps the guide's shape and gives exact, consistent figures."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import Keys
+from tests.support import execute, fetch, fetchval
+
+
+def context(api: TestClient, keys: Keys, client_id: int = 1) -> dict:  # type: ignore[type-arg]
+    r = api.get(f"/clients/{client_id}/context", headers=Keys.auth(keys.agent))
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/json"
+    return r.json()  # type: ignore[no-any-return]
+
+
+def test_the_guides_keys_are_there(api: TestClient, keys: Keys) -> None:
+    doc = context(api, keys)
+    assert doc["client"]["id"] == 1
+    assert doc["client"]["name"] == "Alice Chen"
+    assert doc["client"]["risk_profile"] == "moderate"
+    assert "Use risk profile before making any recommendation" in doc["instructions"]
+    assert "Write every decision to audit_events" in doc["instructions"]
+    for holding in doc["portfolio"]:
+        assert {"id", "client_id", "symbol", "quantity"} <= holding.keys()
+        assert holding["client_id"] == 1
+
+
+def test_figures_are_strings_and_add_up(api: TestClient, keys: Keys, db_url: str) -> None:
+    doc = context(api, keys)
+    total = Decimal(doc["totals"]["total_value"])
+    holdings = Decimal(doc["totals"]["holdings_value"])
+    cash = Decimal(doc["totals"]["cash"])
+    assert holdings + cash == total
+    assert sum(Decimal(h["market_value"]) for h in doc["portfolio"]) == holdings
+    assert cash == sum(Decimal(a["cash"]) for a in doc["accounts"])
+    for h in doc["portfolio"]:
+        assert isinstance(h["quantity"], str) and isinstance(h["market_value"], str)
+        expected = (Decimal(h["quantity"]) * Decimal(h["price"])).quantize(Decimal("0.01"))
+        assert Decimal(h["market_value"]) == expected
+        assert Decimal(h["weight"]) == (Decimal(h["market_value"]) / total).quantize(Decimal("0.000001"))
+    weights = sum(Decimal(h["weight"]) for h in doc["portfolio"]) + cash / total
+    assert abs(weights - 1) < Decimal("0.0001")
+    positions = fetchval(db_url, "SELECT count(*) FROM positions WHERE client_id = 1 AND firm_id = 1")
+    assert doc["totals"]["positions"] == len(doc["portfolio"]) == positions
+
+
+def test_holdings_use_each_symbols_latest_price(api: TestClient, keys: Keys, db_url: str) -> None:
+    execute(db_url, "INSERT INTO prices (symbol, price_date, close) VALUES ('AAPL', '2018-04-12', 180.5)")
+    doc = context(api, keys)
+    aapl = [h for h in doc["portfolio"] if h["symbol"] == "AAPL"]
+    assert aapl and all(h["price"] == "180.5" and h["price_date"] == "2018-04-12" for h in aapl)
+    assert doc["totals"]["priced_as_of"] == "2018-04-12"
+
+
+def test_decimal_values_round_trip_exactly(api: TestClient, keys: Keys, db_url: str) -> None:
+    awkward = {
+        "quantity": "12345678.87654321",
+        "cost_basis": "0.0001",
+        "cash": "1234567890123.4567",
+        "price": "0.000001",
+    }
+    execute(db_url, "INSERT INTO securities (symbol, name, asset_class, sector, region, risk_rating)"
+                    " VALUES ('TINY', 'Tiny', 'equity', 'Test', 'Nowhere', 3)")
+    execute(db_url, "INSERT INTO prices (symbol, price_date, close) VALUES ('TINY', '2018-04-11', $1::numeric)",
+            awkward["price"])
+    execute(db_url, "INSERT INTO positions (firm_id, client_id, account_id, symbol, quantity, cost_basis)"
+                    " VALUES (1, 1, 1, 'TINY', $1::numeric, $2::numeric)", awkward["quantity"], awkward["cost_basis"])
+    execute(db_url, "UPDATE accounts SET cash_balance = $1::numeric WHERE id = 2 AND firm_id = 1", awkward["cash"])
+    doc = context(api, keys)
+    tiny = next(h for h in doc["portfolio"] if h["symbol"] == "TINY")
+    assert Decimal(tiny["quantity"]) == Decimal(awkward["quantity"])
+    assert tiny["quantity"] == awkward["quantity"]
+    assert tiny["cost_basis"] == awkward["cost_basis"]
+    assert tiny["price"] == awkward["price"]
+    assert tiny["market_value"] == str((Decimal(awkward["quantity"]) * Decimal(awkward["price"])).quantize(
+        Decimal("0.01")))
+    roth = next(a for a in doc["accounts"] if a["id"] == 2)
+    assert roth["cash"] == awkward["cash"]
+
+
+def test_a_client_without_holdings_has_an_empty_portfolio(api: TestClient, keys: Keys, db_url: str) -> None:
+    execute(db_url, "DELETE FROM positions WHERE firm_id = 1 AND client_id = 2")
+    execute(db_url, "UPDATE accounts SET cash_balance = 0 WHERE firm_id = 1 AND client_id = 2")
+    doc = context(api, keys, 2)
+    assert doc["portfolio"] == []
+    assert doc["totals"]["total_value"] == "0.00"
+
+
+def test_the_note_records_who_wrote_it(api: TestClient, keys: Keys, db_url: str) -> None:
+    payload = '{"action":"rebalance","reason":"excess concentration in one equity"}'
+    r = api.post(
+        "/audit/recommendation",
+        json={"client_id": 1, "event_type": "portfolio_recommendation", "payload": payload},
+        headers={**Keys.auth(keys.agent), "X-Request-ID": "req-123"},
+    )
+    assert r.status_code == 200
+    body = r.json()
+    assert body["status"] == "stored" and isinstance(body["audit_event_id"], int)
+    assert r.headers["x-request-id"] == "req-123"
+    row = fetch(db_url, "SELECT * FROM audit_events WHERE id = $1", body["audit_event_id"])[0]
+    assert row["firm_id"] == 1 and row["client_id"] == 1
+    assert row["action"] == "agent.note"
+    assert row["details"] == {"event_type": "portfolio_recommendation", "payload": payload}
+    assert row["request_id"] == "req-123"
+    assert row["actor"]["key_name"] == "agent"
+    assert row["actor_key_id"] == row["actor"]["key_id"]
+
+
+def test_client_list_pages_through_every_visible_client_once(api: TestClient, keys: Keys, db_url: str) -> None:
+    seen: list[int] = []
+    cursor = None
+    pages = 0
+    while True:
+        params: dict[str, object] = {"limit": 7}
+        if cursor:
+            params["cursor"] = cursor
+        r = api.get("/clients", params=params, headers=Keys.auth(keys.agent))
+        assert r.status_code == 200
+        page = r.json()
+        assert len(page["items"]) <= 7
+        seen += [c["id"] for c in page["items"]]
+        pages += 1
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    expected = [r["id"] for r in fetch(db_url, "SELECT id FROM clients WHERE firm_id = 1 ORDER BY id")]
+    assert seen == expected
+    assert pages == -(-len(expected) // 7)

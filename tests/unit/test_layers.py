@@ -1,0 +1,46 @@
+"""Data flows down: domain packages never import an entrypoint or its framework."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import wealthgate
+
+PACKAGE = Path(wealthgate.__file__).parent
+ENTRYPOINTS = {"api", "cli", "mcp", "web"}
+FRAMEWORKS = {"fastapi", "starlette", "typer", "mcp", "uvicorn"}
+
+
+def imports_of(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+    return found
+
+
+def offending(root: Path) -> list[str]:
+    bad = []
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root)
+        if rel.parts[0] in ENTRYPOINTS:
+            continue
+        for name in imports_of(path):
+            top = name.split(".")[0]
+            second = name.split(".")[1] if name.count(".") else ""
+            if top in FRAMEWORKS or (top == "wealthgate" and second in ENTRYPOINTS):
+                bad.append(f"{rel}: imports {name}")
+    return bad
+
+
+def test_domain_packages_do_not_import_entrypoints() -> None:
+    assert offending(PACKAGE) == []
+
+
+def test_the_rule_can_fail(tmp_path: Path) -> None:
+    (tmp_path / "clients").mkdir()
+    (tmp_path / "clients" / "bad.py").write_text("from fastapi import HTTPException\nimport wealthgate.api.app\n")
+    assert len(offending(tmp_path)) == 2
