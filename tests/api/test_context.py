@@ -87,7 +87,7 @@ def test_a_client_without_holdings_has_an_empty_portfolio(api: TestClient, keys:
     execute(db_url, "UPDATE accounts SET cash_balance = 0 WHERE firm_id = 1 AND client_id = 2")
     doc = context(api, keys, 2)
     assert doc["portfolio"] == []
-    assert doc["totals"]["total_value"] == "0.00"
+    assert Decimal(doc["totals"]["total_value"]) == 0
 
 
 def test_the_note_records_who_wrote_it(api: TestClient, keys: Keys, db_url: str) -> None:

@@ -29,3 +29,21 @@ def test_drift_check_notices_a_change(empty_db_url: str) -> None:
     fetchval(empty_db_url, "ALTER TABLE clients ADD COLUMN nickname text")
     differences = drift(empty_db_url)
     assert any("nickname" in repr(d) for d in differences)
+
+
+def test_last_price_follows_the_prices_table(db_url: str) -> None:
+    def last(symbol: str) -> tuple[object, object]:
+        row = fetch(db_url, "SELECT last_price, last_price_date FROM securities WHERE symbol = $1", symbol)[0]
+        return (str(row["last_price"]), str(row["last_price_date"]))
+
+    assert last("AAPL") == ("172.440002", "2018-04-11")
+    fetch(db_url, "INSERT INTO prices VALUES ('AAPL', '2018-04-12', 175.5), ('AAPL', '2018-04-13', 176)")
+    assert last("AAPL") == ("176.000000", "2018-04-13")
+    fetch(db_url, "UPDATE prices SET close = 177 WHERE symbol = 'AAPL' AND price_date = '2018-04-13'")
+    assert last("AAPL") == ("177.000000", "2018-04-13")
+    fetch(db_url, "INSERT INTO prices VALUES ('AAPL', '1985-01-02', 1.5)")  # a back-fill changes nothing
+    assert last("AAPL") == ("177.000000", "2018-04-13")
+    fetch(db_url, "DELETE FROM prices WHERE symbol = 'AAPL' AND price_date > '2018-04-11'")
+    assert last("AAPL") == ("172.440002", "2018-04-11")
+    fetch(db_url, "DELETE FROM prices WHERE symbol = 'WGREIT'")
+    assert last("WGREIT") == ("None", "None")

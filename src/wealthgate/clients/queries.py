@@ -19,20 +19,17 @@ CONTEXT = scoped(
 , h AS (
     SELECT p.id, p.account_id, p.symbol, p.quantity, p.cost_basis,
            s.name, s.asset_class, s.sector, s.region, s.risk_rating,
-           lp.close, lp.price_date, round(p.quantity * lp.close, 2) AS mv
+           s.last_price AS close, s.last_price_date AS price_date,
+           round(p.quantity * s.last_price, 2) AS mv
     FROM c
     JOIN positions p ON p.firm_id = c.firm_id AND p.client_id = c.id AND p.quantity <> 0
     JOIN securities s ON s.symbol = p.symbol
-    LEFT JOIN LATERAL (
-        SELECT pr.close, pr.price_date FROM prices pr
-        WHERE pr.symbol = p.symbol ORDER BY pr.price_date DESC LIMIT 1
-    ) lp ON true
 )
 , a AS (
     SELECT a.id, a.name, a.account_type, a.currency, a.cash_balance
     FROM c JOIN accounts a ON a.firm_id = c.firm_id AND a.client_id = c.id
 )
-, t AS (
+, t AS MATERIALIZED (
     SELECT coalesce((SELECT sum(mv) FROM h), 0) AS mv,
            coalesce((SELECT sum(cash_balance) FROM a), 0) AS cash,
            (SELECT max(price_date) FROM h) AS as_of,
@@ -88,7 +85,7 @@ SELECT json_build_object(
         'currency', 'USD',
         'holdings_value', t.mv::text,
         'cash', {money("t.cash")},
-        'total_value', {money("(t.mv + t.cash)")},
+        'total_value', {money("t.mv + t.cash")},
         'positions', t.n,
         'priced_as_of', t.as_of
     ),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 
 def money(expr: str) -> str:
-    """Cents when the value is whole cents ("1234.50"), else every stored digit ("0.1234")."""
-    return f"(CASE WHEN {expr} = round({expr}, 2) THEN round({expr}, 2) ELSE trim_scale({expr}) END)::text"
+    """A stored amount at its stored scale, 4 places ("1234.5000"): exact, and cheap on the hot path."""
+    return f"({expr})::text"
 
 
 def exact(expr: str) -> str:

