@@ -35,6 +35,7 @@ CLIENTS = int(os.environ.get("BENCH_CLIENTS", "10000"))
 POSITIONS = int(os.environ.get("BENCH_POSITIONS", "20"))
 DURATION = int(os.environ.get("BENCH_SECONDS", "15"))
 CONNECTIONS = 32
+WRK_THREADS = int(os.environ.get("BENCH_WRK_THREADS", "2"))
 WEALTHGATE = str(Path(sys.executable).with_name("wealthgate"))
 
 
@@ -154,7 +155,7 @@ def main() -> None:
                                capture_output=True, check=True)
                 print(f"wrk: {CONNECTIONS} connections, {DURATION} s...", flush=True)
                 out = subprocess.run(
-                    [wrk, "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}s", "--latency", "-s", str(lua), base],
+                    [wrk, f"-t{WRK_THREADS}", f"-c{CONNECTIONS}", f"-d{DURATION}s", "--latency", "-s", str(lua), base],
                     capture_output=True, text=True, check=True,
                 ).stdout
             finally:

@@ -24,7 +24,8 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("DATABASE_URL", "WEALTHGATE_DATABASE_URL"),
     )
     db_pool_min: int = Field(default=2, ge=1, le=50)
-    db_pool_max: int = Field(default=10, ge=1, le=50)
+    # Small on purpose: PostgreSQL does best with few busy backends per core (see docs/operations.md).
+    db_pool_max: int = Field(default=4, ge=1, le=50)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
     auth_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     log_level: str = "info"

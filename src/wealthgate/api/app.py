@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
 from wealthgate import __version__
-from wealthgate.api import problems
+from wealthgate.api import openapi, problems
 from wealthgate.api.middleware import BodyLimit, RequestId
 from wealthgate.api.routes import audit, clients, health
 from wealthgate.auth.authenticate import KeyCache
@@ -32,6 +33,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.pool = await create_pool(url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
             stack.push_async_callback(app.state.pool.close)
             app.state.key_cache = KeyCache(settings.auth_cache_seconds)
+            # Start-up objects live for the process: keep them out of every collection, and fewer objects to
+            # traverse on each collection lowers tail latency under load.
+            gc.collect()
+            gc.freeze()
             yield
 
     app = FastAPI(
@@ -41,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     problems.install(app)
+    openapi.install(app)
     app.include_router(health.router)
     app.include_router(clients.router)
     app.include_router(audit.router)

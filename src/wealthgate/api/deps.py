@@ -1,49 +1,40 @@
-"""Request dependencies: the pool, and the Principal with a required scope."""
+"""Request dependencies: the Principal with a required scope, and the request id.
+
+Dependencies are `async def` on purpose: FastAPI runs plain `def` dependencies in a thread pool, a cost on
+every request. Authentication reads the two headers itself (one dependency, not three nested security
+classes); the security schemes are declared in the OpenAPI document instead (see `openapi.py`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated
 
-import asyncpg
-from fastapi import Depends, Request
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Request
 
-from wealthgate.auth.authenticate import KeyCache, authenticate
+from wealthgate.auth.authenticate import authenticate
 from wealthgate.auth.principal import Principal
 from wealthgate.errors import Forbidden, Unauthorized
 
-_bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <key>`")
-_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="`X-API-Key: <key>`")
+
+def presented_key(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, credentials = header.partition(" ")
+        if scheme.lower() == "bearer" and credentials.strip():
+            return credentials.strip()
+        return None
+    return request.headers.get("x-api-key") or None
 
 
-def pool(request: Request) -> asyncpg.Pool:
-    p: asyncpg.Pool = request.app.state.pool
-    return p
-
-
-def key_cache(request: Request) -> KeyCache:
-    c: KeyCache = request.app.state.key_cache
-    return c
-
-
-def request_id(request: Request) -> str | None:
-    rid: str | None = request.scope.get("wealthgate.request_id")
-    return rid
-
-
-def require(scope: str) -> Callable[..., Awaitable[Principal]]:
+def require(scope: str) -> Callable[[Request], Awaitable[Principal]]:
     """A dependency that authenticates the caller and checks it holds `scope` (401, then 403)."""
 
-    async def principal(
-        request: Request,
-        bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-        api_key: Annotated[str | None, Depends(_api_key)],
-    ) -> Principal:
-        presented = bearer.credentials if bearer is not None else api_key
+    async def principal(request: Request) -> Principal:
+        presented = presented_key(request)
         if not presented:
             raise Unauthorized("an API key is required: send Authorization: Bearer <key> or X-API-Key")
-        found = await authenticate(pool(request), key_cache(request), presented)
+        state = request.app.state
+        found = await authenticate(state.pool, state.key_cache, presented)
         if found is None:
             raise Unauthorized("the API key is invalid or revoked")
         if not found.has(scope):
@@ -51,3 +42,8 @@ def require(scope: str) -> Callable[..., Awaitable[Principal]]:
         return found
 
     return principal
+
+
+async def request_id(request: Request) -> str | None:
+    rid: str | None = request.scope.get("wealthgate.request_id")
+    return rid

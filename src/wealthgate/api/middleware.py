@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import os
 
 import orjson
 from starlette.exceptions import HTTPException
@@ -31,7 +31,7 @@ class RequestId:
                     request_id = candidate
                 break
         if not request_id:
-            request_id = uuid.uuid4().hex
+            request_id = os.urandom(12).hex()
         scope["wealthgate.request_id"] = request_id
         encoded = request_id.encode("latin-1")
 

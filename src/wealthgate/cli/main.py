@@ -184,25 +184,16 @@ def _raise_stop(signum: int, frame: object) -> None:
 
 
 def _serve(url: str, host: str, port: int, workers: int, access_log: bool) -> None:
-    import uvicorn
+    from wealthgate.api.server import ServeOptions, serve
 
     os.environ["DATABASE_URL"] = url  # workers attach to this database instead of starting their own
     get_settings.cache_clear()
-    # uvicorn captures these during serving and re-raises them once it has stopped; with the default
-    # handlers that would kill the process before the embedded PostgreSQL is stopped.
+    # uvicorn captures these while serving and re-raises them once it has stopped; with the default
+    # handlers that would kill the process before the embedded PostgreSQL is released.
     signal.signal(signal.SIGTERM, _raise_stop)
     signal.signal(signal.SIGINT, _raise_stop)
     try:
-        uvicorn.run(
-            "wealthgate.api.app:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            access_log=access_log,
-            log_level=get_settings().log_level,
-            proxy_headers=False,
-        )
+        serve(ServeOptions(host, port, workers, access_log, get_settings().log_level))
     except _Stop:
         pass
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import asyncpg
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 
-from wealthgate.api.deps import pool, request_id, require
+from wealthgate.api.deps import request_id, require
 from wealthgate.api.routing import StrictJSONRoute
 from wealthgate.audit import notes
 from wealthgate.audit.schemas import AuditNoteIn, AuditNoteOut
@@ -26,12 +25,12 @@ router = APIRouter(route_class=StrictJSONRoute, tags=["audit"])
 async def record_note(
     body: AuditNoteIn,
     principal: Annotated[Principal, Depends(require("recommendations:write"))],
-    db: Annotated[asyncpg.Pool, Depends(pool)],
+    request: Request,
     rid: Annotated[str | None, Depends(request_id)],
 ) -> AuditNoteOut:
     """Appends an `agent.note` audit event with the note's `event_type` and `payload`, which key wrote it,
     and the request id. A free-form note; structured recommendations are checked for suitability."""
-    async with unit_of_work(db) as conn:
+    async with unit_of_work(request.app.state.pool) as conn:
         event_id = await notes.record_note(
             conn,
             principal,

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import asyncpg
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
-from wealthgate.api.deps import pool, require
+from wealthgate.api.deps import require
 from wealthgate.api.routing import StrictJSONRoute
 from wealthgate.audit.schemas import MAX_ID
 from wealthgate.auth.principal import Principal
@@ -30,23 +29,23 @@ ClientId = Annotated[int, Path(ge=1, le=MAX_ID, description="The client's id.")]
 async def get_context(
     client_id: ClientId,
     principal: Annotated[Principal, Depends(require("clients:read"))],
-    db: Annotated[asyncpg.Pool, Depends(pool)],
+    request: Request,
 ) -> Response:
     """The client's profile (with the guide's `risk_profile`), holdings valued at their latest prices with
     weights, accounts with cash, totals, and instructions. Figures are exact decimal strings."""
-    doc = await service.context_json(db, principal, client_id)
+    doc = await service.context_json(request.app.state.pool, principal, client_id)
     return Response(doc.encode(), media_type="application/json", headers={"Cache-Control": "no-store"})
 
 
 @router.get("/clients", summary="The clients this key may see", response_model=ClientList)
 async def list_clients(
     principal: Annotated[Principal, Depends(require("clients:read"))],
-    db: Annotated[asyncpg.Pool, Depends(pool)],
+    request: Request,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> ClientList:
     """Keyset-paginated by id: pass `next_cursor` back as `cursor` until it is null."""
-    page = await service.list_clients(db, principal, limit=limit, cursor=cursor)
+    page = await service.list_clients(request.app.state.pool, principal, limit=limit, cursor=cursor)
     return ClientList(
         items=[
             ClientListItem(
