@@ -113,17 +113,50 @@ def main() -> None:
         env = {**os.environ, "DATABASE_URL": url, "WEALTHGATE_HOME": str(home)}
         print(f"loading {CLIENTS} clients x {POSITIONS} positions (idempotent)...", flush=True)
         t0 = time.monotonic()
-        run(WEALTHGATE, "demo-data", "--clients", str(CLIENTS), "--positions-per-client", str(POSITIONS),
-            "--transactions-per-client", str(POSITIONS + 5), "--firm", "1", env=env)
+        run(
+            WEALTHGATE,
+            "demo-data",
+            "--clients",
+            str(CLIENTS),
+            "--positions-per-client",
+            str(POSITIONS),
+            "--transactions-per-client",
+            str(POSITIONS + 5),
+            "--firm",
+            "1",
+            env=env,
+        )
         load_seconds = time.monotonic() - t0
-        key = run(WEALTHGATE, "keys", "create", "--firm", "1", "--scope", "clients:read", "--name", "bench",
-                  env=env).strip().splitlines()[-1]
-        bounds = psql_value(url, "SELECT min(id) || ',' || max(id) || ',' || count(*) FROM clients "
-                                 "WHERE firm_id = 1 AND external_id LIKE 'synth-1-%'")
+        key = (
+            run(
+                WEALTHGATE,
+                "keys",
+                "create",
+                "--firm",
+                "1",
+                "--scope",
+                "clients:read",
+                "--name",
+                "bench",
+                env=env,
+            )
+            .strip()
+            .splitlines()[-1]
+        )
+        bounds = psql_value(
+            url,
+            "SELECT min(id) || ',' || max(id) || ',' || count(*) FROM clients "
+            "WHERE firm_id = 1 AND external_id LIKE 'synth-1-%'",
+        )
         first_id, last_id, count = (int(x) for x in bounds.split(","))
-        ids = [int(r) for r in psql_value(
-            url, "SELECT string_agg(id::text, ',') FROM clients WHERE firm_id = 1 AND external_id LIKE 'synth-1-%'"
-        ).split(",")]
+        ids = [
+            int(r)
+            for r in psql_value(
+                url,
+                "SELECT string_agg(id::text, ',') FROM clients"
+                " WHERE firm_id = 1 AND external_id LIKE 'synth-1-%'",
+            ).split(",")
+        ]
         positions = psql_value(url, "SELECT count(*) FROM positions")
 
         with tempfile.TemporaryDirectory() as tmp:
@@ -148,15 +181,31 @@ def main() -> None:
                             break
                     except httpx.HTTPError:
                         time.sleep(0.1)
-                sample = httpx.get(f"{base}/clients/{ids[0]}/context", headers={"Authorization": f"Bearer {key}"})
+                sample = httpx.get(
+                    f"{base}/clients/{ids[0]}/context", headers={"Authorization": f"Bearer {key}"}
+                )
                 sample.raise_for_status()
                 print("warming up (3 s)...", flush=True)
-                subprocess.run([wrk, "-t2", f"-c{CONNECTIONS}", "-d3s", "-s", str(lua), base],
-                               capture_output=True, check=True)
+                subprocess.run(
+                    [wrk, "-t2", f"-c{CONNECTIONS}", "-d3s", "-s", str(lua), base],
+                    capture_output=True,
+                    check=True,
+                )
                 print(f"wrk: {CONNECTIONS} connections, {DURATION} s...", flush=True)
                 out = subprocess.run(
-                    [wrk, f"-t{WRK_THREADS}", f"-c{CONNECTIONS}", f"-d{DURATION}s", "--latency", "-s", str(lua), base],
-                    capture_output=True, text=True, check=True,
+                    [
+                        wrk,
+                        f"-t{WRK_THREADS}",
+                        f"-c{CONNECTIONS}",
+                        f"-d{DURATION}s",
+                        "--latency",
+                        "-s",
+                        str(lua),
+                        base,
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=True,
                 ).stdout
             finally:
                 server.terminate()
@@ -167,8 +216,22 @@ def main() -> None:
             script.write_text(pgbench_script(first_id, last_id))
             print(f"pgbench: -M prepared -c16 -j2 -T{DURATION} on the endpoint's SQL...", flush=True)
             pg_out = subprocess.run(
-                [pgbench_binary(), "-n", "-M", "prepared", "-c16", "-j2", f"-T{DURATION}", "-f", str(script), url],
-                capture_output=True, text=True, check=False, env=env,
+                [
+                    pgbench_binary(),
+                    "-n",
+                    "-M",
+                    "prepared",
+                    "-c16",
+                    "-j2",
+                    f"-T{DURATION}",
+                    "-f",
+                    str(script),
+                    url,
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
+                env=env,
             )
             if pg_out.returncode != 0:
                 sys.exit(f"pgbench failed:\n{pg_out.stdout}\n{pg_out.stderr}")
@@ -177,23 +240,40 @@ def main() -> None:
 
     result = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cores": cores, "cpu": platform.processor() or platform.machine(),
-                    "python": platform.python_version()},
-        "data": {"clients": count, "client_id_range": [first_id, last_id], "positions_total": int(positions),
-                 "positions_per_client": POSITIONS, "load_seconds": round(load_seconds, 1)},
-        "http": {"endpoint": "GET /clients/{id}/context", "workers": cores, "connections": CONNECTIONS,
-                 "seconds": DURATION, **http},
+        "machine": {
+            "cores": cores,
+            "cpu": platform.processor() or platform.machine(),
+            "python": platform.python_version(),
+        },
+        "data": {
+            "clients": count,
+            "client_id_range": [first_id, last_id],
+            "positions_total": int(positions),
+            "positions_per_client": POSITIONS,
+            "load_seconds": round(load_seconds, 1),
+        },
+        "http": {
+            "endpoint": "GET /clients/{id}/context",
+            "workers": cores,
+            "connections": CONNECTIONS,
+            "seconds": DURATION,
+            **http,
+        },
         "pgbench": {"mode": "prepared", "clients": 16, "seconds": DURATION, "tps": tps},
         "http_to_pgbench_ratio": round(http["requests_per_second"] / tps, 3) if tps else None,
         "targets": {"requests_per_second": 2500, "p99_ms": 40},
     }
     out_dir = REPO / "bench" / "results"
     out_dir.mkdir(exist_ok=True)
-    (out_dir / f"context-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json").write_text(json.dumps(result, indent=2) + "\n")
+    (out_dir / f"context-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json").write_text(
+        json.dumps(result, indent=2) + "\n"
+    )
     print(out.strip())
     print()
-    print(f"context endpoint: {http['requests_per_second']:.0f} req/s, p50 {http['p50_ms']:.2f} ms, "
-          f"p99 {http['p99_ms']:.2f} ms, non-2xx {int(http['non_2xx'])}")
+    print(
+        f"context endpoint: {http['requests_per_second']:.0f} req/s, p50 {http['p50_ms']:.2f} ms, "
+        f"p99 {http['p99_ms']:.2f} ms, non-2xx {int(http['non_2xx'])}"
+    )
     print(f"pgbench same SQL: {tps:.0f} tps; HTTP/pgbench ratio {result['http_to_pgbench_ratio']}")
     met = http["requests_per_second"] >= 2500 and http["p99_ms"] <= 40
     print(f"targets (>= 2500 req/s, p99 <= 40 ms): {'met' if met else 'NOT met'}")

@@ -4,7 +4,8 @@ Run `make run` (or `wealthgate demo`), then:
 
     FASTAPI_WEALTH_API_KEY=<the printed key> python examples/guide_agent.py
 
-It prints `Alice Chen`, `moderate`, then the stored audit event, e.g. `{'status': 'stored', 'audit_event_id': 12}`.
+It prints `Alice Chen`, `moderate`, then the stored audit event, e.g.
+`{'status': 'stored', 'audit_event_id': 12}`.
 """
 
 from __future__ import annotations

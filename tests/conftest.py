@@ -58,8 +58,12 @@ def worker(worker_id: str) -> str:
 def _create_empty(server_url: str, name: str, template: str | None = None) -> str:
     _admin(server_url, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
     if template:
-        _admin(server_url, sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY WAL_LOG").format(
-            sql.Identifier(name), sql.Identifier(template)))
+        _admin(
+            server_url,
+            sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY WAL_LOG").format(
+                sql.Identifier(name), sql.Identifier(template)
+            ),
+        )
     else:
         _admin(server_url, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     return urls.with_database(server_url, name)

@@ -37,11 +37,18 @@ def execute(url: str, sql: str, *args: Any) -> str:
     return with_conn(url, lambda c: c.execute(sql, *args))
 
 
-def make_key(url: str, firm: int, scopes: list[str], *, advisor: int | None = None, name: str = "test") -> str:
+def make_key(
+    url: str, firm: int, scopes: list[str], *, advisor: int | None = None, name: str = "test"
+) -> str:
     async def work(conn: asyncpg.Connection) -> str:
         async with conn.transaction():
             created = await create_key(
-                conn, firm_id=firm, scopes=scopes, name=name, owner=name, advisor_id=advisor,
+                conn,
+                firm_id=firm,
+                scopes=scopes,
+                name=name,
+                owner=name,
+                advisor_id=advisor,
                 actor={"type": "operator", "owner": "pytest", "firm_id": firm},
             )
         return created.secret_key

@@ -110,7 +110,9 @@ def test_x_api_key_header_works_like_bearer(api: TestClient, keys: Keys) -> None
 
 def test_keys_are_stored_hashed_never_in_clear(keys: Keys, db_url: str) -> None:
     secret = keys.agent.split("_", 3)[3]
-    dumped = fetchval(db_url, "SELECT string_agg(encode(key_hash, 'escape') || name || owner, '') FROM api_keys")
+    dumped = fetchval(
+        db_url, "SELECT string_agg(encode(key_hash, 'escape') || name || owner, '') FROM api_keys"
+    )
     assert secret not in dumped
     assert fetchval(db_url, "SELECT count(*) FROM audit_events WHERE action = 'api_key.created'") == 5
 

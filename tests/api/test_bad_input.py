@@ -52,7 +52,8 @@ def assert_problem(r: Any, field: str) -> None:
     assert body["status"] == r.status_code
     named = {e["field"] for e in body.get("errors", [])}
     assert field in named or field in body["detail"], body
-    assert "Traceback" not in r.text and 'File "' not in r.text
+    assert "Traceback" not in r.text
+    assert 'File "' not in r.text
 
 
 @pytest.mark.parametrize(("case", "body", "field"), BAD_BODIES, ids=[c[0] for c in BAD_BODIES])
@@ -120,6 +121,8 @@ def test_bad_paths_and_queries_name_the_field(api: TestClient, keys: Keys, path:
 
 def test_unknown_routes_and_methods_are_problems(api: TestClient, keys: Keys) -> None:
     r = api.get("/nope", headers=Keys.auth(keys.agent))
-    assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
+    assert r.status_code == 404
+    assert r.headers["content-type"] == "application/problem+json"
     r = api.delete("/clients/1/context", headers=Keys.auth(keys.agent))
-    assert r.status_code == 405 and r.headers["content-type"] == "application/problem+json"
+    assert r.status_code == 405
+    assert r.headers["content-type"] == "application/problem+json"

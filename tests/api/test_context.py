@@ -38,7 +38,8 @@ def test_figures_are_strings_and_add_up(api: TestClient, keys: Keys, db_url: str
     assert sum(Decimal(h["market_value"]) for h in doc["portfolio"]) == holdings
     assert cash == sum(Decimal(a["cash"]) for a in doc["accounts"])
     for h in doc["portfolio"]:
-        assert isinstance(h["quantity"], str) and isinstance(h["market_value"], str)
+        assert isinstance(h["quantity"], str)
+        assert isinstance(h["market_value"], str)
         expected = (Decimal(h["quantity"]) * Decimal(h["price"])).quantize(Decimal("0.01"))
         assert Decimal(h["market_value"]) == expected
         assert Decimal(h["weight"]) == (Decimal(h["market_value"]) / total).quantize(Decimal("0.000001"))
@@ -52,7 +53,8 @@ def test_holdings_use_each_symbols_latest_price(api: TestClient, keys: Keys, db_
     execute(db_url, "INSERT INTO prices (symbol, price_date, close) VALUES ('AAPL', '2018-04-12', 180.5)")
     doc = context(api, keys)
     aapl = [h for h in doc["portfolio"] if h["symbol"] == "AAPL"]
-    assert aapl and all(h["price"] == "180.5" and h["price_date"] == "2018-04-12" for h in aapl)
+    assert aapl
+    assert all(h["price"] == "180.5" and h["price_date"] == "2018-04-12" for h in aapl)
     assert doc["totals"]["priced_as_of"] == "2018-04-12"
 
 
@@ -63,21 +65,35 @@ def test_decimal_values_round_trip_exactly(api: TestClient, keys: Keys, db_url: 
         "cash": "1234567890123.4567",
         "price": "0.000001",
     }
-    execute(db_url, "INSERT INTO securities (symbol, name, asset_class, sector, region, risk_rating)"
-                    " VALUES ('TINY', 'Tiny', 'equity', 'Test', 'Nowhere', 3)")
-    execute(db_url, "INSERT INTO prices (symbol, price_date, close) VALUES ('TINY', '2018-04-11', $1::numeric)",
-            awkward["price"])
-    execute(db_url, "INSERT INTO positions (firm_id, client_id, account_id, symbol, quantity, cost_basis)"
-                    " VALUES (1, 1, 1, 'TINY', $1::numeric, $2::numeric)", awkward["quantity"], awkward["cost_basis"])
-    execute(db_url, "UPDATE accounts SET cash_balance = $1::numeric WHERE id = 2 AND firm_id = 1", awkward["cash"])
+    execute(
+        db_url,
+        "INSERT INTO securities (symbol, name, asset_class, sector, region, risk_rating)"
+        " VALUES ('TINY', 'Tiny', 'equity', 'Test', 'Nowhere', 3)",
+    )
+    execute(
+        db_url,
+        "INSERT INTO prices (symbol, price_date, close) VALUES ('TINY', '2018-04-11', $1::numeric)",
+        awkward["price"],
+    )
+    execute(
+        db_url,
+        "INSERT INTO positions (firm_id, client_id, account_id, symbol, quantity, cost_basis)"
+        " VALUES (1, 1, 1, 'TINY', $1::numeric, $2::numeric)",
+        awkward["quantity"],
+        awkward["cost_basis"],
+    )
+    execute(
+        db_url, "UPDATE accounts SET cash_balance = $1::numeric WHERE id = 2 AND firm_id = 1", awkward["cash"]
+    )
     doc = context(api, keys)
     tiny = next(h for h in doc["portfolio"] if h["symbol"] == "TINY")
     assert Decimal(tiny["quantity"]) == Decimal(awkward["quantity"])
     assert tiny["quantity"] == awkward["quantity"]
     assert tiny["cost_basis"] == awkward["cost_basis"]
     assert tiny["price"] == awkward["price"]
-    assert tiny["market_value"] == str((Decimal(awkward["quantity"]) * Decimal(awkward["price"])).quantize(
-        Decimal("0.01")))
+    assert tiny["market_value"] == str(
+        (Decimal(awkward["quantity"]) * Decimal(awkward["price"])).quantize(Decimal("0.01"))
+    )
     roth = next(a for a in doc["accounts"] if a["id"] == 2)
     assert roth["cash"] == awkward["cash"]
 
@@ -99,10 +115,12 @@ def test_the_note_records_who_wrote_it(api: TestClient, keys: Keys, db_url: str)
     )
     assert r.status_code == 200
     body = r.json()
-    assert body["status"] == "stored" and isinstance(body["audit_event_id"], int)
+    assert body["status"] == "stored"
+    assert isinstance(body["audit_event_id"], int)
     assert r.headers["x-request-id"] == "req-123"
     row = fetch(db_url, "SELECT * FROM audit_events WHERE id = $1", body["audit_event_id"])[0]
-    assert row["firm_id"] == 1 and row["client_id"] == 1
+    assert row["firm_id"] == 1
+    assert row["client_id"] == 1
     assert row["action"] == "agent.note"
     assert row["details"] == {"event_type": "portfolio_recommendation", "payload": payload}
     assert row["request_id"] == "req-123"
@@ -110,7 +128,9 @@ def test_the_note_records_who_wrote_it(api: TestClient, keys: Keys, db_url: str)
     assert row["actor_key_id"] == row["actor"]["key_id"]
 
 
-def test_client_list_pages_through_every_visible_client_once(api: TestClient, keys: Keys, db_url: str) -> None:
+def test_client_list_pages_through_every_visible_client_once(
+    api: TestClient, keys: Keys, db_url: str
+) -> None:
     seen: list[int] = []
     cursor = None
     pages = 0

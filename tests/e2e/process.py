@@ -44,7 +44,11 @@ class Server:
 
     def __init__(self, *args: str, **overrides: str | None) -> None:
         self.proc = subprocess.Popen(
-            [WEALTHGATE, *args], env=env(**overrides), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            [WEALTHGATE, *args],
+            env=env(**overrides),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.output: list[str] = []

@@ -14,24 +14,45 @@ pytestmark = pytest.mark.e2e
 
 
 def test_keys_lifecycle_through_the_cli(db_url: str) -> None:
-    made = cli("keys", "create", "--firm", "1", "--advisor", "2", "--scope", "clients:read", "--name", "ops",
-               DATABASE_URL=db_url)
+    made = cli(
+        "keys",
+        "create",
+        "--firm",
+        "1",
+        "--advisor",
+        "2",
+        "--scope",
+        "clients:read",
+        "--name",
+        "ops",
+        DATABASE_URL=db_url,
+    )
     assert made.returncode == 0, made.stderr
     key = made.stdout.strip().splitlines()[-1]
     assert key.startswith("wg_1_")
     key_id = key.split("_")[2]
     listed = cli("keys", "list", "--firm", "1", DATABASE_URL=db_url)
-    assert listed.returncode == 0 and "ops" in listed.stdout and key not in listed.stdout
+    assert listed.returncode == 0
+    assert "ops" in listed.stdout
+    assert key not in listed.stdout
 
     port = free_port()
-    server = Server("serve", "--port", str(port), "--no-access-log", DATABASE_URL=db_url,
-                    WEALTHGATE_AUTH_CACHE_SECONDS="0")
+    server = Server(
+        "serve",
+        "--port",
+        str(port),
+        "--no-access-log",
+        DATABASE_URL=db_url,
+        WEALTHGATE_AUTH_CACHE_SECONDS="0",
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         server.wait_healthy(base)
         headers = {"X-API-Key": key}
         assert httpx.get(f"{base}/clients/21/context", headers=headers).status_code == 200
-        assert httpx.get(f"{base}/clients/1/context", headers=headers).status_code == 404  # advisor 1's client
+        assert (
+            httpx.get(f"{base}/clients/1/context", headers=headers).status_code == 404
+        )  # advisor 1's client
         revoked = cli("keys", "revoke", key_id, DATABASE_URL=db_url)
         assert revoked.returncode == 0, revoked.stderr
         assert httpx.get(f"{base}/clients/21/context", headers=headers).status_code == 401
@@ -53,14 +74,17 @@ def test_errors_are_one_clear_line(db_url: str, args: list[str], message: str) -
     result = cli(*args, DATABASE_URL=db_url)
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.stderr
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert message in lines[0]
 
 
 def test_a_bad_database_url_is_one_clear_line() -> None:
     result = cli("db", "upgrade", DATABASE_URL="mysql://nope")
     assert result.returncode != 0
-    assert result.stderr.strip().splitlines() == ["error: ValueError: DATABASE_URL must be a postgresql:// URL, "
-                                                  "got scheme mysql"]
+    assert result.stderr.strip().splitlines() == [
+        "error: ValueError: DATABASE_URL must be a postgresql:// URL, got scheme mysql"
+    ]
 
 
 def test_embedded_postgres_without_database_url(tmp_path: Path) -> None:
@@ -71,23 +95,52 @@ def test_embedded_postgres_without_database_url(tmp_path: Path) -> None:
     assert (pgdata / "PG_VERSION").read_text().strip() == "18"
     assert not (pgdata / "postmaster.pid").exists(), "the embedded server must stop when the command exits"
 
-    loaded = cli("demo-data", "--clients", "4", "--positions-per-client", "3", "--transactions-per-client", "5",
-                 WEALTHGATE_HOME=str(home), DATABASE_URL=None)
+    loaded = cli(
+        "demo-data",
+        "--clients",
+        "4",
+        "--positions-per-client",
+        "3",
+        "--transactions-per-client",
+        "5",
+        WEALTHGATE_HOME=str(home),
+        DATABASE_URL=None,
+    )
     assert loaded.returncode == 0, loaded.stderr
     assert "added_clients=4" in loaded.stdout
-    again = cli("demo-data", "--clients", "4", "--positions-per-client", "3", "--transactions-per-client", "5",
-                WEALTHGATE_HOME=str(home), DATABASE_URL=None)
-    assert "added_clients=0" in again.stdout and "existing_clients=4" in again.stdout
+    again = cli(
+        "demo-data",
+        "--clients",
+        "4",
+        "--positions-per-client",
+        "3",
+        "--transactions-per-client",
+        "5",
+        WEALTHGATE_HOME=str(home),
+        DATABASE_URL=None,
+    )
+    assert "added_clients=0" in again.stdout
+    assert "existing_clients=4" in again.stdout
 
-    made = cli("keys", "create", "--firm", "1", "--scope", "clients:read", WEALTHGATE_HOME=str(home),
-               DATABASE_URL=None)
+    made = cli(
+        "keys",
+        "create",
+        "--firm",
+        "1",
+        "--scope",
+        "clients:read",
+        WEALTHGATE_HOME=str(home),
+        DATABASE_URL=None,
+    )
     assert made.returncode == 0, made.stderr
     port = free_port()
     server = Server("serve", "--port", str(port), WEALTHGATE_HOME=str(home), DATABASE_URL=None)
     try:
         server.wait_healthy(f"http://127.0.0.1:{port}")
-        r = httpx.get(f"http://127.0.0.1:{port}/clients/1/context",
-                      headers={"Authorization": f"Bearer {made.stdout.strip().splitlines()[-1]}"})
+        r = httpx.get(
+            f"http://127.0.0.1:{port}/clients/1/context",
+            headers={"Authorization": f"Bearer {made.stdout.strip().splitlines()[-1]}"},
+        )
         assert r.json()["client"]["name"] == "Alice Chen"
     finally:
         assert server.stop() == 0

@@ -25,24 +25,35 @@ def test_the_guides_agent_works_against_the_demo(empty_db_url: str) -> None:
         agent = subprocess.run(
             [sys.executable, str(REPO / "examples" / "guide_agent.py")],
             env=env(FASTAPI_WEALTH_API_KEY=key, WEALTH_API_URL=base),
-            capture_output=True, text=True, timeout=60, check=False,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
         assert agent.returncode == 0, agent.stderr
         name, risk, stored = agent.stdout.strip().splitlines()
         assert name == "Alice Chen"
         assert risk == "moderate"
         event = ast.literal_eval(stored)
-        assert event["status"] == "stored" and isinstance(event["audit_event_id"], int)
-        row = fetch(empty_db_url, "SELECT action, client_id, actor FROM audit_events WHERE id = $1",
-                    event["audit_event_id"])[0]
+        assert event["status"] == "stored"
+        assert isinstance(event["audit_event_id"], int)
+        row = fetch(
+            empty_db_url,
+            "SELECT action, client_id, actor FROM audit_events WHERE id = $1",
+            event["audit_event_id"],
+        )[0]
         assert (row["action"], row["client_id"], row["actor"]["key_name"]) == ("agent.note", 1, "demo agent")
 
         without_key = subprocess.run(
             [sys.executable, str(REPO / "examples" / "guide_agent.py")],
             env=env(FASTAPI_WEALTH_API_KEY="wg_1_1_" + "x" * 43, WEALTH_API_URL=base),
-            capture_output=True, text=True, timeout=60, check=False,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
-        assert without_key.returncode != 0 and "401" in without_key.stderr
+        assert without_key.returncode != 0
+        assert "401" in without_key.stderr
     finally:
         assert server.stop() == 0
 

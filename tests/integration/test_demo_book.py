@@ -43,15 +43,22 @@ def test_the_comparison_can_fail(db_url: str) -> None:
 
 
 def test_no_account_ever_went_below_zero_cash_or_oversold(db_url: str) -> None:
-    running = fetch(db_url, """
+    running = fetch(
+        db_url,
+        """
         SELECT min(cash) AS low FROM (
-            SELECT sum(amount) OVER (PARTITION BY account_id ORDER BY trade_date, id) AS cash FROM transactions) x""")
+            SELECT sum(amount) OVER (PARTITION BY account_id ORDER BY trade_date, id) AS cash
+            FROM transactions) x""",
+    )
     assert running[0]["low"] >= 0
-    oversold = fetch(db_url, """
+    oversold = fetch(
+        db_url,
+        """
         SELECT min(q) AS low FROM (
             SELECT sum(CASE type WHEN 'buy' THEN quantity ELSE -quantity END)
                    OVER (PARTITION BY account_id, symbol ORDER BY trade_date, id) AS q
-            FROM transactions WHERE type IN ('buy', 'sell')) x""")
+            FROM transactions WHERE type IN ('buy', 'sell')) x""",
+    )
     assert oversold[0]["low"] >= 0
 
 
@@ -62,13 +69,19 @@ def test_shape_of_the_book(db_url: str) -> None:
     alice = fetch(db_url, "SELECT * FROM clients WHERE id = 1")[0]
     assert (alice["name"], alice["risk_tolerance"], alice["firm_id"]) == ("Alice Chen", "moderate", 1)
     for firm in (1, 2):
-        levels = {r["risk_tolerance"] for r in fetch(db_url, "SELECT risk_tolerance FROM clients WHERE firm_id=$1", firm)}
+        levels = {
+            r["risk_tolerance"]
+            for r in fetch(db_url, "SELECT risk_tolerance FROM clients WHERE firm_id=$1", firm)
+        }
         assert levels == set(RISK_LEVELS)
     per_client = fetch(db_url, "SELECT client_id, count(*) AS n FROM accounts GROUP BY client_id")
-    assert len(per_client) == 50 and all(1 <= r["n"] <= 3 for r in per_client)
+    assert len(per_client) == 50
+    assert all(1 <= r["n"] <= 3 for r in per_client)
     assert fetchval(db_url, "SELECT count(DISTINCT symbol) FROM prices") == 25
     assert fetchval(db_url, "SELECT count(*) FROM model_portfolios") == 10
-    sums = fetch(db_url, "SELECT sum(target_weight) AS s FROM model_portfolio_weights GROUP BY model_portfolio_id")
+    sums = fetch(
+        db_url, "SELECT sum(target_weight) AS s FROM model_portfolio_weights GROUP BY model_portfolio_id"
+    )
     assert all(r["s"] == 1 for r in sums)
 
 

@@ -10,7 +10,10 @@ from wealthgate.db.models import metadata
 def test_migrations_apply_from_empty_and_match_the_models(empty_db_url: str) -> None:
     assert fetchval(empty_db_url, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == 0
     upgrade(empty_db_url)
-    tables = {r["tablename"] for r in fetch(empty_db_url, "SELECT tablename FROM pg_tables WHERE schemaname='public'")}
+    tables = {
+        r["tablename"]
+        for r in fetch(empty_db_url, "SELECT tablename FROM pg_tables WHERE schemaname='public'")
+    }
     assert tables == set(metadata.tables) | {"alembic_version"}
     assert drift(empty_db_url) == []
 
@@ -18,7 +21,9 @@ def test_migrations_apply_from_empty_and_match_the_models(empty_db_url: str) -> 
 def test_downgrade_to_base_and_up_again(empty_db_url: str) -> None:
     upgrade(empty_db_url)
     downgrade(empty_db_url, "base")
-    assert fetchval(empty_db_url, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == 1  # alembic_version
+    assert (
+        fetchval(empty_db_url, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == 1
+    )  # alembic_version
     upgrade(empty_db_url)
     assert drift(empty_db_url) == []
 

@@ -30,16 +30,22 @@ def test_generates_what_was_asked_and_reruns_add_nothing(db_url: str) -> None:
     assert fetchval(db_url, "SELECT count(*) FROM clients WHERE external_id LIKE 'synth-2-%'") == 35
     assert fetch(db_url, LEDGER_VS_POSITIONS) == []
     assert fetch(db_url, CASH_VS_LEDGER) == []
-    per_client = fetch(db_url, "SELECT count(*) AS n FROM positions WHERE client_id IN "
-                               "(SELECT id FROM clients WHERE external_id LIKE 'synth-%') GROUP BY client_id")
+    per_client = fetch(
+        db_url,
+        "SELECT count(*) AS n FROM positions WHERE client_id IN "
+        "(SELECT id FROM clients WHERE external_id LIKE 'synth-%') GROUP BY client_id",
+    )
     assert {r["n"] for r in per_client} == {6}
 
 
-def test_the_same_index_is_the_same_client_in_any_database(db_url: str, fresh_database: object,
-                                                          template_db: str) -> None:
+def test_the_same_index_is_the_same_client_in_any_database(
+    db_url: str, fresh_database: object, template_db: str
+) -> None:
     other = fresh_database(template_db)  # type: ignore[operator]
     add(db_url, 3)
     add(other, 3)
-    query = ("SELECT c.external_id, c.risk_tolerance, p.symbol, p.quantity FROM clients c JOIN positions p "
-             "ON p.firm_id = c.firm_id AND p.client_id = c.id WHERE c.external_id LIKE 'synth-%' ORDER BY 1, 3")
+    query = (
+        "SELECT c.external_id, c.risk_tolerance, p.symbol, p.quantity FROM clients c JOIN positions p "
+        "ON p.firm_id = c.firm_id AND p.client_id = c.id WHERE c.external_id LIKE 'synth-%' ORDER BY 1, 3"
+    )
     assert [tuple(r) for r in fetch(db_url, query)] == [tuple(r) for r in fetch(other, query)]

@@ -42,5 +42,7 @@ def test_domain_packages_do_not_import_entrypoints() -> None:
 
 def test_the_rule_can_fail(tmp_path: Path) -> None:
     (tmp_path / "clients").mkdir()
-    (tmp_path / "clients" / "bad.py").write_text("from fastapi import HTTPException\nimport wealthgate.api.app\n")
+    (tmp_path / "clients" / "bad.py").write_text(
+        "from fastapi import HTTPException\nimport wealthgate.api.app\n"
+    )
     assert len(offending(tmp_path)) == 2

@@ -65,10 +65,12 @@ def test_replay_is_order_preserving_and_repeatable(entries: list[Entry]) -> None
 
 
 def test_average_cost_on_a_partial_sale() -> None:
-    book = replay([
-        Entry(1, "buy", "AAA", Decimal(10), Decimal(10), Decimal(-105), Decimal(5)),
-        Entry(1, "sell", "AAA", Decimal(4), Decimal(12), Decimal(48)),
-    ])
+    book = replay(
+        [
+            Entry(1, "buy", "AAA", Decimal(10), Decimal(10), Decimal(-105), Decimal(5)),
+            Entry(1, "sell", "AAA", Decimal(4), Decimal(12), Decimal(48)),
+        ]
+    )
     h = book.holdings[(1, "AAA")]
     assert (h.quantity, h.cost_basis) == (Decimal(6), Decimal("63.0000"))
     assert book.cash[1] == Decimal(-57)

@@ -30,7 +30,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             url = stack.enter_context(database_url(settings))
-            app.state.pool = await create_pool(url, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+            app.state.pool = await create_pool(
+                url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
+            )
             stack.push_async_callback(app.state.pool.close)
             app.state.key_cache = KeyCache(settings.auth_cache_seconds)
             # Start-up objects live for the process: keep them out of every collection, and fewer objects to

@@ -14,17 +14,26 @@ def install(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
-        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
         schema.setdefault("components", {})["securitySchemes"] = {
             "bearer": {"type": "http", "scheme": "bearer", "description": "`Authorization: Bearer <key>`"},
-            "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "`X-API-Key: <key>`"},
+            "apiKey": {
+                "type": "apiKey",
+                "in": "header",
+                "name": "X-API-Key",
+                "description": "`X-API-Key: <key>`",
+            },
         }
         for path, operations in schema.get("paths", {}).items():
             if path in PUBLIC_PATHS:
                 continue
             for operation in operations.values():
                 operation["security"] = [{"bearer": []}, {"apiKey": []}]
-                operation.setdefault("responses", {}).setdefault("401", {"description": "Missing or invalid key"})
+                operation.setdefault("responses", {}).setdefault(
+                    "401", {"description": "Missing or invalid key"}
+                )
                 operation["responses"].setdefault("403", {"description": "The key lacks the route's scope"})
         app.openapi_schema = schema
         return schema

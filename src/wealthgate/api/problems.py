@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from fastapi import FastAPI, Request
@@ -16,9 +16,19 @@ from wealthgate.errors import DomainError
 log = logging.getLogger(__name__)
 
 MEDIA_TYPE = "application/problem+json"
-_TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-           409: "Conflict", 413: "Content Too Large", 415: "Unsupported Media Type", 422: "Unprocessable Content",
-           429: "Too Many Requests", 500: "Internal Server Error"}
+_TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Content",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+}
 
 
 def problem(
@@ -76,16 +86,15 @@ def _validation_problem(request: Request, exc: RequestValidationError) -> Respon
 
 def install(app: FastAPI) -> None:
     async def on_validation(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, RequestValidationError)
-        return _validation_problem(request, exc)
+        return _validation_problem(request, cast(RequestValidationError, exc))
 
     async def on_http(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, StarletteHTTPException)
+        exc = cast(StarletteHTTPException, exc)
         detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "Error")
         return problem(exc.status_code, detail, request=request, headers=dict(exc.headers or {}))
 
     async def on_domain(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, DomainError)
+        exc = cast(DomainError, exc)
         extra: dict[str, Any] = {}
         if exc.field:
             extra["errors"] = [{"field": exc.field, "message": exc.detail}]

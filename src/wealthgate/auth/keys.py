@@ -40,7 +40,15 @@ def parse(key: str) -> ParsedKey | None:
     if len(parts) != 4 or parts[0] != PREFIX or len(key) > 200:
         return None
     firm, key_id, secret = parts[1], parts[2], parts[3]
-    if not (firm.isascii() and key_id.isascii() and firm.isdigit() and key_id.isdigit() and len(firm) <= 19 and len(key_id) <= 19 and len(secret) >= 20):
+    if not (
+        firm.isascii()
+        and key_id.isascii()
+        and firm.isdigit()
+        and key_id.isdigit()
+        and len(firm) <= 19
+        and len(key_id) <= 19
+        and len(secret) >= 20
+    ):
         return None
     if int(firm) >= 2**63 or int(key_id) >= 2**63:
         return None

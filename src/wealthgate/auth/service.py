@@ -45,7 +45,9 @@ async def create_key(
 ) -> CreatedKey:
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown or not scopes:
-        raise Invalid(f"scopes must be chosen from {', '.join(SCOPES)}; got {unknown or 'none'}", field="scope")
+        raise Invalid(
+            f"scopes must be chosen from {', '.join(SCOPES)}; got {unknown or 'none'}", field="scope"
+        )
     if not await conn.fetchval("SELECT 1 FROM firms WHERE id = $1", firm_id):
         raise NotFound(f"firm {firm_id} does not exist", field="firm")
     if advisor_id is not None and not await conn.fetchval(
@@ -101,7 +103,8 @@ async def list_keys(conn: asyncpg.Connection, *, firm_id: int | None = None) -> 
 async def revoke_key(conn: asyncpg.Connection, *, key_id: int, actor_for_firm: Any) -> int:
     """Revoke key `key_id`; returns its firm. Revoking twice is an error, so nothing is audited twice."""
     firm_id: int | None = await conn.fetchval(
-        "UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING firm_id", key_id
+        "UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING firm_id",
+        key_id,
     )
     if firm_id is None:
         raise NotFound(f"no active API key with id {key_id}", field="key_id")

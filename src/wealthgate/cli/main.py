@@ -7,10 +7,11 @@ import getpass
 import os
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
-from typing import Annotated, TypeVar
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager, suppress
+from typing import Annotated, Any, TypeVar
 
+import asyncpg
 import typer
 
 from wealthgate.db.server import database_url
@@ -60,8 +61,8 @@ def operator() -> str:
         return "cli:unknown"
 
 
-def run_db(settings: Settings, work: Callable[[str], Awaitable[T]]) -> T:
-    """Run one async unit of CLI work against the configured database (starting the embedded one if needed)."""
+def run_db(settings: Settings, work: Callable[[str], Coroutine[Any, Any, T]]) -> T:
+    """Run async CLI work against the configured database (the embedded one is started if needed)."""
     with database_url(settings) as url:
         return asyncio.run(work(url))
 
@@ -82,7 +83,9 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
         typer.echo(f"database at {revision}")
 
 
-async def _create_key(url: str, firm: int, advisor: int | None, scopes: list[str], name: str, owner: str) -> str:
+async def _create_key(
+    url: str, firm: int, advisor: int | None, scopes: list[str], name: str, owner: str
+) -> str:
     from wealthgate.auth.principal import operator_actor
     from wealthgate.auth.service import create_key
     from wealthgate.db.pool import connect
@@ -91,7 +94,12 @@ async def _create_key(url: str, firm: int, advisor: int | None, scopes: list[str
     try:
         async with conn.transaction():
             created = await create_key(
-                conn, firm_id=firm, scopes=scopes, name=name, owner=owner, advisor_id=advisor,
+                conn,
+                firm_id=firm,
+                scopes=scopes,
+                name=name,
+                owner=owner,
+                advisor_id=advisor,
                 actor=operator_actor(firm, operator()),
             )
         return created.secret_key
@@ -111,7 +119,9 @@ def keys_create(
     with clean_errors():
         settings = get_settings()
         key = run_db(settings, lambda url: _create_key(url, firm, advisor, scope, name, owner or name))
-        typer.echo(f"created key for firm {firm} with scopes {', '.join(sorted(set(scope)))}; it is shown only once:")
+        typer.echo(
+            f"created key for firm {firm} with scopes {', '.join(sorted(set(scope)))}; it is shown only once:"
+        )
         typer.echo(key)
 
 
@@ -121,10 +131,10 @@ def keys_list(firm: Annotated[int | None, typer.Option(help="Only this firm's ke
     from rich.console import Console
     from rich.table import Table
 
-    from wealthgate.auth.service import list_keys
+    from wealthgate.auth.service import KeyInfo, list_keys
     from wealthgate.db.pool import connect
 
-    async def work(url: str) -> list[object]:
+    async def work(url: str) -> list[KeyInfo]:
         conn = await connect(url)
         try:
             return list(await list_keys(conn, firm_id=firm))
@@ -136,9 +146,14 @@ def keys_list(firm: Annotated[int | None, typer.Option(help="Only this firm's ke
         table = Table("id", "firm", "advisor", "name", "owner", "scopes", "created", "revoked")
         for k in rows:
             table.add_row(
-                str(k.key_id), str(k.firm_id), str(k.advisor_id or ""), k.name, k.owner,  # type: ignore[attr-defined]
-                ",".join(k.scopes), k.created_at.isoformat(timespec="seconds"),  # type: ignore[attr-defined]
-                k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "",  # type: ignore[attr-defined]
+                str(k.key_id),
+                str(k.firm_id),
+                str(k.advisor_id or ""),
+                k.name,
+                k.owner,
+                ",".join(k.scopes),
+                k.created_at.isoformat(timespec="seconds"),
+                k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "",
             )
         Console().print(table)
 
@@ -154,7 +169,9 @@ def keys_revoke(key_id: Annotated[int, typer.Argument(help="The key's id (see `k
         conn = await connect(url)
         try:
             async with conn.transaction():
-                return await revoke_key(conn, key_id=key_id, actor_for_firm=lambda f: operator_actor(f, operator()))
+                return await revoke_key(
+                    conn, key_id=key_id, actor_for_firm=lambda f: operator_actor(f, operator())
+                )
         finally:
             await conn.close()
 
@@ -192,10 +209,8 @@ def _serve(url: str, host: str, port: int, workers: int, access_log: bool) -> No
     # handlers that would kill the process before the embedded PostgreSQL is released.
     signal.signal(signal.SIGTERM, _raise_stop)
     signal.signal(signal.SIGINT, _raise_stop)
-    try:
+    with suppress(_Stop):
         serve(ServeOptions(host, port, workers, access_log, get_settings().log_level))
-    except _Stop:
-        pass
 
 
 Host = Annotated[str, typer.Option(help="Interface to listen on.")]
@@ -235,7 +250,9 @@ def demo(
 
 @app.command("demo-data")
 def demo_data(
-    clients: Annotated[int, typer.Option(min=0, max=10_000_000, help="Synthetic clients wanted in total.")] = 1000,
+    clients: Annotated[
+        int, typer.Option(min=0, max=10_000_000, help="Synthetic clients wanted in total.")
+    ] = 1000,
     positions_per_client: Annotated[int, typer.Option(min=0, help="Positions per client.")] = 20,
     transactions_per_client: Annotated[int, typer.Option(min=0, help="Transactions per client.")] = 25,
     firm: Annotated[int, typer.Option(help="Firm to add them to.")] = 1,
@@ -244,16 +261,19 @@ def demo_data(
     from rich.progress import Progress
 
     from wealthgate.db.pool import connect
-    from wealthgate.demo.synthetic import add_synthetic_book
+    from wealthgate.demo.synthetic import SyntheticResult, add_synthetic_book
 
-    async def work(url: str) -> object:
+    async def work(url: str) -> SyntheticResult:
         conn = await connect(url)
         try:
             await _load_demo_if_empty(conn)
             with Progress(transient=False) as progress:
                 task = progress.add_task("synthetic clients", total=clients)
                 return await add_synthetic_book(
-                    conn, firm_id=firm, clients=clients, positions_per_client=positions_per_client,
+                    conn,
+                    firm_id=firm,
+                    clients=clients,
+                    positions_per_client=positions_per_client,
                     transactions_per_client=transactions_per_client,
                     on_progress=lambda n: progress.advance(task, n),
                 )
@@ -266,11 +286,11 @@ def demo_data(
         typer.echo(str(result))
 
 
-async def _load_demo_if_empty(conn: object) -> None:
+async def _load_demo_if_empty(conn: asyncpg.Connection) -> None:
     from wealthgate.demo.load import load_demo_book
 
-    async with conn.transaction():  # type: ignore[attr-defined]
-        await load_demo_book(conn, operator=operator())  # type: ignore[arg-type]
+    async with conn.transaction():
+        await load_demo_book(conn, operator=operator())
 
 
 if __name__ == "__main__":  # pragma: no cover

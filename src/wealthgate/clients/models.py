@@ -46,10 +46,13 @@ class Client(Base):
         CheckConstraint(in_list("liquidity_needs", LIQUIDITY_NEEDS), name="liquidity_needs"),
         CheckConstraint(in_list("tax_status", TAX_STATUSES), name="tax_status"),
         CheckConstraint(in_list("investment_experience", EXPERIENCE_LEVELS), name="investment_experience"),
-        CheckConstraint("annual_income >= 0 AND net_worth >= liquid_net_worth AND liquid_net_worth >= 0",
-                        name="finances"),
-        CheckConstraint("marginal_tax_rate IS NULL OR (marginal_tax_rate >= 0 AND marginal_tax_rate <= 1)",
-                        name="marginal_tax_rate"),
+        CheckConstraint(
+            "annual_income >= 0 AND net_worth >= liquid_net_worth AND liquid_net_worth >= 0", name="finances"
+        ),
+        CheckConstraint(
+            "marginal_tax_rate IS NULL OR (marginal_tax_rate >= 0 AND marginal_tax_rate <= 1)",
+            name="marginal_tax_rate",
+        ),
     )
 
     firm_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("firms.id"), primary_key=True)

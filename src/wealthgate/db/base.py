@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any, ClassVar
 
 from sqlalchemy import MetaData, Numeric
 from sqlalchemy.orm import DeclarativeBase
@@ -24,7 +25,7 @@ Weight = Numeric(9, 6, asdecimal=True)
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {Decimal: Money}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {Decimal: Money}
 
 
 def in_list(column: str, values: tuple[str, ...]) -> str:

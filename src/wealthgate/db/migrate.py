@@ -38,7 +38,9 @@ def drift(url: str) -> list[Any]:
     engine = create_engine(urls.sqlalchemy(url))
     try:
         with engine.connect() as conn:
-            ctx = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
+            ctx = MigrationContext.configure(
+                conn, opts={"compare_type": True, "compare_server_default": True}
+            )
             return list(compare_metadata(ctx, metadata))
     finally:
         engine.dispose()

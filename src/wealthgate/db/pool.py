@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 import orjson
@@ -53,4 +53,5 @@ async def connect(url: str) -> asyncpg.Connection:
 async def unit_of_work(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
     """One transaction per use case: everything inside commits together, or nothing does."""
     async with pool.acquire() as conn, conn.transaction():
-        yield conn
+        # The pool hands out a proxy that forwards every Connection method; services are typed on Connection.
+        yield cast(asyncpg.Connection, conn)

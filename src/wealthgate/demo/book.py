@@ -10,6 +10,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
+from typing import TypedDict
 
 from wealthgate.demo.prices import PriceHistory
 from wealthgate.demo.prices import load as load_prices
@@ -25,33 +26,114 @@ ADVISORS = (
     (2, 3, "Elena Rossi", "elena.rossi@summitridge.example"),
 )
 NAMES = (
-    "Alice Chen", "Robert Alvarez", "Priya Sharma", "Thomas Becker", "Grace Kim", "Daniel Murphy",
-    "Sofia Rossi", "Michael Johnson", "Aisha Bello", "William Turner", "Hannah Schmidt", "Carlos Mendes",
-    "Emily Walsh", "Kenji Watanabe", "Olivia Martin", "Samuel Green", "Fatima Khan", "Lucas Dubois",
-    "Chloe Nguyen", "Benjamin Cohen", "Isabella Costa", "Ethan Brooks", "Mei Lin", "Noah Fischer",
-    "Zara Ahmed", "Jack Thompson", "Lena Novak", "Oscar Lindqvist", "Ruby Patel", "Henry Walker",
-    "Amara Okoye", "Leo Moreau", "Nora Jensen", "Diego Ramirez", "Ava Sullivan", "Felix Wagner",
-    "Yara Haddad", "Owen Price", "Ingrid Larsen", "Mateo Silva", "Clara Hughes", "Arjun Mehta",
-    "Sienna Clarke", "Victor Petrov", "Maya Goldberg", "Tomás Ortega", "Lily Evans", "Ravi Iyer",
-    "Julia Weber", "Marcus Reid",
+    "Alice Chen",
+    "Robert Alvarez",
+    "Priya Sharma",
+    "Thomas Becker",
+    "Grace Kim",
+    "Daniel Murphy",
+    "Sofia Rossi",
+    "Michael Johnson",
+    "Aisha Bello",
+    "William Turner",
+    "Hannah Schmidt",
+    "Carlos Mendes",
+    "Emily Walsh",
+    "Kenji Watanabe",
+    "Olivia Martin",
+    "Samuel Green",
+    "Fatima Khan",
+    "Lucas Dubois",
+    "Chloe Nguyen",
+    "Benjamin Cohen",
+    "Isabella Costa",
+    "Ethan Brooks",
+    "Mei Lin",
+    "Noah Fischer",
+    "Zara Ahmed",
+    "Jack Thompson",
+    "Lena Novak",
+    "Oscar Lindqvist",
+    "Ruby Patel",
+    "Henry Walker",
+    "Amara Okoye",
+    "Leo Moreau",
+    "Nora Jensen",
+    "Diego Ramirez",
+    "Ava Sullivan",
+    "Felix Wagner",
+    "Yara Haddad",
+    "Owen Price",
+    "Ingrid Larsen",
+    "Mateo Silva",
+    "Clara Hughes",
+    "Arjun Mehta",
+    "Sienna Clarke",
+    "Victor Petrov",
+    "Maya Goldberg",
+    "Tomás Ortega",
+    "Lily Evans",
+    "Ravi Iyer",
+    "Julia Weber",
+    "Marcus Reid",
 )
 # Model portfolios: target weight and band per asset class, per risk level (same for both demo firms).
 MODELS: dict[str, dict[str, tuple[str, str]]] = {
-    "conservative": {"equity": ("0.20", "0.05"), "fixed_income": ("0.65", "0.05"),
-                     "cash_equivalent": ("0.15", "0.03")},
-    "moderately_conservative": {"equity": ("0.35", "0.05"), "fixed_income": ("0.55", "0.05"),
-                                "cash_equivalent": ("0.10", "0.03")},
-    "moderate": {"equity": ("0.55", "0.05"), "fixed_income": ("0.35", "0.05"),
-                 "cash_equivalent": ("0.05", "0.03"), "real_estate": ("0.05", "0.03")},
-    "moderately_aggressive": {"equity": ("0.70", "0.05"), "fixed_income": ("0.22", "0.05"),
-                              "cash_equivalent": ("0.03", "0.03"), "real_estate": ("0.05", "0.03")},
-    "aggressive": {"equity": ("0.85", "0.05"), "fixed_income": ("0.10", "0.05"),
-                   "cash_equivalent": ("0.02", "0.02"), "real_estate": ("0.03", "0.03")},
+    "conservative": {
+        "equity": ("0.20", "0.05"),
+        "fixed_income": ("0.65", "0.05"),
+        "cash_equivalent": ("0.15", "0.03"),
+    },
+    "moderately_conservative": {
+        "equity": ("0.35", "0.05"),
+        "fixed_income": ("0.55", "0.05"),
+        "cash_equivalent": ("0.10", "0.03"),
+    },
+    "moderate": {
+        "equity": ("0.55", "0.05"),
+        "fixed_income": ("0.35", "0.05"),
+        "cash_equivalent": ("0.05", "0.03"),
+        "real_estate": ("0.05", "0.03"),
+    },
+    "moderately_aggressive": {
+        "equity": ("0.70", "0.05"),
+        "fixed_income": ("0.22", "0.05"),
+        "cash_equivalent": ("0.03", "0.03"),
+        "real_estate": ("0.05", "0.03"),
+    },
+    "aggressive": {
+        "equity": ("0.85", "0.05"),
+        "fixed_income": ("0.10", "0.05"),
+        "cash_equivalent": ("0.02", "0.02"),
+        "real_estate": ("0.03", "0.03"),
+    },
 }
 CLASS_FUND = {"fixed_income": "WGAGG", "cash_equivalent": "WGMMF", "real_estate": "WGREIT"}
 SECTOR_OF = {s.symbol: s.sector for s in SECURITIES}
 HISTORY_START = date(2015, 1, 2)
+ACCOUNT_LABELS = {
+    "taxable": "Taxable",
+    "ira": "IRA",
+    "roth_ira": "Roth IRA",
+    "joint": "Joint",
+    "trust": "Trust",
+}
 EQUITY_FEE = Decimal("4.95")
+
+
+class Profile(TypedDict):
+    """The investment profile fields of a client, drawn consistently with its risk level."""
+
+    date_of_birth: date
+    investment_objective: str
+    time_horizon: str
+    investment_experience: str
+    liquidity_needs: str
+    annual_income: Decimal
+    net_worth: Decimal
+    liquid_net_worth: Decimal
+    tax_status: str
+    marginal_tax_rate: Decimal | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,9 +247,9 @@ class _Draft:
         self.held[symbol] -= qty
 
 
-def draw_profile(rng: random.Random, risk: str) -> dict[str, object]:
+def draw_profile(rng: random.Random, risk: str) -> Profile:
     level = RISK_LEVELS.index(risk)
-    age = rng.randint(58, 82) if level == 0 else rng.randint(26 + 0 * level, 72 - 6 * level)
+    age = rng.randint(58, 82) if level == 0 else rng.randint(26, 72 - 6 * level)
     objective = (
         ("capital_preservation", "income"),
         ("income", "growth_and_income"),
@@ -176,8 +258,13 @@ def draw_profile(rng: random.Random, risk: str) -> dict[str, object]:
         ("growth", "speculation"),
     )[level]
     horizon = (("short", "medium"), ("medium",), ("medium", "long"), ("long",), ("long",))[level]
-    experience = (("limited", "moderate"), ("limited", "moderate"), ("moderate",), ("moderate", "extensive"),
-                  ("extensive",))[level]
+    experience = (
+        ("limited", "moderate"),
+        ("limited", "moderate"),
+        ("moderate",),
+        ("moderate", "extensive"),
+        ("extensive",),
+    )[level]
     liquidity = (("high", "medium"), ("medium",), ("medium", "low"), ("low",), ("low",))[level]
     income = Decimal(rng.randrange(60_000, 600_000, 5_000))
     net_worth = Decimal(rng.randrange(250_000, 9_000_000, 10_000))
@@ -213,12 +300,22 @@ def _whole(amount: Decimal, price: Decimal) -> Decimal:
 
 
 def _allocate(
-    d: _Draft, rng: random.Random, prices: PriceHistory, day: date, risk: str, client: ClientRow,
+    d: _Draft,
+    rng: random.Random,
+    prices: PriceHistory,
+    day: date,
+    risk: str,
+    client: ClientRow,
     concentrate: str | None = None,
 ) -> None:
     budget = d.cash - Decimal(100)
-    allowed = [s for s in STOCKS if s not in client.excluded_symbols
-               and SECTOR_OF[s] not in client.excluded_sectors and prices.close(s, day) is not None]
+    allowed = [
+        s
+        for s in STOCKS
+        if s not in client.excluded_symbols
+        and SECTOR_OF[s] not in client.excluded_sectors
+        and prices.close(s, day) is not None
+    ]
     for asset_class, (weight, _band) in MODELS[risk].items():
         amount = to_cents(budget * Decimal(weight))
         if asset_class == "equity":
@@ -256,7 +353,9 @@ def _history(d: _Draft, rng: random.Random, prices: PriceHistory, days: tuple[da
         if quarter != last_quarter and last_quarter is not None:
             mmf = d.held.get("WGMMF", Decimal(0))
             if mmf > 0:
-                d.cash_flow(day, "interest", to_cents(mmf * Decimal("0.0025")), "Money market interest", "WGMMF")
+                d.cash_flow(
+                    day, "interest", to_cents(mmf * Decimal("0.0025")), "Money market interest", "WGMMF"
+                )
             fee = to_cents(Decimal(rng.randint(150, 900)))
             if d.cash >= fee:
                 d.cash_flow(day, "fee", -fee, "Quarterly advisory fee")
@@ -266,8 +365,13 @@ def _history(d: _Draft, rng: random.Random, prices: PriceHistory, days: tuple[da
                     symbol = max(stocks, key=lambda s: d.held[s] * (prices.close(s, day) or 0))
                     price = prices.close(symbol, day)
                     if price is not None:
-                        d.sell(day, symbol, (d.held[symbol] / 5).quantize(Decimal(1), ROUND_DOWN), price,
-                               EQUITY_FEE)
+                        d.sell(
+                            day,
+                            symbol,
+                            (d.held[symbol] / 5).quantize(Decimal(1), ROUND_DOWN),
+                            price,
+                            EQUITY_FEE,
+                        )
                         agg = prices.close("WGAGG", day)
                         if agg is not None:
                             d.buy(day, "WGAGG", _whole(d.cash / 2, agg), agg, Decimal(0))
@@ -292,27 +396,42 @@ def build(prices: PriceHistory | None = None) -> DemoBook:
         excluded_symbols, excluded_sectors = ([], []) if client_id == 1 else _restrictions(rng)
         profile = draw_profile(rng, risk)
         client = ClientRow(
-            firm_id=firm_id, id=client_id, advisor_id=advisor_id, external_id=f"demo-client-{client_id}",
-            name=name, email=name.lower().replace(" ", ".").replace("á", "a") + "@example.com",
-            risk_tolerance=risk, excluded_symbols=excluded_symbols, excluded_sectors=excluded_sectors,
-            **profile,  # type: ignore[arg-type]  # keys and types fixed by draw_profile
+            firm_id=firm_id,
+            id=client_id,
+            advisor_id=advisor_id,
+            external_id=f"demo-client-{client_id}",
+            name=name,
+            email=name.lower().replace(" ", ".").replace("á", "a") + "@example.com",
+            risk_tolerance=risk,
+            excluded_symbols=excluded_symbols,
+            excluded_sectors=excluded_sectors,
+            **profile,
         )
         book.clients.append(client)
-        kinds = ["taxable"] + rng.sample(["ira", "roth_ira", "joint", "trust"], k=rng.choice((0, 1, 1, 2)))
+        kinds = ["taxable", *rng.sample(["ira", "roth_ira", "joint", "trust"], k=rng.choice((0, 1, 1, 2)))]
         if client_id == 1:
             kinds = ["taxable", "roth_ira"]
         for n, kind in enumerate(kinds):
             account_id += 1
             start = rng.randint(0, 250)
             opened = days[start]
-            book.accounts.append(AccountRow(
-                firm_id=firm_id, id=account_id, client_id=client_id, external_id=f"demo-account-{account_id}",
-                name=f"{name.split()[1]} {kind.replace('_', ' ').upper() if 'ira' in kind else kind.title()}",
-                account_type=kind, opened_on=opened,
-            ))
+            book.accounts.append(
+                AccountRow(
+                    firm_id=firm_id,
+                    id=account_id,
+                    client_id=client_id,
+                    external_id=f"demo-account-{account_id}",
+                    name=f"{name.split()[1]} {ACCOUNT_LABELS[kind]}",
+                    account_type=kind,
+                    opened_on=opened,
+                )
+            )
             d = _Draft(firm_id=firm_id, client_id=client_id, account_id=account_id)
-            size = Decimal(rng.randrange(60_000, 1_500_000, 1_000)) if n == 0 else Decimal(
-                rng.randrange(20_000, 400_000, 1_000))
+            size = (
+                Decimal(rng.randrange(60_000, 1_500_000, 1_000))
+                if n == 0
+                else Decimal(rng.randrange(20_000, 400_000, 1_000))
+            )
             if client_id == 1:
                 size = Decimal(750_000) if kind == "taxable" else Decimal(95_000)
             d.deposit(opened, size, "Initial funding")
@@ -331,20 +450,43 @@ def _assign_ids(book: DemoBook, drafts: list[_Draft]) -> None:
     )
     for txn_id, (_day, _acct, _seq, d, row) in enumerate(ordered, start=1):
         day, kind, symbol, qty, price, amount, fees, text = row
-        book.transactions.append(TransactionRow(
-            firm_id=d.firm_id, id=txn_id, client_id=d.client_id, account_id=d.account_id, trade_date=day,
-            type=kind, symbol=symbol, quantity=qty, price=price, amount=amount, fees=fees, description=text,
-            external_id=f"demo-txn-{txn_id}",
-        ))
+        book.transactions.append(
+            TransactionRow(
+                firm_id=d.firm_id,
+                id=txn_id,
+                client_id=d.client_id,
+                account_id=d.account_id,
+                trade_date=day,
+                type=kind,
+                symbol=symbol,
+                quantity=qty,
+                price=price,
+                amount=amount,
+                fees=fees,
+                description=text,
+                external_id=f"demo-txn-{txn_id}",
+            )
+        )
     ledger = replay(
-        Entry(t.account_id, t.type, t.symbol, t.quantity, t.price, t.amount, t.fees) for t in book.transactions
+        Entry(t.account_id, t.type, t.symbol, t.quantity, t.price, t.amount, t.fees)
+        for t in book.transactions
     )
     owner = {a.id: a for a in book.accounts}
     book.accounts[:] = [
-        AccountRow(a.firm_id, a.id, a.client_id, a.external_id, a.name, a.account_type, a.opened_on,
-                   ledger.cash.get(a.id, Decimal(0)))
+        AccountRow(
+            a.firm_id,
+            a.id,
+            a.client_id,
+            a.external_id,
+            a.name,
+            a.account_type,
+            a.opened_on,
+            ledger.cash.get(a.id, Decimal(0)),
+        )
         for a in book.accounts
     ]
     for pos_id, ((acct, symbol), h) in enumerate(sorted(ledger.open_holdings().items()), start=1):
         a = owner[acct]
-        book.positions.append(PositionRow(a.firm_id, pos_id, a.client_id, acct, symbol, h.quantity, h.cost_basis))
+        book.positions.append(
+            PositionRow(a.firm_id, pos_id, a.client_id, acct, symbol, h.quantity, h.cost_basis)
+        )

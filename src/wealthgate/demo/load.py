@@ -13,12 +13,19 @@ from wealthgate.demo.prices import load as load_prices
 from wealthgate.demo.securities import SECURITIES
 
 IDENTITY_TABLES = (
-    "firms", "advisors", "clients", "accounts", "transactions", "positions", "model_portfolios",
+    "firms",
+    "advisors",
+    "clients",
+    "accounts",
+    "transactions",
+    "positions",
+    "model_portfolios",
 )
 
 
-async def _copy_new(conn: asyncpg.Connection, table: str, columns: list[str], records: list[tuple[Any, ...]],
-                    conflict: str) -> int:
+async def _copy_new(
+    conn: asyncpg.Connection, table: str, columns: list[str], records: list[tuple[Any, ...]], conflict: str
+) -> int:
     """COPY into a temporary twin of `table`, then insert the rows not already there. Returns rows added."""
     staging = f"staging_{table}"
     await conn.execute(f"CREATE TEMP TABLE {staging} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP")
@@ -44,7 +51,8 @@ async def sync_identities(conn: asyncpg.Connection) -> None:
     """After explicit-id inserts, move each identity past the largest id so later inserts do not collide."""
     for table in IDENTITY_TABLES:
         await conn.execute(
-            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce(max(id), 0) + 1, false) FROM {table}"
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce(max(id), 0) + 1, false)"
+            f" FROM {table}"
         )
 
 
@@ -94,7 +102,8 @@ async def load_model_portfolios(conn: asyncpg.Connection, firm_ids: list[int]) -
                 f"{risk.replace('_', ' ').capitalize()} model",
             )
             await conn.executemany(
-                "INSERT INTO model_portfolio_weights (firm_id, model_portfolio_id, asset_class, target_weight, band)"
+                "INSERT INTO model_portfolio_weights"
+                " (firm_id, model_portfolio_id, asset_class, target_weight, band)"
                 " VALUES ($1, $2, $3, $4::numeric, $5::numeric)",
                 [(firm_id, model_id, cls, tw, band) for cls, (tw, band) in weights.items()],
             )

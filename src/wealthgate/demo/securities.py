@@ -22,7 +22,9 @@ SECURITIES: tuple[SecurityRow, ...] = (
     SecurityRow("AAPL", "Apple Inc.", "equity", "Information Technology", US, 4),
     SecurityRow("AMD", "Advanced Micro Devices Inc.", "equity", "Information Technology", US, 5),
     SecurityRow("AMZN", "Amazon.com Inc.", "equity", "Consumer Discretionary", US, 4),
-    SecurityRow("BABA", "Alibaba Group Holding Ltd. ADR", "equity", "Consumer Discretionary", "Asia Pacific", 5),
+    SecurityRow(
+        "BABA", "Alibaba Group Holding Ltd. ADR", "equity", "Consumer Discretionary", "Asia Pacific", 5
+    ),
     SecurityRow("BAC", "Bank of America Corp.", "equity", "Financials", US, 4),
     SecurityRow("BBY", "Best Buy Co. Inc.", "equity", "Consumer Discretionary", US, 4),
     SecurityRow("GE", "General Electric Co.", "equity", "Industrials", US, 4),
@@ -30,11 +32,15 @@ SECURITIES: tuple[SecurityRow, ...] = (
     SecurityRow("GOOG", "Alphabet Inc. Class C", "equity", "Communication Services", US, 4),
     SecurityRow("JPM", "JPMorgan Chase & Co.", "equity", "Financials", US, 3),
     SecurityRow("MA", "Mastercard Inc.", "equity", "Financials", US, 3),
-    SecurityRow("META", "Meta Platforms Inc. (Facebook at the time)", "equity", "Communication Services", US, 4),
+    SecurityRow(
+        "META", "Meta Platforms Inc. (Facebook at the time)", "equity", "Communication Services", US, 4
+    ),
     SecurityRow("PFE", "Pfizer Inc.", "equity", "Health Care", US, 3),
     SecurityRow("RRC", "Range Resources Corp.", "equity", "Energy", US, 5),
     SecurityRow("SBUX", "Starbucks Corp.", "equity", "Consumer Discretionary", US, 3),
-    SecurityRow("SHLD", "Sears Holdings Corp.", "equity", "Consumer Discretionary", US, 5, liquidity="medium"),
+    SecurityRow(
+        "SHLD", "Sears Holdings Corp.", "equity", "Consumer Discretionary", US, 5, liquidity="medium"
+    ),
     SecurityRow("SPY", "SPDR S&P 500 ETF Trust", "equity", "Diversified", US, 3),
     SecurityRow("T", "AT&T Inc.", "equity", "Communication Services", US, 3),
     SecurityRow("UAA", "Under Armour Inc. Class A", "equity", "Consumer Discretionary", US, 5),
@@ -42,12 +48,29 @@ SECURITIES: tuple[SecurityRow, ...] = (
     SecurityRow("XOM", "Exxon Mobil Corp.", "equity", "Energy", US, 3),
     SecurityRow("WGMMF", "Government Money Market Fund (synthetic demo)", "cash_equivalent", "Cash", US, 1),
     SecurityRow("WGAGG", "Aggregate Bond Index Fund (synthetic demo)", "fixed_income", "Diversified", US, 2),
-    SecurityRow("WGLEV", "2x Daily S&P 500 Leveraged ETF (synthetic demo)", "equity", "Diversified", US, 5,
-                is_complex=True),
-    SecurityRow("WGREIT", "Non-traded Real Estate Income Trust (synthetic demo)", "real_estate", "Real Estate",
-                US, 4, liquidity="illiquid"),
+    SecurityRow(
+        "WGLEV",
+        "2x Daily S&P 500 Leveraged ETF (synthetic demo)",
+        "equity",
+        "Diversified",
+        US,
+        5,
+        is_complex=True,
+    ),
+    SecurityRow(
+        "WGREIT",
+        "Non-traded Real Estate Income Trust (synthetic demo)",
+        "real_estate",
+        "Real Estate",
+        US,
+        4,
+        liquidity="illiquid",
+    ),
 )
 
 STOCK_COLUMNS = {"FB": "META"}  # CSV column -> ticker loaded
-STOCKS = tuple(s.symbol for s in SECURITIES if s.asset_class == "equity" and not s.symbol.startswith("WG")
-               and s.symbol != "SPY")
+STOCKS = tuple(
+    s.symbol
+    for s in SECURITIES
+    if s.asset_class == "equity" and not s.symbol.startswith("WG") and s.symbol != "SPY"
+)

@@ -39,24 +39,34 @@ class SyntheticResult:
 
 
 def _client_rows(
-    firm_id: int, index: int, advisor_id: int, ids: dict[str, int], prices: PriceHistory, positions: int,
+    firm_id: int,
+    index: int,
+    advisor_id: int,
+    ids: dict[str, int],
+    prices: PriceHistory,
+    positions: int,
     transactions: int,
 ) -> tuple[ClientRow, AccountRow, list[TransactionRow], list[PositionRow]]:
     rng = random.Random(f"{firm_id}:{index}")
     client_id, account_id = ids["client"], ids["account"]
     risk = RISK_LEVELS[rng.randrange(5)]
     client = ClientRow(
-        firm_id=firm_id, id=client_id, advisor_id=advisor_id, external_id=f"synth-{firm_id}-{index}",
-        name=f"Synthetic Client {firm_id}-{index}", email=f"synthetic.{firm_id}.{index}@example.com",
-        risk_tolerance=risk, excluded_symbols=[], excluded_sectors=[],
-        **draw_profile(rng, risk),  # type: ignore[arg-type]  # keys and types fixed by draw_profile
+        firm_id=firm_id,
+        id=client_id,
+        advisor_id=advisor_id,
+        external_id=f"synth-{firm_id}-{index}",
+        name=f"Synthetic Client {firm_id}-{index}",
+        email=f"synthetic.{firm_id}.{index}@example.com",
+        risk_tolerance=risk,
+        excluded_symbols=[],
+        excluded_sectors=[],
+        **draw_profile(rng, risk),
     )
-    universe = [s.symbol for s in SECURITIES if prices.close(s.symbol, OPENED) is not None]
-    picks = rng.sample(universe, k=positions)
+    priced = {s.symbol: p for s in SECURITIES if (p := prices.close(s.symbol, OPENED)) is not None}
+    picks = rng.sample(sorted(priced), k=positions)
     buys = []
     for symbol in picks:
-        price = prices.close(symbol, OPENED)
-        assert price is not None
+        price = priced[symbol]
         qty = Decimal(rng.randint(1, 200))
         buys.append((symbol, qty, price, -to_cents(qty * price)))
     extra = max(transactions - positions - 1, 0)
@@ -70,16 +80,31 @@ def _client_rows(
     txns += [("fee", None, None, None, -fee, days[k % len(days)]) for k in range(extra)]
     txn_rows = [
         TransactionRow(
-            firm_id=firm_id, id=ids["txn"] + n, client_id=client_id, account_id=account_id, trade_date=day,
-            type=kind, symbol=sym, quantity=qty, price=px, amount=amt, fees=Decimal(0),
-            description=kind.capitalize(), external_id=f"synth-{firm_id}-{index}-t{n}",
+            firm_id=firm_id,
+            id=ids["txn"] + n,
+            client_id=client_id,
+            account_id=account_id,
+            trade_date=day,
+            type=kind,
+            symbol=sym,
+            quantity=qty,
+            price=px,
+            amount=amt,
+            fees=Decimal(0),
+            description=kind.capitalize(),
+            external_id=f"synth-{firm_id}-{index}-t{n}",
         )
         for n, (kind, sym, qty, px, amt, day) in enumerate(txns)
     ]
     ledger = replay(Entry(account_id, t.type, t.symbol, t.quantity, t.price, t.amount) for t in txn_rows)
     account = AccountRow(
-        firm_id=firm_id, id=account_id, client_id=client_id, external_id=f"synth-{firm_id}-{index}-a",
-        name="Synthetic Taxable", account_type="taxable", opened_on=OPENED,
+        firm_id=firm_id,
+        id=account_id,
+        client_id=client_id,
+        external_id=f"synth-{firm_id}-{index}-a",
+        name="Synthetic Taxable",
+        account_type="taxable",
+        opened_on=OPENED,
         cash_balance=ledger.cash[account_id],
     )
     position_rows = [
@@ -110,7 +135,9 @@ async def add_synthetic_book(
     universe = sum(1 for s in SECURITIES if prices.close(s.symbol, OPENED) is not None)
     if not 0 <= positions_per_client <= universe:
         raise Invalid(f"positions-per-client must be between 0 and {universe}", field="positions-per-client")
-    advisors = [r["id"] for r in await conn.fetch("SELECT id FROM advisors WHERE firm_id = $1 ORDER BY id", firm_id)]
+    advisors = [
+        r["id"] for r in await conn.fetch("SELECT id FROM advisors WHERE firm_id = $1 ORDER BY id", firm_id)
+    ]
     if not advisors:
         raise NotFound(f"firm {firm_id} does not exist or has no advisors", field="firm")
     async with conn.transaction():
@@ -118,7 +145,9 @@ async def add_synthetic_book(
     existing = {
         r["external_id"]
         for r in await conn.fetch(
-            "SELECT external_id FROM clients WHERE firm_id = $1 AND external_id LIKE $2", firm_id, f"synth-{firm_id}-%"
+            "SELECT external_id FROM clients WHERE firm_id = $1 AND external_id LIKE $2",
+            firm_id,
+            f"synth-{firm_id}-%",
         )
     }
     missing = [i for i in range(1, clients + 1) if f"synth-{firm_id}-{i}" not in existing]
@@ -134,8 +163,12 @@ async def add_synthetic_book(
                 "position": await _reserve(conn, "positions", len(chunk) * positions_per_client),
                 "txn": await _reserve(conn, "transactions", len(chunk) * n_txn),
             }
-            rows: dict[str, list[tuple[object, ...]]] = {"clients": [], "accounts": [], "transactions": [],
-                                                         "positions": []}
+            rows: dict[str, list[tuple[object, ...]]] = {
+                "clients": [],
+                "accounts": [],
+                "transactions": [],
+                "positions": [],
+            }
             for k, index in enumerate(chunk):
                 ids = {
                     "client": base["client"] + k,
@@ -150,8 +183,12 @@ async def add_synthetic_book(
                 rows["accounts"].append(astuple(account))
                 rows["transactions"].extend(astuple(t) for t in txns)
                 rows["positions"].extend(astuple(p) for p in positions)
-            for table, model in (("clients", ClientRow), ("accounts", AccountRow),
-                                 ("transactions", TransactionRow), ("positions", PositionRow)):
+            for table, model in (
+                ("clients", ClientRow),
+                ("accounts", AccountRow),
+                ("transactions", TransactionRow),
+                ("positions", PositionRow),
+            ):
                 if rows[table]:
                     columns = [f.name for f in fields(model)]
                     await conn.copy_records_to_table(table, records=rows[table], columns=columns)
@@ -168,6 +205,8 @@ async def add_synthetic_book(
             )
         on_progress(len(chunk))
     return SyntheticResult(
-        added_clients=len(missing), existing_clients=clients - len(missing), positions=totals[0],
+        added_clients=len(missing),
+        existing_clients=clients - len(missing),
+        positions=totals[0],
         transactions=totals[1],
     )

@@ -60,13 +60,16 @@ class Transaction(Base):
             ["firm_id", "client_id", "account_id"], ["accounts.firm_id", "accounts.client_id", "accounts.id"]
         ),
         ForeignKeyConstraint(["firm_id", "reverses_id"], ["transactions.firm_id", "transactions.id"]),
-        ForeignKeyConstraint(["firm_id", "recommendation_id"], ["recommendations.firm_id", "recommendations.id"]),
+        ForeignKeyConstraint(
+            ["firm_id", "recommendation_id"], ["recommendations.firm_id", "recommendations.id"]
+        ),
         UniqueConstraint("firm_id", "external_id"),
         Index(None, "firm_id", "account_id", "trade_date", "id"),
         Index(None, "firm_id", "client_id", "trade_date"),
         CheckConstraint(in_list("type", TRANSACTION_TYPES), name="type"),
         CheckConstraint(
-            "type NOT IN ('buy', 'sell', 'dividend', 'transfer') OR symbol IS NOT NULL", name="symbol_required"
+            "type NOT IN ('buy', 'sell', 'dividend', 'transfer') OR symbol IS NOT NULL",
+            name="symbol_required",
         ),
         CheckConstraint(
             "type NOT IN ('buy', 'sell') OR (quantity > 0 AND price >= 0)", name="trade_quantity_price"

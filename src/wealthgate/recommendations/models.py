@@ -28,7 +28,9 @@ class Recommendation(Base):
     __tablename__ = "recommendations"
     __table_args__ = (
         ForeignKeyConstraint(["firm_id", "client_id"], ["clients.firm_id", "clients.id"]),
-        ForeignKeyConstraint(["firm_id", "policy_version_id"], ["policy_versions.firm_id", "policy_versions.id"]),
+        ForeignKeyConstraint(
+            ["firm_id", "policy_version_id"], ["policy_versions.firm_id", "policy_versions.id"]
+        ),
         ForeignKeyConstraint(["firm_id", "proposed_by_key_id"], ["api_keys.firm_id", "api_keys.id"]),
         ForeignKeyConstraint(["firm_id", "reviewed_by_key_id"], ["api_keys.firm_id", "api_keys.id"]),
         Index(None, "firm_id", "client_id", "created_at"),

@@ -43,7 +43,9 @@ class SuitabilityCheck(Base):
     __tablename__ = "suitability_checks"
     __table_args__ = (
         ForeignKeyConstraint(["firm_id", "client_id"], ["clients.firm_id", "clients.id"]),
-        ForeignKeyConstraint(["firm_id", "policy_version_id"], ["policy_versions.firm_id", "policy_versions.id"]),
+        ForeignKeyConstraint(
+            ["firm_id", "policy_version_id"], ["policy_versions.firm_id", "policy_versions.id"]
+        ),
         ForeignKeyConstraint(["firm_id", "api_key_id"], ["api_keys.firm_id", "api_keys.id"]),
         Index(None, "firm_id", "client_id", "created_at"),
         CheckConstraint(in_list("verdict", VERDICTS), name="verdict"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
@@ -15,7 +15,9 @@ from wealthgate.clients import service
 from wealthgate.clients.schemas import ClientContext, ClientList, ClientListItem
 
 router = APIRouter(route_class=StrictJSONRoute, tags=["clients"])
-NOT_FOUND = {404: {"description": "No such client visible to this key (missing and other firms' look alike)"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such client visible to this key (missing and other firms' look alike)"}
+}
 
 ClientId = Annotated[int, Path(ge=1, le=MAX_ID, description="The client's id.")]
 
