@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
 from tests.e2e.process import Server, cli, free_port
@@ -145,3 +146,28 @@ def test_embedded_postgres_without_database_url(tmp_path: Path) -> None:
     finally:
         assert server.stop() == 0
     assert not (pgdata / "postmaster.pid").exists()
+
+
+def test_serve_with_several_workers_gives_each_its_own_socket_and_stops_cleanly(db_url: str) -> None:
+    key = cli("keys", "create", "--firm", "1", "--scope", "clients:read", DATABASE_URL=db_url).stdout.split()[
+        -1
+    ]
+    port = free_port()
+    server = Server("serve", "--port", str(port), "--workers", "2", "--no-access-log", DATABASE_URL=db_url)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        server.wait_healthy(base)
+        listeners = [
+            child
+            for child in psutil.Process(server.proc.pid).children(recursive=True)
+            if any(
+                c.laddr.port == port and c.status == psutil.CONN_LISTEN for c in child.net_connections("tcp")
+            )
+        ]
+        assert len(listeners) == 2, "each worker owns a listening socket (SO_REUSEPORT)"
+        for _ in range(20):
+            with httpx.Client() as client:
+                assert client.get(f"{base}/clients/1/context", headers={"X-API-Key": key}).status_code == 200
+    finally:
+        assert server.stop() == 0
+    assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in listeners)

@@ -15,6 +15,13 @@ from tests.support import fetch
 pytestmark = pytest.mark.e2e
 
 
+def readme_python() -> str:
+    """The README's agent quick-start, exactly as a reader would copy it."""
+    text = (REPO / "README.md").read_text()
+    start = text.index("```python\n") + len("```python\n")
+    return text[start : text.index("```", start)]
+
+
 def test_the_guides_agent_works_against_the_demo(empty_db_url: str) -> None:
     port = free_port()
     server = Server("demo", "--port", str(port), DATABASE_URL=empty_db_url)
@@ -43,6 +50,19 @@ def test_the_guides_agent_works_against_the_demo(empty_db_url: str) -> None:
             event["audit_event_id"],
         )[0]
         assert (row["action"], row["client_id"], row["actor"]["key_name"]) == ("agent.note", 1, "demo agent")
+
+        quick_start = readme_python()
+        ran = subprocess.run(
+            [sys.executable, "-c", quick_start.replace("http://127.0.0.1:8000", base)],
+            env=env(WEALTHGATE_API_KEY=key),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert ran.returncode == 0, ran.stderr
+        assert "Alice Chen moderate" in ran.stdout
+        assert "'status': 'stored'" in ran.stdout
 
         without_key = subprocess.run(
             [sys.executable, str(REPO / "examples" / "guide_agent.py")],
