@@ -96,7 +96,7 @@ def test_embedded_postgres_without_database_url(tmp_path: Path) -> None:
     assert (pgdata / "PG_VERSION").read_text().strip() == "18"
     assert not (pgdata / "postmaster.pid").exists(), "the embedded server must stop when the command exits"
 
-    loaded = cli(
+    small_book = (
         "demo-data",
         "--clients",
         "4",
@@ -104,22 +104,11 @@ def test_embedded_postgres_without_database_url(tmp_path: Path) -> None:
         "3",
         "--transactions-per-client",
         "5",
-        WEALTHGATE_HOME=str(home),
-        DATABASE_URL=None,
     )
+    loaded = cli(*small_book, WEALTHGATE_HOME=str(home), DATABASE_URL=None)
     assert loaded.returncode == 0, loaded.stderr
     assert "added_clients=4" in loaded.stdout
-    again = cli(
-        "demo-data",
-        "--clients",
-        "4",
-        "--positions-per-client",
-        "3",
-        "--transactions-per-client",
-        "5",
-        WEALTHGATE_HOME=str(home),
-        DATABASE_URL=None,
-    )
+    again = cli(*small_book, WEALTHGATE_HOME=str(home), DATABASE_URL=None)
     assert "added_clients=0" in again.stdout
     assert "existing_clients=4" in again.stdout
 

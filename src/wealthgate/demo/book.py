@@ -187,6 +187,12 @@ class TransactionRow:
     description: str
     external_id: str
 
+    def entry(self) -> Entry:
+        """What ledger replay needs of this row."""
+        return Entry(
+            self.account_id, self.type, self.symbol, self.quantity, self.price, self.amount, self.fees
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class PositionRow:
@@ -467,10 +473,7 @@ def _assign_ids(book: DemoBook, drafts: list[_Draft]) -> None:
                 external_id=f"demo-txn-{txn_id}",
             )
         )
-    ledger = replay(
-        Entry(t.account_id, t.type, t.symbol, t.quantity, t.price, t.amount, t.fees)
-        for t in book.transactions
-    )
+    ledger = replay(t.entry() for t in book.transactions)
     owner = {a.id: a for a in book.accounts}
     book.accounts[:] = [
         AccountRow(

@@ -22,7 +22,7 @@ from wealthgate.demo.prices import PriceHistory
 from wealthgate.demo.prices import load as load_prices
 from wealthgate.demo.securities import SECURITIES
 from wealthgate.errors import Invalid, NotFound
-from wealthgate.ledger.replay import Entry, replay
+from wealthgate.ledger.replay import replay
 from wealthgate.money import to_cents
 from wealthgate.vocabulary import RISK_LEVELS
 
@@ -96,7 +96,7 @@ def _client_rows(
         )
         for n, (kind, sym, qty, px, amt, day) in enumerate(txns)
     ]
-    ledger = replay(Entry(account_id, t.type, t.symbol, t.quantity, t.price, t.amount) for t in txn_rows)
+    ledger = replay(t.entry() for t in txn_rows)
     account = AccountRow(
         firm_id=firm_id,
         id=account_id,
