@@ -106,7 +106,7 @@ def pgbench_script(first_id: int, last_id: int) -> str:
 
 def main() -> None:
     wrk = ensure_wrk()
-    cores = os.cpu_count() or 2
+    cores = int(os.environ.get("BENCH_WORKERS", "0")) or os.cpu_count() or 2
     home = Path(os.environ.get("WEALTHGATE_HOME", REPO / ".bench-home"))
     settings = Settings(home=home)
     with database_url(settings) as url:
