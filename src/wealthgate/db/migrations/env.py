@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import os
+
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+from wealthgate.db import urls
 from wealthgate.db.models import metadata
 
 config = context.config
+if not config.get_main_option("sqlalchemy.url"):
+    # Run by hand through alembic.ini: the database comes from DATABASE_URL.
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        raise SystemExit("set DATABASE_URL to the database Alembic should use")
+    config.set_main_option("sqlalchemy.url", urls.sqlalchemy(url).replace("%", "%%"))
 
 
 def run_migrations_offline() -> None:
