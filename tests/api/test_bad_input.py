@@ -27,6 +27,7 @@ BAD_BODIES: list[tuple[str, Any, str]] = [
     ("empty event type", {**GOOD, "event_type": ""}, "event_type"),
     ("odd event type", {**GOOD, "event_type": "drop table;"}, "event_type"),
     ("long payload", {**GOOD, "payload": "x" * 40_000}, "payload"),
+    ("NUL in payload", {**GOOD, "payload": "a\u0000b"}, "payload"),
     ("extra field", {**GOOD, "approved": True}, "approved"),
     ("array body", [GOOD], "body"),
 ]

@@ -25,7 +25,7 @@ bodies = st.fixed_dictionaries(
     optional={
         "client_id": json_values | st.integers(-5, 60),
         "event_type": json_values | st.sampled_from(["portfolio_recommendation", "x"]),
-        "payload": json_values,
+        "payload": json_values | st.text(alphabet=st.sampled_from("a\x00\u00e9\U0001f600"), max_size=5),
         "extra": json_values,
     },
 )

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from wealthgate.validation import StoredText
+
 MAX_ID = 2**63 - 1
 
 
@@ -16,7 +18,9 @@ class AuditNoteIn(BaseModel):
 
     client_id: int = Field(ge=1, le=MAX_ID)
     event_type: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:\-]+$")
-    payload: str = Field(max_length=32_768, description="Free text; the guide sends a JSON string here.")
+    payload: StoredText = Field(
+        max_length=32_768, description="Free text; the guide sends a JSON string here."
+    )
 
 
 class AuditNoteOut(BaseModel):
