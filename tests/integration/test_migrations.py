@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.support import fetch, fetchval
+from tests.support import fetch, fetchval, with_conn
+from wealthgate.audit.verify import verify
 from wealthgate.db.migrate import downgrade, drift, upgrade
 from wealthgate.db.models import metadata
 
@@ -52,3 +53,21 @@ def test_last_price_follows_the_prices_table(db_url: str) -> None:
     assert last("AAPL") == ("172.440002", "2018-04-11")
     fetch(db_url, "DELETE FROM prices WHERE symbol = 'WGREIT'")
     assert last("WGREIT") == ("None", "None")
+
+
+def test_0003_chains_the_events_written_before_it(empty_db_url: str) -> None:
+    upgrade(empty_db_url, "0002")
+    fetch(empty_db_url, "INSERT INTO firms (id, name) VALUES (1, 'F')")
+    for action in ("a.one", "a.two", "a.three"):
+        fetch(
+            empty_db_url,
+            "INSERT INTO audit_events (firm_id, actor, action, details) VALUES "
+            '(1, \'{"type": "operator"}\', $1, \'{"n": 1}\')',
+            action,
+        )
+    upgrade(empty_db_url)
+    rows = fetch(empty_db_url, "SELECT chain_key, chain_seq FROM audit_events ORDER BY id")
+    assert [(r["chain_key"], r["chain_seq"]) for r in rows] == [(0, 1), (0, 2), (0, 3)]
+    result = with_conn(empty_db_url, verify)
+    assert result.ok
+    assert result.events == 3

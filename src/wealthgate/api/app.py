@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from wealthgate import __version__
 from wealthgate.api import openapi, problems
 from wealthgate.api.middleware import BodyLimit, RequestId
-from wealthgate.api.routes import audit, clients, health
+from wealthgate.api.routes import audit, audit_trail, clients, health
 from wealthgate.auth.authenticate import KeyCache
 from wealthgate.db.pool import create_pool
 from wealthgate.db.server import database_url
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(clients.router)
     app.include_router(audit.router)
+    app.include_router(audit_trail.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(RequestId)
     return app

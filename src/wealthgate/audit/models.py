@@ -1,7 +1,7 @@
 """Audit events and signed checkpoints. Events are only ever inserted.
 
-The chain columns (`chain_seq`, `prev_hash`, `event_hash`) are filled by the tamper-evidence work; they are
-part of the schema from the start so that it adds behaviour, not a table rewrite.
+Each event sits in a hash chain (`chain_key`, `chain_seq`, `prev_hash`, `event_hash`; see audit/chain.py).
+Triggers (migration 0003) reject UPDATE, DELETE and TRUNCATE on events and checkpoints.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    CheckConstraint,
     DateTime,
     ForeignKey,
     ForeignKeyConstraint,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Index,
     LargeBinary,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -35,6 +37,9 @@ class AuditEvent(Base):
         Index(None, "firm_id", "client_id", "id"),
         Index(None, "firm_id", "occurred_at"),
         Index(None, "firm_id", "action", "id"),
+        UniqueConstraint("firm_id", "chain_key", "chain_seq"),
+        CheckConstraint("chain_key = coalesce(client_id, 0)", name="chain_key"),
+        CheckConstraint("chain_seq >= 1", name="chain_seq"),
     )
 
     firm_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("firms.id"), primary_key=True)
@@ -48,9 +53,21 @@ class AuditEvent(Base):
     client_id: Mapped[int | None] = mapped_column(BigInteger)
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     request_id: Mapped[str | None] = mapped_column(Text)
-    chain_seq: Mapped[int | None] = mapped_column(BigInteger)
-    prev_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
-    event_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    chain_key: Mapped[int] = mapped_column(BigInteger)
+    chain_seq: Mapped[int] = mapped_column(BigInteger)
+    prev_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    event_hash: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class AuditChainHead(Base):
+    """The newest position and hash of each chain; its row lock serialises appends to one chain only."""
+
+    __tablename__ = "audit_chain_heads"
+
+    firm_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("firms.id"), primary_key=True)
+    chain_key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    head_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class AuditCheckpoint(Base):

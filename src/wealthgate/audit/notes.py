@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import asyncpg
 
+from wealthgate.audit.record import HEAD_RETURNING, append
 from wealthgate.auth.principal import Principal
 from wealthgate.clients.service import CLIENT_NOT_FOUND
-from wealthgate.clients.visibility import scoped
+from wealthgate.clients.visibility import scope_args, scoped
 from wealthgate.errors import NotFound
 
-# One statement: the note is written only if the client is visible to the caller.
-_INSERT_NOTE = scoped(
+# One statement: the client's chain advances only if the client is visible to the caller.
+_ADVANCE_VISIBLE = scoped(
     """
-INSERT INTO audit_events
-    (firm_id, actor_key_id, actor, action, target_type, target_id, client_id, details, request_id)
-SELECT v.firm_id, $4, $5, 'agent.note', 'client', v.id::text, v.id, $6, $7
-FROM visible v WHERE v.id = $3
-RETURNING id
+INSERT INTO audit_chain_heads AS h (firm_id, chain_key, seq)
+SELECT v.firm_id, v.id, 1 FROM visible v WHERE v.id = $3
+ON CONFLICT (firm_id, chain_key) DO UPDATE SET seq = h.seq + 1
 """
+    + HEAD_RETURNING
 )
 
 
@@ -31,16 +31,18 @@ async def record_note(
     request_id: str | None,
 ) -> int:
     """Store an agent's note about a client; returns the audit event id."""
-    event_id: int | None = await conn.fetchval(
-        _INSERT_NOTE,
-        principal.firm_id,
-        principal.advisor_id,
-        client_id,
-        principal.key_id,
-        principal.actor(),
-        {"event_type": event_type, "payload": payload},
-        request_id,
-    )
-    if event_id is None:
+    head = await conn.fetchrow(_ADVANCE_VISIBLE, *scope_args(principal, client_id))
+    if head is None:
         raise NotFound(CLIENT_NOT_FOUND)
-    return event_id
+    return await append(
+        conn,
+        head,
+        firm_id=principal.firm_id,
+        actor=principal.actor(),
+        action="agent.note",
+        target_type="client",
+        target_id=str(client_id),
+        client_id=client_id,
+        details={"event_type": event_type, "payload": payload},
+        request_id=request_id,
+    )

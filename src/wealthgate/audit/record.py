@@ -1,4 +1,9 @@
-"""Writing audit events. Called with the use case's own connection, inside its transaction."""
+"""Appending audit events to their hash chain, inside the use case's own transaction.
+
+Two statements: `_ADVANCE` bumps the chain head (taking its row lock until commit, so appends to one chain are
+serialised while other chains proceed in parallel) and returns the previous hash, the time and a new id;
+`_APPEND` inserts the hashed event and moves the head's hash.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,85 @@ from typing import Any
 
 import asyncpg
 
-_INSERT = """
-INSERT INTO audit_events
-    (firm_id, actor_key_id, actor, action, target_type, target_id, client_id, details, request_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-RETURNING id
+from wealthgate.audit import chain
+
+HEAD_RETURNING = """
+RETURNING h.seq, h.head_hash, now() AS occurred_at,
+          nextval(pg_get_serial_sequence('audit_events', 'id')) AS event_id
 """
+
+_ADVANCE = (
+    """
+INSERT INTO audit_chain_heads AS h (firm_id, chain_key, seq) VALUES ($1, $2, 1)
+ON CONFLICT (firm_id, chain_key) DO UPDATE SET seq = h.seq + 1
+"""
+    + HEAD_RETURNING
+)
+
+_APPEND = """
+WITH event AS (
+    INSERT INTO audit_events (firm_id, id, occurred_at, actor_key_id, actor, action, target_type, target_id,
+                              client_id, details, request_id, chain_key, chain_seq, prev_hash, event_hash)
+    VALUES ($1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $2, $13, $14, $15)
+)
+UPDATE audit_chain_heads SET head_hash = $15 WHERE firm_id = $1 AND chain_key = $2
+"""
+
+
+async def append(
+    conn: asyncpg.Connection,
+    head: asyncpg.Record,
+    *,
+    firm_id: int,
+    actor: dict[str, Any],
+    action: str,
+    target_type: str | None,
+    target_id: str | None,
+    client_id: int | None,
+    details: dict[str, Any],
+    request_id: str | None,
+) -> int:
+    """Insert the event at the position `head` (a row returned by an advance statement) reserved."""
+    chain.check_hashable(details)
+    chain.check_hashable(actor, "actor")
+    key = chain.chain_key(client_id)
+    prev = head["head_hash"] if head["seq"] > 1 else chain.GENESIS
+    body = chain.content(
+        id=head["event_id"],
+        firm_id=firm_id,
+        chain_key=key,
+        chain_seq=head["seq"],
+        occurred_at=head["occurred_at"],
+        actor_key_id=actor.get("key_id"),
+        actor=actor,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        client_id=client_id,
+        details=details,
+        request_id=request_id,
+        prev_hash=prev,
+    )
+    await conn.execute(
+        _APPEND,
+        firm_id,
+        key,
+        head["event_id"],
+        head["occurred_at"],
+        actor.get("key_id"),
+        actor,
+        action,
+        target_type,
+        target_id,
+        client_id,
+        details,
+        request_id,
+        head["seq"],
+        prev,
+        chain.digest(body),
+    )
+    event_id: int = head["event_id"]
+    return event_id
 
 
 async def record(
@@ -27,16 +105,18 @@ async def record(
     request_id: str | None = None,
 ) -> int:
     """Append one event; returns its id. `action` is a dotted name such as `api_key.created`."""
-    event_id: int = await conn.fetchval(
-        _INSERT,
-        firm_id,
-        actor.get("key_id"),
-        actor,
-        action,
-        target_type,
-        None if target_id is None else str(target_id),
-        client_id,
-        details or {},
-        request_id,
+    head = await conn.fetchrow(_ADVANCE, firm_id, chain.chain_key(client_id))
+    if head is None:  # an upsert with RETURNING always returns its row
+        raise RuntimeError("the audit chain head could not be advanced")
+    return await append(
+        conn,
+        head,
+        firm_id=firm_id,
+        actor=actor,
+        action=action,
+        target_type=target_type,
+        target_id=None if target_id is None else str(target_id),
+        client_id=client_id,
+        details=details or {},
+        request_id=request_id,
     )
-    return event_id

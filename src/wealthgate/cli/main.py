@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import json
 import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 import asyncpg
@@ -27,6 +29,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit trail: verification.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 
@@ -211,6 +215,31 @@ def _serve(url: str, host: str, port: int, workers: int, access_log: bool) -> No
     signal.signal(signal.SIGINT, _raise_stop)
     with suppress(_Stop):
         serve(ServeOptions(host, port, workers, access_log, get_settings().log_level))
+
+
+@audit_app.command("verify")
+def audit_verify(
+    firm: Annotated[int | None, typer.Option(help="Only this firm's chains.")] = None,
+    since: Annotated[
+        datetime | None, typer.Option(help="Only events at or after this time (ISO 8601).")
+    ] = None,
+) -> None:
+    """Recompute every hash chain; exit 0 when intact, 1 with the first broken event otherwise."""
+    from wealthgate.audit.verify import Verification, verify
+    from wealthgate.db.pool import connect
+
+    async def work(url: str) -> Verification:
+        conn = await connect(url)
+        try:
+            return await verify(conn, firm_id=firm, since=since.astimezone(UTC) if since else None)
+        finally:
+            await conn.close()
+
+    with clean_errors():
+        result = run_db(get_settings(), work)
+        typer.echo(json.dumps(result.as_dict(), indent=2))
+        if not result.ok:
+            raise typer.Exit(1)
 
 
 Host = Annotated[str, typer.Option(help="Interface to listen on.")]

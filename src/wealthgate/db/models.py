@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wealthgate.audit.models import AuditCheckpoint, AuditEvent
+from wealthgate.audit.models import AuditChainHead, AuditCheckpoint, AuditEvent
 from wealthgate.auth.models import ApiKey
 from wealthgate.clients.models import Client
 from wealthgate.db.base import Base
@@ -20,6 +20,7 @@ __all__ = [
     "Account",
     "Advisor",
     "ApiKey",
+    "AuditChainHead",
     "AuditCheckpoint",
     "AuditEvent",
     "Client",

@@ -1,0 +1,212 @@
+"""Hash chains over audit events: canonical content, SHA-256 links, and verification. Pure: no I/O.
+
+Each event belongs to one chain: a client's events to that client's chain, firm-level events (keys, loads)
+to the firm's chain 0. An event's hash covers its canonical content, which includes its position
+(`chain_seq`) and the previous event's hash, so editing, deleting, inserting or reordering events breaks the
+chain at a point that verification names. See docs/audit.md for why chains are per client.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+GENESIS = bytes(32)
+FIRM_CHAIN = 0  # chain key of events that concern no client
+
+
+def chain_key(client_id: int | None) -> int:
+    return FIRM_CHAIN if client_id is None else client_id
+
+
+def canonical(value: Any) -> bytes:
+    """Canonical JSON (RFC 8785 style): sorted keys, no insignificant whitespace, UTF-8."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def check_hashable(value: Any, path: str = "details") -> None:
+    """Audit documents hold strings, integers, booleans, null, lists and objects: no floats (decimals go in
+    as strings), so what PostgreSQL's jsonb gives back hashes exactly as what went in."""
+    if isinstance(value, bool) or value is None or isinstance(value, int | str):
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError(f"{path}: NUL characters cannot be stored")
+        return
+    if isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            check_hashable(item, f"{path}[{i}]")
+        return
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"{path}: object keys must be strings")
+            check_hashable(item, f"{path}.{key}")
+        return
+    raise TypeError(f"{path}: {type(value).__name__} is not allowed in an audit document")
+
+
+def timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """An audit event as stored, with its chain fields."""
+
+    id: int
+    firm_id: int
+    chain_key: int
+    chain_seq: int
+    occurred_at: datetime
+    actor_key_id: int | None
+    actor: Mapping[str, Any]
+    action: str
+    target_type: str | None
+    target_id: str | None
+    client_id: int | None
+    details: Mapping[str, Any]
+    request_id: str | None
+    prev_hash: bytes
+    event_hash: bytes
+
+    def content(self) -> dict[str, Any]:
+        return content(
+            id=self.id,
+            firm_id=self.firm_id,
+            chain_key=self.chain_key,
+            chain_seq=self.chain_seq,
+            occurred_at=self.occurred_at,
+            actor_key_id=self.actor_key_id,
+            actor=self.actor,
+            action=self.action,
+            target_type=self.target_type,
+            target_id=self.target_id,
+            client_id=self.client_id,
+            details=self.details,
+            request_id=self.request_id,
+            prev_hash=self.prev_hash,
+        )
+
+    def recomputed_hash(self) -> bytes:
+        return digest(self.content())
+
+
+def content(
+    *,
+    id: int,
+    firm_id: int,
+    chain_key: int,
+    chain_seq: int,
+    occurred_at: datetime,
+    actor_key_id: int | None,
+    actor: Mapping[str, Any],
+    action: str,
+    target_type: str | None,
+    target_id: str | None,
+    client_id: int | None,
+    details: Mapping[str, Any],
+    request_id: str | None,
+    prev_hash: bytes,
+) -> dict[str, Any]:
+    """Everything an event's hash covers."""
+    return {
+        "id": id,
+        "firm_id": firm_id,
+        "chain_key": chain_key,
+        "chain_seq": chain_seq,
+        "occurred_at": timestamp(occurred_at),
+        "actor_key_id": actor_key_id,
+        "actor": dict(actor),
+        "action": action,
+        "target_type": target_type,
+        "target_id": target_id,
+        "client_id": client_id,
+        "details": dict(details),
+        "request_id": request_id,
+        "prev_hash": prev_hash.hex(),
+    }
+
+
+def digest(event_content: Mapping[str, Any]) -> bytes:
+    return hashlib.sha256(canonical(event_content)).digest()
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """The chain head as recorded when the last event was appended."""
+
+    firm_id: int
+    chain_key: int
+    seq: int
+    head_hash: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class Break:
+    """The first point where a chain fails verification."""
+
+    firm_id: int
+    chain_key: int
+    event_id: int | None
+    chain_seq: int
+    reason: str  # edited | missing | inserted | reordered | checkpoint mismatch
+    detail: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "firm_id": self.firm_id,
+            "chain_key": self.chain_key,
+            "event_id": self.event_id,
+            "chain_seq": self.chain_seq,
+            "reason": self.reason,
+            "detail": self.detail,
+        }
+
+
+def _check(event: Event, expected_seq: int, previous_hash: bytes, known: dict[bytes, int]) -> Break | None:
+    """The first thing wrong with `event` at position `expected_seq` after `previous_hash`, if any."""
+    firm, key, seq = event.firm_id, event.chain_key, event.chain_seq
+    if seq < expected_seq:
+        return Break(firm, key, event.id, seq, "inserted", f"a second event at position {seq}")
+    if seq > expected_seq:
+        detail = f"positions {expected_seq}..{seq - 1} are missing before this event"
+        return Break(firm, key, event.id, seq, "missing", detail)
+    if event.prev_hash != previous_hash:
+        if known.get(event.prev_hash, seq) != seq:  # it links to an event at another position
+            return Break(
+                firm, key, event.id, seq, "reordered", "it links to another event than the one before it"
+            )
+        return Break(firm, key, event.id, seq, "inserted", "it links to no event of this chain")
+    if event.recomputed_hash() != event.event_hash:
+        return Break(firm, key, event.id, seq, "edited", "its content no longer matches its hash")
+    return None
+
+
+def verify_chain(
+    events: Iterable[Event], head: Head | None, *, partial: bool = False
+) -> tuple[int, Break | None]:
+    """Walk one chain in `chain_seq` order; returns (events checked, first break or None).
+
+    With `partial`, the walk starts mid-chain (a `--since` window): the first event's link to its
+    predecessor is taken on trust, everything after it is checked.
+    """
+    ordered = list(events)
+    known = {e.event_hash: e.chain_seq for e in ordered}
+    expected_seq = ordered[0].chain_seq if (partial and ordered) else 1
+    previous_hash = ordered[0].prev_hash if (partial and ordered) else GENESIS
+    for checked, event in enumerate(ordered):
+        broken = _check(event, expected_seq, previous_hash, known)
+        if broken is not None:
+            return checked, broken
+        previous_hash = event.event_hash
+        expected_seq += 1
+    last_seq = expected_seq - 1
+    if head is not None and (head.seq != last_seq or (head.head_hash or GENESIS) != previous_hash):
+        reason = "missing" if head.seq > last_seq else "inserted" if head.seq < last_seq else "edited"
+        detail = f"the chain head records position {head.seq}; the events end at {last_seq}"
+        return len(ordered), Break(head.firm_id, head.chain_key, None, head.seq, reason, detail)
+    return len(ordered), None

@@ -1,0 +1,181 @@
+"""The audit trail in PostgreSQL: append-only, chained under concurrency; tampering is caught and named."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import asyncpg
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import Keys
+from tests.e2e.process import cli
+from tests.support import fetch, fetchval, with_conn
+from wealthgate.audit.record import record
+from wealthgate.audit.verify import Verification, verify
+from wealthgate.db.pool import create_pool
+
+
+def verified(url: str, firm: int | None = None) -> Verification:
+    return with_conn(url, lambda c: verify(c, firm_id=firm))
+
+
+def tamper(url: str, *statements: str) -> None:
+    """Run statements as the superuser with triggers off, as a rogue administrator could."""
+
+    async def work(conn: asyncpg.Connection) -> None:
+        await conn.execute("SET session_replication_role = replica")
+        for sql in statements:
+            await conn.execute(sql)
+
+    with_conn(url, work)
+
+
+def write_notes(url: str, client_id: int, n: int) -> list[int]:
+    async def work(conn: asyncpg.Connection) -> list[int]:
+        ids = []
+        for i in range(n):
+            async with conn.transaction():
+                ids.append(
+                    await record(
+                        conn,
+                        firm_id=1,
+                        actor={"type": "operator", "owner": "t"},
+                        action="test.note",
+                        client_id=client_id,
+                        details={"i": i},
+                    )
+                )
+        return ids
+
+    return with_conn(url, work)
+
+
+@pytest.mark.parametrize("table", ["audit_events", "audit_checkpoints"])
+@pytest.mark.parametrize("statement", ["UPDATE {t} SET firm_id = firm_id", "DELETE FROM {t}", "TRUNCATE {t}"])
+def test_changes_to_audit_tables_fail_at_the_database(db_url: str, table: str, statement: str) -> None:
+    fetch(
+        db_url,
+        "INSERT INTO audit_checkpoints (firm_id, heads, signature, public_key_fingerprint)"
+        " VALUES (1, '{}', '\\x00', 'test')",
+    )
+    with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+        fetch(db_url, statement.format(t=table))
+
+
+def test_the_demo_trail_verifies(db_url: str) -> None:
+    write_notes(db_url, 1, 3)
+    result = verified(db_url)
+    assert result.ok, result
+    assert result.events == fetchval(db_url, "SELECT count(*) FROM audit_events")
+
+
+def test_a_payload_edit_is_named(db_url: str) -> None:
+    ids = write_notes(db_url, 1, 4)
+    tamper(db_url, f"UPDATE audit_events SET details = '{{\"i\": 99}}' WHERE id = {ids[1]}")
+    result = verified(db_url)
+    assert result.first_break is not None
+    assert (result.first_break.reason, result.first_break.event_id) == ("edited", ids[1])
+
+
+def test_a_deleted_event_is_named(db_url: str) -> None:
+    ids = write_notes(db_url, 1, 4)
+    tamper(db_url, f"DELETE FROM audit_events WHERE id = {ids[1]}")
+    result = verified(db_url)
+    assert result.first_break is not None
+    assert (result.first_break.reason, result.first_break.event_id) == ("missing", ids[2])
+
+
+def test_a_forged_event_is_named(db_url: str) -> None:
+    ids = write_notes(db_url, 1, 3)
+    tamper(
+        db_url,
+        f"""INSERT INTO audit_events (firm_id, id, actor, action, client_id, chain_key, chain_seq, prev_hash,
+                                      event_hash)
+            SELECT firm_id, 424242, actor, 'agent.note', client_id, chain_key, chain_seq + 1, '\\x01', '\\x02'
+            FROM audit_events WHERE id = {ids[-1]}""",
+    )
+    result = verified(db_url)
+    assert result.first_break is not None
+    assert (result.first_break.reason, result.first_break.event_id) == ("inserted", 424242)
+
+
+def test_swapped_events_are_named(db_url: str) -> None:
+    ids = write_notes(db_url, 1, 4)
+    a, b = ids[1], ids[2]
+    tamper(
+        db_url,
+        f"UPDATE audit_events SET chain_seq = chain_seq + 1000000 WHERE id = {a}",
+        f"UPDATE audit_events SET chain_seq = chain_seq - 1 WHERE id = {b}",
+        f"UPDATE audit_events SET chain_seq = chain_seq - 1000000 + 1 WHERE id = {a}",
+    )
+    result = verified(db_url)
+    assert result.first_break is not None
+    assert (result.first_break.reason, result.first_break.event_id) == ("reordered", b)
+
+
+def test_concurrent_writers_keep_every_event_and_every_chain(db_url: str) -> None:
+    """64 writers over 12 clients: every acknowledged event is there and every chain verifies."""
+    seconds = 4.0
+
+    async def run() -> list[int]:
+        pool = await create_pool(db_url, min_size=64, max_size=64)
+        acknowledged: list[int] = []
+        deadline = time.monotonic() + seconds
+
+        async def writer(n: int) -> None:
+            while time.monotonic() < deadline:
+                async with pool.acquire() as conn, conn.transaction():
+                    event_id = await record(
+                        conn,
+                        firm_id=1,
+                        actor={"type": "operator", "owner": f"w{n}"},
+                        action="test.load",
+                        client_id=1 + n % 12,
+                        details={"writer": n},
+                    )
+                acknowledged.append(event_id)
+
+        try:
+            await asyncio.gather(*(writer(n) for n in range(64)))
+        finally:
+            await pool.close()
+        return acknowledged
+
+    acknowledged = asyncio.run(run())
+    assert len(acknowledged) > 500
+    stored = {r["id"] for r in fetch(db_url, "SELECT id FROM audit_events WHERE action = 'test.load'")}
+    assert set(acknowledged) == stored
+    result = verified(db_url, firm=1)
+    assert result.ok, result
+
+
+def test_verify_through_the_api_is_scoped_and_needs_compliance(
+    api: TestClient, keys: Keys, db_url: str
+) -> None:
+    assert api.get("/audit/verify", headers=Keys.auth(keys.agent)).status_code == 403
+    body = api.get("/audit/verify", headers=Keys.auth(keys.compliance)).json()
+    assert body["ok"] is True
+    firm1_chains = fetchval(db_url, "SELECT count(*) FROM audit_chain_heads WHERE firm_id = 1")
+    assert body["chains"] == firm1_chains
+    ids = write_notes(db_url, 1, 2)
+    tamper(db_url, f"UPDATE audit_events SET request_id = 'x' WHERE id = {ids[0]}")
+    body = api.get("/audit/verify", headers=Keys.auth(keys.compliance)).json()
+    assert body["ok"] is False
+    assert body["first_break"]["event_id"] == ids[0]
+    assert body["first_break"]["reason"] == "edited"
+
+
+def test_verify_through_the_cli(db_url: str) -> None:
+    assert cli("audit", "verify", "--firm", "1", DATABASE_URL=db_url).returncode == 0
+    ids = write_notes(db_url, 1, 2)
+    tamper(db_url, f"DELETE FROM audit_events WHERE id = {ids[0]}")
+    result = cli("audit", "verify", DATABASE_URL=db_url)
+    assert result.returncode == 1
+    assert '"reason": "missing"' in result.stdout
+
+
+def test_the_migration_chained_the_events_written_before_it(db_url: str) -> None:
+    """The template database loads the demo book after migrating; a fresh upgrade from 0002 backfills."""
+    assert fetchval(db_url, "SELECT count(*) FROM audit_events WHERE event_hash IS NULL") == 0
