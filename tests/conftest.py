@@ -113,8 +113,15 @@ def empty_db_url(fresh_database: callable) -> str:  # type: ignore[valid-type]
 
 
 @pytest.fixture
-def settings(db_url: str) -> Settings:
-    return Settings(database_url=db_url, auth_cache_seconds=0, db_pool_min=1, db_pool_max=4)
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=db_url,
+        home=tmp_path / "home",
+        auth_cache_seconds=0,
+        db_pool_min=1,
+        db_pool_max=4,
+        audit_checkpoint_seconds=0,
+    )
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -29,10 +29,22 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
     auth_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     log_level: str = "info"
+    # The Ed25519 key that signs audit checkpoints lives outside the database (docs/audit.md).
+    audit_signing_key_file: Path | None = None  # default: $WEALTHGATE_HOME/audit-signing-key.pem
+    audit_signing_key: SecretStr | None = None  # or the PEM itself, e.g. from a secret store
+    audit_public_key: str | None = (
+        None  # hex; lets a verify-only node check signatures without the private key
+    )
+    audit_checkpoint_seconds: float = Field(default=300.0, ge=0)  # 0: no timer; `wealthgate audit checkpoint`
+    audit_retention_years: int = Field(default=6, ge=6, le=100)  # SEC 17a-4: six years at the least
 
     @property
     def pgdata(self) -> Path:
         return self.home / "pgdata"
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.audit_signing_key_file or self.home / "audit-signing-key.pem"
 
 
 @lru_cache(maxsize=1)

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -23,8 +24,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+_HOME = tempfile.mkdtemp(prefix="wealthgate-e2e-")
+
+
 def env(**overrides: str | None) -> dict[str, str]:
+    """The test's environment for a child process: no inherited database, a throwaway WEALTHGATE_HOME."""
     base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "WEALTHGATE_DATABASE_URL")}
+    base["WEALTHGATE_HOME"] = _HOME
     for key, value in overrides.items():
         if value is None:
             base.pop(key, None)

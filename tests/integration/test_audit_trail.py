@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 
 import asyncpg
 import pytest
@@ -12,9 +13,12 @@ from fastapi.testclient import TestClient
 from tests.conftest import Keys
 from tests.e2e.process import cli
 from tests.support import fetch, fetchval, with_conn
+from wealthgate.audit import chain, checkpoints
 from wealthgate.audit.record import record
+from wealthgate.audit.signing import configured_public_key, load_or_create
 from wealthgate.audit.verify import Verification, verify
 from wealthgate.db.pool import create_pool
+from wealthgate.settings import Settings
 
 
 def verified(url: str, firm: int | None = None) -> Verification:
@@ -179,3 +183,65 @@ def test_verify_through_the_cli(db_url: str) -> None:
 def test_the_migration_chained_the_events_written_before_it(db_url: str) -> None:
     """The template database loads the demo book after migrating; a fresh upgrade from 0002 backfills."""
     assert fetchval(db_url, "SELECT count(*) FROM audit_events WHERE event_hash IS NULL") == 0
+
+
+def checkpoint(url: str, settings: Settings, firm: int = 1) -> None:
+    key = load_or_create(settings)
+    with_conn(url, lambda c: checkpoints.create(c, key, firm))
+
+
+def test_a_rewritten_chain_is_caught_by_the_signed_checkpoint(db_url: str, settings: Settings) -> None:
+    """(e) An administrator rewrites a whole chain with freshly computed, self-consistent hashes."""
+    ids = write_notes(db_url, 1, 4)
+    checkpoint(db_url, settings)
+    key = configured_public_key(settings)
+    assert with_conn(db_url, lambda c: verify(c, public_key=key)).ok
+
+    async def rewrite(conn: asyncpg.Connection) -> None:
+        await conn.execute("SET session_replication_role = replica")
+        rows = await conn.fetch(
+            "SELECT * FROM audit_events WHERE firm_id = 1 AND chain_key = 1 ORDER BY chain_seq"
+        )
+        prev = chain.GENESIS
+        for r in rows:
+            event = chain.Event(**{k: r[k] for k in chain.Event.__dataclass_fields__})
+            if r["id"] == ids[1]:
+                event = replace(event, details={"i": "rewritten"})
+            new_hash = replace(event, prev_hash=prev).recomputed_hash()
+            await conn.execute(
+                "UPDATE audit_events SET details = $1, prev_hash = $2, event_hash = $3"
+                " WHERE firm_id = 1 AND id = $4",
+                event.details,
+                prev,
+                new_hash,
+                r["id"],
+            )
+            prev = new_hash
+        await conn.execute(
+            "UPDATE audit_chain_heads SET head_hash = $1 WHERE firm_id = 1 AND chain_key = 1", prev
+        )
+
+    with_conn(db_url, rewrite)
+    assert links_only(db_url) is None, "the rewrite is self-consistent: only the checkpoint can expose it"
+    result = with_conn(db_url, lambda c: verify(c, public_key=key))
+    assert result.first_break is not None
+    # The checkpoint pinned the chain's head (the last note); that is where the rewritten chain diverges.
+    assert (result.first_break.reason, result.first_break.event_id) == ("checkpoint mismatch", ids[-1])
+
+
+def links_only(url: str) -> chain.Break | None:
+    """The rewritten chain checked by its own links alone, as if no checkpoint existed."""
+    rows = fetch(url, "SELECT * FROM audit_events WHERE firm_id = 1 AND chain_key = 1 ORDER BY chain_seq")
+    events = [chain.Event(**{k: r[k] for k in chain.Event.__dataclass_fields__}) for r in rows]
+    head = fetch(url, "SELECT * FROM audit_chain_heads WHERE firm_id = 1 AND chain_key = 1")[0]
+    return chain.verify_chain(events, chain.Head(1, 1, head["seq"], head["head_hash"]))[1]
+
+
+def test_a_forged_checkpoint_signature_is_caught(db_url: str, settings: Settings) -> None:
+    checkpoint(db_url, settings)
+    other = Settings(home=settings.home / "elsewhere")  # an attacker's own key
+    checkpoint(db_url, other)
+    result = with_conn(db_url, lambda c: verify(c, public_key=configured_public_key(settings)))
+    assert result.first_break is not None
+    assert result.first_break.reason == "checkpoint mismatch"
+    assert "does not verify" in result.first_break.detail

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -12,6 +13,8 @@ from wealthgate import __version__
 from wealthgate.api import openapi, problems
 from wealthgate.api.middleware import BodyLimit, RequestId
 from wealthgate.api.routes import audit, audit_trail, clients, health
+from wealthgate.audit.signing import configured_public_key
+from wealthgate.audit.timer import checkpoint_timer
 from wealthgate.auth.authenticate import KeyCache
 from wealthgate.db.pool import create_pool
 from wealthgate.db.server import database_url
@@ -35,6 +38,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
             stack.push_async_callback(app.state.pool.close)
             app.state.key_cache = KeyCache(settings.auth_cache_seconds)
+            app.state.audit_public_key = configured_public_key(settings)
+            if settings.audit_checkpoint_seconds > 0:
+                timer = asyncio.create_task(checkpoint_timer(app.state.pool, settings))
+                stack.callback(timer.cancel)
             # Start-up objects live for the process: keep them out of every collection, and fewer objects to
             # traverse on each collection lowers tail latency under load.
             gc.collect()

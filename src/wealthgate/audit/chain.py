@@ -187,24 +187,43 @@ def _check(event: Event, expected_seq: int, previous_hash: bytes, known: dict[by
 
 
 def verify_chain(
-    events: Iterable[Event], head: Head | None, *, partial: bool = False
+    events: Iterable[Event],
+    head: Head | None,
+    *,
+    partial: bool = False,
+    anchors: Mapping[int, bytes] | None = None,
 ) -> tuple[int, Break | None]:
     """Walk one chain in `chain_seq` order; returns (events checked, first break or None).
 
     With `partial`, the walk starts mid-chain (a `--since` window): the first event's link to its
-    predecessor is taken on trust, everything after it is checked.
+    predecessor is taken on trust, everything after it is checked. `anchors` (position -> hash) come from
+    signed checkpoints: a chain rewritten with fresh hashes is self-consistent but fails there.
     """
+    anchors = anchors or {}
     ordered = list(events)
     known = {e.event_hash: e.chain_seq for e in ordered}
     expected_seq = ordered[0].chain_seq if (partial and ordered) else 1
     previous_hash = ordered[0].prev_hash if (partial and ordered) else GENESIS
     for checked, event in enumerate(ordered):
         broken = _check(event, expected_seq, previous_hash, known)
+        if broken is None and anchors.get(event.chain_seq, event.event_hash) != event.event_hash:
+            detail = "its hash differs from the one a signed checkpoint recorded for this position"
+            broken = Break(
+                event.firm_id, event.chain_key, event.id, event.chain_seq, "checkpoint mismatch", detail
+            )
         if broken is not None:
             return checked, broken
         previous_hash = event.event_hash
         expected_seq += 1
     last_seq = expected_seq - 1
+    beyond = [seq for seq in anchors if seq > last_seq]
+    if beyond and not partial:
+        detail = f"a signed checkpoint recorded position {min(beyond)}; the events end at {last_seq}"
+        first = ordered[0] if ordered else None
+        firm, key = (
+            (first.firm_id, first.chain_key) if first else (head.firm_id, head.chain_key) if head else (0, 0)
+        )
+        return len(ordered), Break(firm, key, None, min(beyond), "missing", detail)
     if head is not None and (head.seq != last_seq or (head.head_hash or GENESIS) != previous_hash):
         reason = "missing" if head.seq > last_seq else "inserted" if head.seq < last_seq else "edited"
         detail = f"the chain head records position {head.seq}; the events end at {last_seq}"

@@ -8,7 +8,9 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from wealthgate.audit import checkpoints
 from wealthgate.audit.chain import Break, Event, Head, verify_chain
 
 _HEADS = """
@@ -30,14 +32,37 @@ class Verification:
     chains: int
     events: int
     first_break: Break | None
+    checkpoints: int = 0
+    signatures_checked: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
             "chains": self.chains,
             "events": self.events,
+            "checkpoints": self.checkpoints,
+            "signatures_checked": self.signatures_checked,
             "first_break": self.first_break.as_dict() if self.first_break else None,
         }
+
+
+Anchors = dict[tuple[int, int], dict[int, bytes]]
+
+
+def anchors_from(
+    found: list[checkpoints.Checkpoint], key: Ed25519PublicKey | None
+) -> tuple[Anchors, Break | None]:
+    """Positions and hashes that signed checkpoints vouch for; a checkpoint whose signature fails breaks."""
+    anchors: Anchors = {}
+    for cp in found:
+        if key is not None and not cp.verifies_with(key):
+            detail = f"checkpoint {cp.id} does not verify with the configured public key"
+            return anchors, Break(cp.firm_id, 0, None, 0, "checkpoint mismatch", detail)
+        for chain_key, head in cp.heads.items():
+            anchors.setdefault((cp.firm_id, int(chain_key)), {})[int(head["seq"])] = bytes.fromhex(
+                head["hash"]
+            )
+    return anchors, None
 
 
 async def _chains(
@@ -57,10 +82,20 @@ async def _chains(
 
 
 async def verify(
-    conn: asyncpg.Connection, *, firm_id: int | None = None, since: datetime | None = None
+    conn: asyncpg.Connection,
+    *,
+    firm_id: int | None = None,
+    since: datetime | None = None,
+    public_key: Ed25519PublicKey | None = None,
 ) -> Verification:
-    """Check every chain (of one firm, or all) in one consistent snapshot; stops at the first break."""
+    """Check every chain (of one firm, or all) against its own links and the signed checkpoints, in one
+    consistent snapshot; stops at the first break."""
     async with conn.transaction(isolation="repeatable_read", readonly=True):
+        found = await checkpoints.load(conn, firm_id)
+        anchors, bad_checkpoint = anchors_from(found, public_key)
+        signed = public_key is not None
+        if bad_checkpoint is not None:
+            return Verification(False, 0, 0, bad_checkpoint, len(found), signed)
         heads = {
             (h["firm_id"], h["chain_key"]): Head(h["firm_id"], h["chain_key"], h["seq"], h["head_hash"])
             for h in await conn.fetch(_HEADS, firm_id)
@@ -69,14 +104,16 @@ async def verify(
         total = 0
         async for key, events in _chains(conn, firm_id, since):
             seen.add(key)
-            checked, broken = verify_chain(events, heads.get(key), partial=since is not None)
+            checked, broken = verify_chain(
+                events, heads.get(key), partial=since is not None, anchors=anchors.get(key)
+            )
             total += checked
             if broken is not None:
-                return Verification(False, len(seen), total, broken)
+                return Verification(False, len(seen), total, broken, len(found), signed)
         for key in sorted(heads.keys() - seen):
             if since is not None:
                 continue  # nothing in the window for this chain
-            _checked, broken = verify_chain([], heads[key])
+            _checked, broken = verify_chain([], heads[key], anchors=anchors.get(key))
             if broken is not None:
-                return Verification(False, len(seen) + 1, total, broken)
-        return Verification(True, len(heads.keys() | seen), total, None)
+                return Verification(False, len(seen) + 1, total, broken, len(found), signed)
+        return Verification(True, len(heads.keys() | seen), total, None, len(found), signed)

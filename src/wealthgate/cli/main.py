@@ -225,21 +225,52 @@ def audit_verify(
     ] = None,
 ) -> None:
     """Recompute every hash chain; exit 0 when intact, 1 with the first broken event otherwise."""
+    from wealthgate.audit.signing import configured_public_key
     from wealthgate.audit.verify import Verification, verify
     from wealthgate.db.pool import connect
 
     async def work(url: str) -> Verification:
         conn = await connect(url)
         try:
-            return await verify(conn, firm_id=firm, since=since.astimezone(UTC) if since else None)
+            return await verify(
+                conn, firm_id=firm, since=since.astimezone(UTC) if since else None, public_key=public_key
+            )
         finally:
             await conn.close()
 
     with clean_errors():
+        public_key = configured_public_key(get_settings())
         result = run_db(get_settings(), work)
         typer.echo(json.dumps(result.as_dict(), indent=2))
         if not result.ok:
             raise typer.Exit(1)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(
+    firm: Annotated[int | None, typer.Option(help="Only this firm (default: every firm).")] = None,
+) -> None:
+    """Sign the current chain heads (Ed25519, key outside the database) and print each checkpoint as JSON,
+    to keep where the database administrator cannot rewrite it."""
+    from wealthgate.audit import checkpoints
+    from wealthgate.audit.signing import load_or_create
+    from wealthgate.db.pool import connect
+
+    async def work(url: str) -> list[checkpoints.Checkpoint]:
+        conn = await connect(url)
+        try:
+            if firm is not None:
+                return [await checkpoints.create(conn, key, firm)]
+            return await checkpoints.create_for_all_firms(conn, key)
+        finally:
+            await conn.close()
+
+    with clean_errors():
+        settings = get_settings()
+        key = load_or_create(settings)
+        made = run_db(settings, work)
+        for checkpoint in made:
+            typer.echo(json.dumps({**checkpoint.as_dict(), "public_key": checkpoints.public_key_hex(key)}))
 
 
 Host = Annotated[str, typer.Option(help="Interface to listen on.")]

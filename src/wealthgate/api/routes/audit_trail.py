@@ -24,5 +24,7 @@ async def verify_trail(
     """`ok: true` when every chain of the firm is intact; otherwise `first_break` names the first broken
     event and why (edited, missing, inserted, reordered)."""
     async with request.app.state.pool.acquire() as conn:
-        result = await verify(conn, firm_id=principal.firm_id, since=since)
+        result = await verify(
+            conn, firm_id=principal.firm_id, since=since, public_key=request.app.state.audit_public_key
+        )
     return result.as_dict()
