@@ -63,3 +63,10 @@ def configured_public_key(settings: Settings) -> Ed25519PublicKey | None:
     if settings.audit_signing_key is not None or settings.signing_key_path.exists():
         return load_or_create(settings).public_key()
     return None
+
+
+def configured_private_key(settings: Settings) -> Ed25519PrivateKey | None:
+    """The signing key if one is configured or already on disk (never creates one)."""
+    if settings.audit_signing_key is not None or settings.signing_key_path.exists():
+        return load_or_create(settings)
+    return None

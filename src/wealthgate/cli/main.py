@@ -9,8 +9,9 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import asyncpg
@@ -271,6 +272,65 @@ def audit_checkpoint(
         made = run_db(settings, work)
         for checkpoint in made:
             typer.echo(json.dumps({**checkpoint.as_dict(), "public_key": checkpoints.public_key_hex(key)}))
+
+
+@audit_app.command("export")
+def audit_export(
+    firm: Annotated[int, typer.Option(help="The firm whose trail to export.")],
+    since: Annotated[datetime | None, typer.Option("--from", help="Events at or after this time.")] = None,
+    until: Annotated[datetime | None, typer.Option("--to", help="Events before this time.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="jsonl or csv.")] = "jsonl",
+    output: Annotated[Path | None, typer.Option(help="Write here instead of standard output.")] = None,
+) -> None:
+    """Every event with its hash and chain position, plus the signed checkpoints: verifiable offline with
+    `wealthgate audit verify-export` or the standalone wealthgate/audit/offline.py."""
+    from wealthgate.audit.export import FORMATS, export
+    from wealthgate.audit.signing import load_or_create
+    from wealthgate.db.pool import connect
+
+    if fmt not in FORMATS:
+        fail(f"--format must be one of {', '.join(FORMATS)}")
+
+    async def work(url: str) -> int:
+        conn = await connect(url)
+        lines = 0
+        try:
+            with output.open("w", encoding="utf-8") if output else nullcontext(sys.stdout) as sink:
+                async for line in export(
+                    conn,
+                    firm_id=firm,
+                    since=since.astimezone(UTC) if since else None,
+                    until=until.astimezone(UTC) if until else None,
+                    fmt=fmt,
+                    signing_key=key,
+                ):
+                    sink.write(line)
+                    lines += 1
+            return lines
+        finally:
+            await conn.close()
+
+    with clean_errors():
+        key = load_or_create(get_settings())
+        written = run_db(get_settings(), work)
+        if output:
+            typer.echo(f"wrote {written} lines to {output}", err=True)
+
+
+@audit_app.command("verify-export")
+def audit_verify_export(
+    file: Annotated[Path, typer.Argument(help="An export (JSON lines or CSV).")],
+    public_key: Annotated[str | None, typer.Option(help="The Ed25519 public key you trust (hex).")] = None,
+) -> None:
+    """Verify an export on its own, without the database; exit 0 when intact, 1 otherwise."""
+    from wealthgate.audit.offline import verify_export
+
+    with clean_errors():
+        with file.open(encoding="utf-8") as handle:
+            report = verify_export(handle, public_key)
+        typer.echo(json.dumps(report, indent=2))
+        if not report["ok"]:
+            raise typer.Exit(1)
 
 
 Host = Annotated[str, typer.Option(help="Interface to listen on.")]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 
 import asyncpg
@@ -12,7 +10,8 @@ import orjson
 from wealthgate.auth.principal import Principal
 from wealthgate.clients import queries
 from wealthgate.clients.visibility import scope_args
-from wealthgate.errors import Invalid, NotFound
+from wealthgate.errors import NotFound
+from wealthgate.pagination import decode_cursor, encode_cursor
 
 _INSTRUCTIONS_JSON = orjson.dumps(list(queries.INSTRUCTIONS)).decode()
 CLIENT_NOT_FOUND = "Client not found"
@@ -41,23 +40,6 @@ class ClientSummary:
 class ClientPage:
     items: list[ClientSummary]
     next_cursor: str | None
-
-
-def encode_cursor(last_id: int) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps({"after": last_id})).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> int:
-    if not cursor:
-        return 0
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        after = orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))["after"]
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeEncodeError) as exc:
-        raise Invalid("cursor is not one this API returned", field="cursor") from exc
-    if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after < 2**63:
-        raise Invalid("cursor is not one this API returned", field="cursor")
-    return after
 
 
 async def list_clients(

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
 
 from wealthgate.api.deps import require
 from wealthgate.api.routing import StrictJSONRoute
+from wealthgate.audit import queries
+from wealthgate.audit.export import export
 from wealthgate.audit.verify import verify
 from wealthgate.auth.principal import Principal
 
@@ -28,3 +32,54 @@ async def verify_trail(
             conn, firm_id=principal.firm_id, since=since, public_key=request.app.state.audit_public_key
         )
     return result.as_dict()
+
+
+@router.get("/audit/events", summary="The firm's audit trail, filtered and paginated")
+async def list_events(
+    principal: Annotated[Principal, Depends(require("compliance:review"))],
+    request: Request,
+    client_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    actor_key_id: Annotated[
+        int | None, Query(ge=1, le=2**63 - 1, description="The API key that acted.")
+    ] = None,
+    action: Annotated[str | None, Query(max_length=100, description="Exact, or a prefix: `api_key`.")] = None,
+    target_type: Annotated[str | None, Query(max_length=100)] = None,
+    target_id: Annotated[str | None, Query(max_length=100)] = None,
+    since: Annotated[datetime | None, Query(description="At or after this time.", alias="from")] = None,
+    until: Annotated[datetime | None, Query(description="Before this time.", alias="to")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> dict[str, Any]:
+    """Every event with who acted, on what, when, the request id, and its chain position and hash.
+    Only the caller's firm's events exist here. Oldest first; pass `next_cursor` back as `cursor`."""
+    where = queries.EventFilter(client_id, actor_key_id, action, target_type, target_id, since, until)
+    items, next_cursor = await queries.page(
+        request.app.state.pool, principal.firm_id, where, limit=limit, cursor=cursor
+    )
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.get("/audit/export", summary="Export the firm's audit trail with its checkpoints")
+async def export_trail(
+    principal: Annotated[Principal, Depends(require("compliance:review"))],
+    request: Request,
+    since: Annotated[datetime | None, Query(alias="from")] = None,
+    until: Annotated[datetime | None, Query(alias="to")] = None,
+    fmt: Annotated[Literal["jsonl", "csv"], Query(alias="format")] = "jsonl",
+) -> StreamingResponse:
+    """Every event of the caller's firm with its hash and chain position, then the signed checkpoints;
+    verifiable offline with wealthgate/audit/offline.py."""
+    key = request.app.state.audit_signing_key
+
+    async def lines() -> AsyncIterator[str]:
+        async with request.app.state.pool.acquire() as conn:
+            async for line in export(
+                conn, firm_id=principal.firm_id, since=since, until=until, fmt=fmt, signing_key=key
+            ):
+                yield line
+
+    media = "text/csv" if fmt == "csv" else "application/x-ndjson"
+    filename = f"audit-firm-{principal.firm_id}.{fmt}"
+    return StreamingResponse(
+        lines(), media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
