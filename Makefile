@@ -34,8 +34,9 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix src tests bench examples
 	$(BIN)/ruff format src tests bench examples
 
-bench: $(VENV)/.installed-dev  ## load 10,000 clients x 20 positions, then wrk + pgbench on the context read
+bench: $(VENV)/.installed-dev  ## context read (wrk + pgbench) and audited writes (wrk + pgbench), 10,000 clients x 20
 	$(BIN)/python bench/context.py
+	$(BIN)/python bench/audit_writes.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -74,6 +74,13 @@ def psql_value(url: str, sql: str) -> str:
         return str(row[0]) if row else ""
 
 
+def psql_exec(url: str, sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql)
+
+
 def wrk_figures(output: str) -> dict[str, float]:
     def latency_ms(label: str) -> float:
         m = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
