@@ -1,8 +1,8 @@
 """`make bench`, audited writes: the guide's POST /audit/recommendation under 32 concurrent writers.
 
 Durable commits (synchronous_commit on), writers spread over the synthetic clients of firm 1, then
-`wealthgate audit verify` must pass and every acknowledged write must be stored. Beside it, pgbench's figure for
-a plain single-row durable insert at the same concurrency, as the machine's ceiling.
+`wealthgate audit verify` must pass and every acknowledged write must be stored. Beside it, pgbench's figure
+for a plain single-row durable insert at the same concurrency, as the machine's ceiling.
 Run after bench/context.py (it reuses that database; BENCH_* variables as there).
 """
 
@@ -84,7 +84,8 @@ def main() -> None:
             int(x)
             for x in psql_value(
                 url,
-                "SELECT string_agg(id::text, ',') FROM clients WHERE firm_id = 1 AND external_id LIKE 'synth-1-%'",
+                "SELECT string_agg(id::text, ',') FROM clients"
+                " WHERE firm_id = 1 AND external_id LIKE 'synth-1-%'",
             ).split(",")
         ]
         before = int(psql_value(url, "SELECT count(*) FROM audit_events WHERE action = 'agent.note'"))
@@ -96,7 +97,8 @@ def main() -> None:
                 'wrk.headers["Content-Type"] = "application/json"\n'
                 "request = function()\n"
                 "  local body = '{\"client_id\": ' .. ids[math.random(#ids)] .. "
-                '\', "event_type": "portfolio_recommendation", "payload": "{\\\\"action\\\\":\\\\"rebalance\\\\"}"}\'\n'
+                '\', "event_type": "portfolio_recommendation", '
+                '"payload": "{\\\\"action\\\\":\\\\"rebalance\\\\"}"}\'\n'
                 '  return wrk.format("POST", "/audit/recommendation", nil, body)\n'
                 "end\n"
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from dataclasses import replace
 
@@ -14,6 +15,7 @@ from tests.conftest import Keys
 from tests.e2e.process import cli
 from tests.support import fetch, fetchval, with_conn
 from wealthgate.audit import chain, checkpoints
+from wealthgate.audit.batch import Pending, append_many
 from wealthgate.audit.record import record
 from wealthgate.audit.signing import configured_public_key, load_or_create
 from wealthgate.audit.verify import Verification, verify
@@ -245,3 +247,58 @@ def test_a_forged_checkpoint_signature_is_caught(db_url: str, settings: Settings
     assert result.first_break is not None
     assert result.first_break.reason == "checkpoint mismatch"
     assert "does not verify" in result.first_break.detail
+
+
+def test_batched_and_single_appends_interleave_safely(db_url: str) -> None:
+    """Read batches (many chains at once) race single writes on the same chains: no deadlock, no gap."""
+    seconds = 3.0
+
+    async def run() -> tuple[int, int]:
+        pool = await create_pool(db_url, min_size=16, max_size=16)
+        deadline = time.monotonic() + seconds
+        counts = [0, 0]
+
+        async def batches(n: int) -> None:
+            rng = random.Random(n)
+            while time.monotonic() < deadline:
+                batch = [
+                    Pending(
+                        1,
+                        {"type": "operator", "owner": f"b{n}"},
+                        "client.read",
+                        "client",
+                        None,
+                        rng.randint(1, 12),
+                        {"read": "x"},
+                        None,
+                    )
+                    for _ in range(rng.randint(1, 40))
+                ]
+                async with pool.acquire() as conn, conn.transaction():
+                    appended = await append_many(conn, batch)
+                counts[0] += len(appended)
+
+        async def singles(n: int) -> None:
+            rng = random.Random(100 + n)
+            while time.monotonic() < deadline:
+                async with pool.acquire() as conn, conn.transaction():
+                    await record(
+                        conn,
+                        firm_id=1,
+                        actor={"type": "operator"},
+                        action="test.single",
+                        client_id=rng.randint(1, 12),
+                    )
+                counts[1] += 1
+
+        try:
+            await asyncio.gather(*(batches(n) for n in range(6)), *(singles(n) for n in range(8)))
+        finally:
+            await pool.close()
+        return counts[0], counts[1]
+
+    batched, single = asyncio.run(run())
+    assert batched > 100
+    assert single > 100
+    assert fetchval(db_url, "SELECT count(*) FROM audit_events WHERE action = 'client.read'") == batched
+    assert verified(db_url).ok

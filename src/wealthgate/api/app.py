@@ -13,6 +13,7 @@ from wealthgate import __version__
 from wealthgate.api import openapi, problems
 from wealthgate.api.middleware import BodyLimit, RequestId
 from wealthgate.api.routes import audit, audit_trail, clients, health
+from wealthgate.audit.reads import ReadRecorder
 from wealthgate.audit.signing import configured_private_key, configured_public_key
 from wealthgate.audit.timer import checkpoint_timer
 from wealthgate.auth.authenticate import KeyCache
@@ -40,6 +41,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.key_cache = KeyCache(settings.auth_cache_seconds)
             app.state.audit_public_key = configured_public_key(settings)
             app.state.audit_signing_key = configured_private_key(settings)
+            app.state.reads = ReadRecorder(app.state.pool)
+            app.state.reads.start()
+            stack.push_async_callback(app.state.reads.stop)  # runs before the pool closes
             if settings.audit_checkpoint_seconds > 0:
                 timer = asyncio.create_task(checkpoint_timer(app.state.pool, settings))
                 stack.callback(timer.cancel)

@@ -45,5 +45,9 @@ def require(scope: str) -> Callable[[Request], Awaitable[Principal]]:
 
 
 async def request_id(request: Request) -> str | None:
+    return request_id_of(request)
+
+
+def request_id_of(request: Request) -> str | None:
     rid: str | None = request.scope.get("wealthgate.request_id")
     return rid

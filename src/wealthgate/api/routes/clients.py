@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
-from wealthgate.api.deps import require
+from wealthgate.api.deps import request_id_of, require
 from wealthgate.api.routing import StrictJSONRoute
 from wealthgate.audit.schemas import MAX_ID
 from wealthgate.auth.principal import Principal
@@ -36,6 +36,7 @@ async def get_context(
     """The client's profile (with the guide's `risk_profile`), holdings valued at their latest prices with
     weights, accounts with cash, totals, and instructions. Figures are exact decimal strings."""
     doc = await service.context_json(request.app.state.pool, principal, client_id)
+    request.app.state.reads.note(principal, client_id, "GET /clients/{id}/context", request_id_of(request))
     return Response(doc.encode(), media_type="application/json", headers={"Cache-Control": "no-store"})
 
 
@@ -48,6 +49,7 @@ async def list_clients(
 ) -> ClientList:
     """Keyset-paginated by id: pass `next_cursor` back as `cursor` until it is null."""
     page = await service.list_clients(request.app.state.pool, principal, limit=limit, cursor=cursor)
+    request.app.state.reads.note(principal, None, "GET /clients", request_id_of(request))
     return ClientList(
         items=[
             ClientListItem(

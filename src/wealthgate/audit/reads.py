@@ -1,0 +1,85 @@
+"""Recording which key read which client's data, batched off the request path.
+
+A read is noted in memory (no I/O on the request) and written with its chain by a flusher every
+`FLUSH_SECONDS`, or sooner when `FLUSH_AT` reads are waiting; shutdown flushes what is left. Worst-case loss
+on a crash (the process killed, the machine lost): the reads of the last `FLUSH_SECONDS` plus one flush in
+flight, under one second (docs/audit.md). A failed flush keeps its reads and retries on the next tick.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import cast
+
+import asyncpg
+
+from wealthgate.audit.batch import Pending, append_many
+from wealthgate.auth.principal import Principal
+
+log = logging.getLogger(__name__)
+FLUSH_SECONDS = 0.25
+FLUSH_AT = 2000
+MAX_PENDING = 200_000  # beyond this (a long database outage) the oldest reads are dropped, and logged
+
+
+class ReadRecorder:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self.pending: list[Pending] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def note(self, principal: Principal, client_id: int | None, what: str, request_id: str | None) -> None:
+        """Remember that `principal` read `what` (about `client_id`, or firm-wide when None)."""
+        self.pending.append(
+            Pending(
+                firm_id=principal.firm_id,
+                actor=principal.actor(),
+                action="client.read" if client_id else "clients.read",
+                target_type="client" if client_id else "firm",
+                target_id=str(client_id) if client_id else str(principal.firm_id),
+                client_id=client_id,
+                details={"read": what},
+                request_id=request_id,
+            )
+        )
+        if len(self.pending) >= FLUSH_AT:
+            self._wake.set()
+
+    async def flush(self) -> int:
+        batch, self.pending = self.pending, []
+        if not batch:
+            return 0
+        try:
+            async with self.pool.acquire() as proxy, proxy.transaction():
+                await append_many(cast(asyncpg.Connection, proxy), batch)
+        except Exception:
+            self.pending[:0] = batch  # keep them, oldest first, for the next tick
+            if len(self.pending) > MAX_PENDING:
+                dropped = len(self.pending) - MAX_PENDING
+                del self.pending[:dropped]
+                log.error("read audit buffer full: dropped %d oldest reads", dropped)
+            raise
+        return len(batch)
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=FLUSH_SECONDS)
+            self._wake.clear()
+            try:
+                await self.flush()
+            except Exception:  # the database may be briefly away; the reads wait for the next tick
+                log.exception("read audit flush failed; retrying")
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.flush()

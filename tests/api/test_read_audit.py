@@ -1,0 +1,58 @@
+"""Agents' reads of client data land in the audit trail, chained, within a second, and nothing is lost on
+a clean shutdown."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import Keys
+from tests.support import fetch, with_conn
+from wealthgate.api.app import create_app
+from wealthgate.audit.verify import verify
+from wealthgate.settings import Settings
+
+
+def reads(db_url: str) -> list[dict[str, object]]:
+    return [
+        dict(r)
+        for r in fetch(
+            db_url, "SELECT * FROM audit_events WHERE action IN ('client.read', 'clients.read') ORDER BY id"
+        )
+    ]
+
+
+def test_a_context_read_is_recorded_within_a_second(api: TestClient, keys: Keys, db_url: str) -> None:
+    r = api.get("/clients/1/context", headers={**Keys.auth(keys.reader), "X-Request-ID": "read-1"})
+    assert r.status_code == 200
+    deadline = time.monotonic() + 3
+    while not reads(db_url) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    found = reads(db_url)
+    assert len(found) == 1
+    event = found[0]
+    assert (event["client_id"], event["request_id"]) == (1, "read-1")
+    assert event["actor"]["key_name"] == "reader"  # type: ignore[index]
+    assert event["details"] == {"read": "GET /clients/{id}/context"}
+
+
+def test_reads_are_flushed_on_shutdown_and_chained(settings: Settings, keys: Keys, db_url: str) -> None:
+    with TestClient(create_app(settings)) as client:
+        for client_id in (1, 2, 3, 1, 1):
+            assert (
+                client.get(f"/clients/{client_id}/context", headers=Keys.auth(keys.agent)).status_code == 200
+            )
+        assert client.get("/clients", headers=Keys.auth(keys.agent)).status_code == 200
+        assert client.get("/clients/40/context", headers=Keys.auth(keys.agent)).status_code == 404
+    found = reads(db_url)
+    assert [e["client_id"] for e in found if e["action"] == "client.read"] == [1, 2, 3, 1, 1]
+    assert [e["target_type"] for e in found if e["action"] == "clients.read"] == ["firm"]
+    assert with_conn(db_url, verify).ok
+
+
+def test_a_refused_read_is_not_recorded_as_a_read(api: TestClient, keys: Keys, db_url: str) -> None:
+    assert api.get("/clients/40/context", headers=Keys.auth(keys.agent)).status_code == 404
+    assert api.get("/clients/1/context").status_code == 401
+    api.portal.call(api.app.state.reads.flush)  # type: ignore[attr-defined]
+    assert reads(db_url) == []
