@@ -14,9 +14,11 @@ from wealthgate.db.pool import connect
 T = TypeVar("T")
 
 
-def with_conn(url: str, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+def with_conn(url: str, work: Callable[[asyncpg.Connection], Awaitable[T]], *, as_owner: bool = True) -> T:
+    """Run `work` on one connection; tests act as the database owner (a DBA) unless told otherwise."""
+
     async def run() -> T:
-        conn = await connect(url)
+        conn = await connect(url, as_owner=as_owner)
         try:
             return await work(conn)
         finally:

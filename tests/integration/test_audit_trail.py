@@ -60,7 +60,26 @@ def write_notes(url: str, client_id: int, n: int) -> list[int]:
 
 @pytest.mark.parametrize("table", ["audit_events", "audit_checkpoints"])
 @pytest.mark.parametrize("statement", ["UPDATE {t} SET firm_id = firm_id", "DELETE FROM {t}", "TRUNCATE {t}"])
-def test_changes_to_audit_tables_fail_at_the_database(db_url: str, table: str, statement: str) -> None:
+def test_the_service_role_has_no_right_to_change_audit_tables(
+    db_url: str, table: str, statement: str
+) -> None:
+    with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied"):
+        with_conn(db_url, lambda c: c.execute(statement.format(t=table)), as_owner=False)
+    assert with_conn(db_url, lambda c: c.fetchval("SELECT current_user"), as_owner=False) == "wealthgate_app"
+
+
+def test_the_service_role_can_do_its_work(db_url: str) -> None:
+    async def work(conn: asyncpg.Connection) -> int:
+        async with conn.transaction():
+            return await record(conn, firm_id=1, actor={"type": "operator"}, action="test.ok", client_id=1)
+
+    assert with_conn(db_url, work, as_owner=False) > 0
+    assert with_conn(db_url, verify, as_owner=False).ok
+
+
+@pytest.mark.parametrize("table", ["audit_events", "audit_checkpoints"])
+@pytest.mark.parametrize("statement", ["UPDATE {t} SET firm_id = firm_id", "DELETE FROM {t}", "TRUNCATE {t}"])
+def test_changes_to_audit_tables_fail_even_for_the_owner(db_url: str, table: str, statement: str) -> None:
     fetch(
         db_url,
         "INSERT INTO audit_checkpoints (firm_id, heads, signature, public_key_fingerprint)"

@@ -21,10 +21,13 @@ ON CONFLICT (firm_id, chain_key) DO UPDATE SET seq = h.seq + excluded.seq
 RETURNING h.firm_id, h.chain_key, h.seq, h.head_hash, now() AS occurred_at
 """
 _IDS = "SELECT nextval(pg_get_serial_sequence('audit_events', 'id')) FROM generate_series(1, $1)"
+# One statement for the whole batch: PostgreSQL plans and executes once, not once per event.
 _INSERT = """
 INSERT INTO audit_events (firm_id, id, occurred_at, actor_key_id, actor, action, target_type, target_id,
                           client_id, details, request_id, chain_key, chain_seq, prev_hash, event_hash)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::bigint[], $5::jsonb[], $6::text[],
+                     $7::text[], $8::text[], $9::bigint[], $10::jsonb[], $11::text[], $12::bigint[],
+                     $13::bigint[], $14::bytea[], $15::bytea[])
 """
 _MOVE_HEADS = """
 UPDATE audit_chain_heads h SET head_hash = u.hash
@@ -105,7 +108,7 @@ async def append_many(conn: asyncpg.Connection, events: list[Pending]) -> list[i
             )
             prev = digest
         new_heads.append((key[0], key[1], prev))
-    await conn.executemany(_INSERT, rows)
+    await conn.execute(_INSERT, *(list(column) for column in zip(*rows, strict=True)))
     await conn.execute(
         _MOVE_HEADS, [h[0] for h in new_heads], [h[1] for h in new_heads], [h[2] for h in new_heads]
     )

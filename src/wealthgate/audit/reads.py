@@ -19,7 +19,7 @@ from wealthgate.audit.batch import Pending, append_many
 from wealthgate.auth.principal import Principal
 
 log = logging.getLogger(__name__)
-FLUSH_SECONDS = 0.25
+FLUSH_SECONDS = 0.1
 FLUSH_AT = 2000
 MAX_PENDING = 200_000  # beyond this (a long database outage) the oldest reads are dropped, and logged
 

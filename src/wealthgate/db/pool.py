@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, cast
@@ -11,13 +12,33 @@ import orjson
 
 from wealthgate.db import urls
 
+log = logging.getLogger(__name__)
+
 
 def canonical_json(value: Any) -> str:
     """Sorted keys, no whitespace: the same document always gives the same text (and hash)."""
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
+APP_ROLE = "wealthgate_app"
+_ASSUME_ROLE = """
+SELECT pg_has_role(current_user, $1, 'MEMBER') FROM pg_roles WHERE rolname = $1
+"""
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
+    for typename in ("json", "jsonb"):
+        await conn.set_type_codec(typename, encoder=canonical_json, decoder=orjson.loads, schema="pg_catalog")
+    # Run with the least-privilege role (no UPDATE/DELETE/TRUNCATE on audit tables) when it exists.
+    if await conn.fetchval(_ASSUME_ROLE, APP_ROLE):
+        await conn.execute(f"SET ROLE {APP_ROLE}")
+    else:
+        log.warning(
+            "role %s is missing: running with the login role's privileges (docs/operations.md)", APP_ROLE
+        )
+
+
+async def _init_owner(conn: asyncpg.Connection) -> None:
     for typename in ("json", "jsonb"):
         await conn.set_type_codec(typename, encoder=canonical_json, decoder=orjson.loads, schema="pg_catalog")
 
@@ -42,10 +63,10 @@ async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> asy
     return pool
 
 
-async def connect(url: str) -> asyncpg.Connection:
-    """One connection with the same codecs as the pool, for the CLI."""
+async def connect(url: str, *, as_owner: bool = False) -> asyncpg.Connection:
+    """One connection set up like the pool's, for the CLI; `as_owner` keeps the login role (tests)."""
     conn = await asyncpg.connect(urls.plain(url), server_settings={"application_name": "wealthgate-cli"})
-    await _init_connection(conn)
+    await (_init_owner(conn) if as_owner else _init_connection(conn))
     return conn
 
 
