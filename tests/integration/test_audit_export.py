@@ -141,3 +141,15 @@ def test_event_filters_and_pagination(api: TestClient, keys: Keys, db_url: str) 
         "/audit/events", params={"client_id": 3, "from": by_client[2]["occurred_at"]}, headers=auth
     )
     assert [e["id"] for e in window.json()["items"]] == ids[2:]
+
+
+def test_verify_a_window_through_the_api(api: TestClient, keys: Keys, db_url: str) -> None:
+    ids = write_notes(db_url, 5, 3)
+    at = fetchval(db_url, "SELECT occurred_at FROM audit_events WHERE id = $1", ids[1])
+    body = api.get(
+        "/audit/verify", params={"from": at.isoformat()}, headers=Keys.auth(keys.compliance)
+    ).json()
+    assert body["ok"] is True
+    assert body["events"] == fetchval(
+        db_url, "SELECT count(*) FROM audit_events WHERE firm_id = 1 AND occurred_at >= $1", at
+    )

@@ -23,7 +23,9 @@ router = APIRouter(route_class=StrictJSONRoute, tags=["audit"])
 async def verify_trail(
     principal: Annotated[Principal, Depends(require("compliance:review"))],
     request: Request,
-    since: Annotated[datetime | None, Query(description="Only events at or after this time.")] = None,
+    since: Annotated[
+        datetime | None, Query(alias="from", description="Only events at or after this time.")
+    ] = None,
 ) -> dict[str, Any]:
     """`ok: true` when every chain of the firm is intact; otherwise `first_break` names the first broken
     event and why (edited, missing, inserted, reordered)."""
