@@ -14,27 +14,25 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
-
-import httpx
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO / "bench"))
 
 from context import (  # noqa: E402
-    CLIENTS,
     CONNECTIONS,
     DURATION,
-    POSITIONS,
     WEALTHGATE,
     ensure_wrk,
+    load_book,
     pgbench_binary,
     psql_exec,
     psql_value,
     run,
+    serving,
+    synthetic_ids,
     wrk_figures,
 )
 
@@ -50,44 +48,22 @@ def main() -> None:
     home = Path(os.environ.get("WEALTHGATE_HOME", REPO / ".bench-home"))
     with database_url(Settings(home=home)) as url:
         env = {**os.environ, "DATABASE_URL": url, "WEALTHGATE_HOME": str(home)}
-        run(
+        load_book(env)
+        created = run(
             WEALTHGATE,
-            "demo-data",
-            "--clients",
-            str(CLIENTS),
-            "--positions-per-client",
-            str(POSITIONS),
-            "--transactions-per-client",
-            str(POSITIONS + 5),
+            "keys",
+            "create",
             "--firm",
             "1",
+            "--scope",
+            "recommendations:write",
+            "--name",
+            "bench-writer",
             env=env,
         )
-        key = (
-            run(
-                WEALTHGATE,
-                "keys",
-                "create",
-                "--firm",
-                "1",
-                "--scope",
-                "recommendations:write",
-                "--name",
-                "bench-writer",
-                env=env,
-            )
-            .strip()
-            .splitlines()[-1]
-        )
+        key = created.strip().splitlines()[-1]
         sync = psql_value(url, "SHOW synchronous_commit")
-        ids = [
-            int(x)
-            for x in psql_value(
-                url,
-                "SELECT string_agg(id::text, ',') FROM clients"
-                " WHERE firm_id = 1 AND external_id LIKE 'synth-1-%'",
-            ).split(",")
-        ]
+        ids = synthetic_ids(url)
         before = int(psql_value(url, "SELECT count(*) FROM audit_events WHERE action = 'agent.note'"))
         with tempfile.TemporaryDirectory() as tmp:
             lua = Path(tmp) / "audit.lua"
@@ -97,24 +73,11 @@ def main() -> None:
                 'wrk.headers["Content-Type"] = "application/json"\n'
                 "request = function()\n"
                 "  local body = '{\"client_id\": ' .. ids[math.random(#ids)] .. "
-                '\', "event_type": "portfolio_recommendation", '
-                '"payload": "{\\\\"action\\\\":\\\\"rebalance\\\\"}"}\'\n'
+                '\', "event_type": "portfolio_recommendation", "payload": "rebalance"}\'\n'
                 '  return wrk.format("POST", "/audit/recommendation", nil, body)\n'
                 "end\n"
             )
-            port = 8766
-            server = subprocess.Popen(
-                [WEALTHGATE, "serve", "--workers", str(cores), "--port", str(port), "--no-access-log"],
-                env={**env, "WEALTHGATE_LOG_LEVEL": "warning"},
-            )
-            try:
-                base = f"http://127.0.0.1:{port}"
-                for _ in range(300):
-                    try:
-                        if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                            break
-                    except httpx.HTTPError:
-                        time.sleep(0.1)
+            with serving(env, 8766, cores) as base:
                 print(
                     f"audited writes: {CONNECTIONS} connections, {DURATION} s, synchronous_commit={sync}...",
                     flush=True,
@@ -125,9 +88,6 @@ def main() -> None:
                     text=True,
                     check=True,
                 ).stdout
-            finally:
-                server.terminate()
-                server.wait(timeout=30)
             http = wrk_figures(out)
             completed = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
             after = int(psql_value(url, "SELECT count(*) FROM audit_events WHERE action = 'agent.note'"))

@@ -19,6 +19,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -81,6 +83,49 @@ def psql_exec(url: str, sql: str) -> None:
         conn.execute(sql)
 
 
+@contextmanager
+def serving(env: dict[str, str], port: int, workers: int) -> Iterator[str]:
+    """`wealthgate serve` with `workers` processes, healthy; yields its base URL and stops it after."""
+    server = subprocess.Popen(
+        [WEALTHGATE, "serve", "--workers", str(workers), "--port", str(port), "--no-access-log"],
+        env={**env, "WEALTHGATE_LOG_LEVEL": "warning"},
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def load_book(env: dict[str, str]) -> None:
+    """The synthetic book both scenarios use (idempotent: a second run adds nothing)."""
+    run(
+        WEALTHGATE,
+        "demo-data",
+        "--clients",
+        str(CLIENTS),
+        "--positions-per-client",
+        str(POSITIONS),
+        "--transactions-per-client",
+        str(POSITIONS + 5),
+        "--firm",
+        "1",
+        env=env,
+    )
+
+
+def synthetic_ids(url: str) -> list[int]:
+    query = "SELECT string_agg(id::text, ',') FROM clients WHERE firm_id = 1 AND external_id LIKE 'synth-1-%'"
+    return [int(x) for x in psql_value(url, query).split(",")]
+
+
 def wrk_figures(output: str) -> dict[str, float]:
     def latency_ms(label: str) -> float:
         m = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
@@ -120,19 +165,7 @@ def main() -> None:
         env = {**os.environ, "DATABASE_URL": url, "WEALTHGATE_HOME": str(home)}
         print(f"loading {CLIENTS} clients x {POSITIONS} positions (idempotent)...", flush=True)
         t0 = time.monotonic()
-        run(
-            WEALTHGATE,
-            "demo-data",
-            "--clients",
-            str(CLIENTS),
-            "--positions-per-client",
-            str(POSITIONS),
-            "--transactions-per-client",
-            str(POSITIONS + 5),
-            "--firm",
-            "1",
-            env=env,
-        )
+        load_book(env)
         load_seconds = time.monotonic() - t0
         key = (
             run(
@@ -156,14 +189,7 @@ def main() -> None:
             "WHERE firm_id = 1 AND external_id LIKE 'synth-1-%'",
         )
         first_id, last_id, count = (int(x) for x in bounds.split(","))
-        ids = [
-            int(r)
-            for r in psql_value(
-                url,
-                "SELECT string_agg(id::text, ',') FROM clients"
-                " WHERE firm_id = 1 AND external_id LIKE 'synth-1-%'",
-            ).split(",")
-        ]
+        ids = synthetic_ids(url)
         positions = psql_value(url, "SELECT count(*) FROM positions")
 
         with tempfile.TemporaryDirectory() as tmp:
@@ -175,19 +201,7 @@ def main() -> None:
                 '  return wrk.format("GET", "/clients/" .. ids[math.random(#ids)] .. "/context")\n'
                 "end\n"
             )
-            port = 8765
-            server = subprocess.Popen(
-                [WEALTHGATE, "serve", "--workers", str(cores), "--port", str(port), "--no-access-log"],
-                env={**env, "WEALTHGATE_LOG_LEVEL": "warning"},
-            )
-            try:
-                base = f"http://127.0.0.1:{port}"
-                for _ in range(300):
-                    try:
-                        if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                            break
-                    except httpx.HTTPError:
-                        time.sleep(0.1)
+            with serving(env, 8765, cores) as base:
                 sample = httpx.get(
                     f"{base}/clients/{ids[0]}/context", headers={"Authorization": f"Bearer {key}"}
                 )
@@ -214,9 +228,6 @@ def main() -> None:
                     text=True,
                     check=True,
                 ).stdout
-            finally:
-                server.terminate()
-                server.wait(timeout=30)
             http = wrk_figures(out)
 
             script = Path(tmp) / "context.sql"
