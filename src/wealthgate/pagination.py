@@ -26,3 +26,23 @@ def decode_cursor(cursor: str | None) -> int:
     if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after < 2**63:
         raise Invalid("cursor is not one this API returned", field="cursor")
     return after
+
+
+def encode_keyset(values: list[str | int]) -> str:
+    """A cursor holding the sort key of the last item of a page (for orders other than by id)."""
+    return base64.urlsafe_b64encode(orjson.dumps({"k": values})).decode().rstrip("=")
+
+
+def decode_keyset(cursor: str, arity: int) -> list[str | int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))["k"]
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeEncodeError) as exc:
+        raise Invalid("cursor is not one this API returned", field="cursor") from exc
+    if (
+        not isinstance(values, list)
+        or len(values) != arity
+        or not all(isinstance(v, str | int) for v in values)
+    ):
+        raise Invalid("cursor is not one this API returned", field="cursor")
+    return values

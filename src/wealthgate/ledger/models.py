@@ -24,6 +24,7 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from wealthgate.db.base import Base, Money, Price, Quantity, in_list
@@ -66,6 +67,7 @@ class Transaction(Base):
         UniqueConstraint("firm_id", "external_id"),
         Index(None, "firm_id", "account_id", "trade_date", "id"),
         Index(None, "firm_id", "client_id", "trade_date"),
+        Index(None, "search", postgresql_using="gin"),
         CheckConstraint(in_list("type", TRANSACTION_TYPES), name="type"),
         CheckConstraint(
             "type NOT IN ('buy', 'sell', 'dividend', 'transfer') OR symbol IS NOT NULL",
@@ -93,6 +95,8 @@ class Transaction(Base):
     reverses_id: Mapped[int | None] = mapped_column(BigInteger)
     recommendation_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Symbol, security name and description, weighted in that order; kept by a trigger (migration 0005).
+    search: Mapped[str | None] = mapped_column(TSVECTOR)
 
 
 class Position(Base):
