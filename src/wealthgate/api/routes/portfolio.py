@@ -1,0 +1,153 @@
+"""Portfolio analytics routes: valuation, allocation, drift against the firm's model."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from wealthgate.api.deps import request_id_of, require
+from wealthgate.api.routes.clients import ClientId
+from wealthgate.api.routing import StrictJSONRoute
+from wealthgate.auth.principal import Principal
+from wealthgate.portfolios import service
+from wealthgate.portfolios.analytics import STALE_AFTER_DAYS, allocation, drift
+
+router = APIRouter(route_class=StrictJSONRoute, tags=["portfolio"])
+AsOf = Annotated[
+    date | None, Query(description="Value the book as of this date (default: the latest close).")
+]
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such client visible to this key"}}
+
+
+def _s(x: Decimal | None) -> str | None:
+    return None if x is None else str(x)
+
+
+def _q(x: Decimal) -> str:
+    return str(x.normalize()) if x == x.to_integral_value() else str(x)
+
+
+@router.get("/clients/{client_id}/portfolio", summary="Holdings valued as of a date", responses=NOT_FOUND)
+async def get_portfolio(
+    client_id: ClientId,
+    principal: Annotated[Principal, Depends(require("clients:read"))],
+    request: Request,
+    as_of: AsOf = None,
+) -> dict[str, Any]:
+    """Per holding: quantity, price and its date, market value, weight, cost basis, unrealized gain and flags
+    (`price_missing`, `price_stale`: older than 5 days); per account and in total; cash. With `as_of` the
+    holdings are the ledger replayed to that date and priced at that date's closes."""
+    book = await service.load(request.app.state.pool, principal, client_id, as_of)
+    request.app.state.reads.note(principal, client_id, "GET /clients/{id}/portfolio", request_id_of(request))
+    v = book.valuation
+    total = v.total_value
+    by_account: dict[int, Decimal] = {}
+    for item in v.holdings:
+        by_account[item.holding.account_id] = by_account.get(item.holding.account_id, Decimal(0)) + (
+            item.market_value or Decimal(0)
+        )
+    return {
+        "client_id": client_id,
+        "as_of": v.as_of.isoformat(),
+        "currency": "USD",
+        "stale_after_days": STALE_AFTER_DAYS,
+        "totals": {
+            "holdings_value": str(v.holdings_value),
+            "cash": str(v.cash_total),
+            "total_value": str(total),
+        },
+        "accounts": [
+            {
+                "id": a,
+                "name": book.account_names[a],
+                "account_type": v.account_types[a],
+                "cash": str(v.cash[a]),
+                "holdings_value": str(by_account.get(a, Decimal(0))),
+                "total_value": str(by_account.get(a, Decimal(0)) + v.cash[a]),
+            }
+            for a in sorted(v.account_types)
+        ],
+        "holdings": [
+            {
+                "account_id": i.holding.account_id,
+                "symbol": i.holding.symbol,
+                "name": i.holding.name,
+                "asset_class": i.holding.asset_class,
+                "quantity": _q(i.holding.quantity),
+                "price": _s(i.holding.price),
+                "price_date": i.holding.price_date.isoformat() if i.holding.price_date else None,
+                "market_value": _s(i.market_value),
+                "weight": None
+                if i.market_value is None or total <= 0
+                else str((i.market_value / total).quantize(Decimal("0.000001"))),
+                "cost_basis": str(i.holding.cost_basis),
+                "unrealized_gain": _s(i.unrealized_gain),
+                "flags": list(i.flags),
+            }
+            for i in v.holdings
+        ],
+    }
+
+
+@router.get(
+    "/clients/{client_id}/allocation",
+    summary="Weights by asset class, sector, region, account type",
+    responses=NOT_FOUND,
+)
+async def get_allocation(
+    client_id: ClientId,
+    principal: Annotated[Principal, Depends(require("clients:read"))],
+    request: Request,
+    as_of: AsOf = None,
+) -> dict[str, Any]:
+    """Each set of weights sums to exactly 1.000000 (6 places, largest remainder). Cash counts as
+    `cash_equivalent`. Holdings without a price are left out and listed in `unpriced`."""
+    book = await service.load(request.app.state.pool, principal, client_id, as_of)
+    request.app.state.reads.note(principal, client_id, "GET /clients/{id}/allocation", request_id_of(request))
+    a = allocation(book.valuation)
+    return {
+        "client_id": client_id,
+        "as_of": book.valuation.as_of.isoformat(),
+        "total_value": str(book.valuation.total_value),
+        **{f"by_{dim}": {k: str(w) for k, w in sorted(parts.items())} for dim, parts in a.items()},
+        "unpriced": [i.holding.symbol for i in book.valuation.holdings if i.market_value is None],
+    }
+
+
+@router.get(
+    "/clients/{client_id}/drift",
+    summary="Asset-class drift from the client's model portfolio",
+    responses=NOT_FOUND,
+)
+async def get_drift(
+    client_id: ClientId,
+    principal: Annotated[Principal, Depends(require("clients:read"))],
+    request: Request,
+    as_of: AsOf = None,
+) -> dict[str, Any]:
+    """Target, actual, difference and tolerance band per asset class of the model for the client's risk
+    profile; `in_band` per class and overall."""
+    book = await service.load(request.app.state.pool, principal, client_id, as_of)
+    request.app.state.reads.note(principal, client_id, "GET /clients/{id}/drift", request_id_of(request))
+    model = await service.model_for(request.app.state.pool, principal.firm_id, book.risk_profile)
+    rows = drift(allocation(book.valuation)["asset_class"], model)
+    return {
+        "client_id": client_id,
+        "risk_profile": book.risk_profile,
+        "as_of": book.valuation.as_of.isoformat(),
+        "in_band": all(r.in_band for r in rows),
+        "asset_classes": [
+            {
+                "asset_class": r.asset_class,
+                "target": str(r.target),
+                "actual": str(r.actual),
+                "difference": str(r.difference),
+                "band": str(r.band),
+                "in_band": r.in_band,
+            }
+            for r in rows
+        ],
+    }

@@ -1,0 +1,126 @@
+"""Valuation, allocation and drift through the API: scoped, consistent, and right by hand on a small book."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import Keys
+from tests.support import execute, fetchval
+
+ROUTES = ["portfolio", "allocation", "drift"]
+D = Decimal
+
+
+def get(api: TestClient, key: str, client_id: int, route: str, **params: Any) -> Any:
+    return api.get(f"/clients/{client_id}/{route}", params=params, headers=Keys.auth(key))
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_scoped_like_every_client_route(api: TestClient, keys: Keys, route: str) -> None:
+    assert get(api, keys.agent, 1, route).status_code == 200
+    assert get(api, keys.agent, 40, route).status_code == 404
+    strip = lambda body: {k: v for k, v in body.items() if k not in ("instance", "request_id")}  # noqa: E731
+    assert strip(get(api, keys.agent, 40, route).json()) == strip(get(api, keys.agent, 999_999, route).json())
+    assert get(api, keys.advisor2, 1, route).status_code == 404
+    assert get(api, keys.compliance, 1, route).status_code == 403
+    assert api.get(f"/clients/1/{route}").status_code == 401
+    assert get(api, keys.agent, 1, route, as_of="soon").status_code == 422
+
+
+def test_current_valuation_agrees_with_the_context_and_the_ledger(api: TestClient, keys: Keys) -> None:
+    context = api.get("/clients/1/context", headers=Keys.auth(keys.agent)).json()
+    now = get(api, keys.agent, 1, "portfolio").json()
+    assert now["as_of"] == context["totals"]["priced_as_of"] == "2018-04-11"
+    assert D(now["totals"]["total_value"]) == D(context["totals"]["total_value"])
+    replayed = get(api, keys.agent, 1, "portfolio", as_of="2018-04-11").json()
+    assert replayed["totals"] == now["totals"]
+    key = lambda h: (h["account_id"], h["symbol"])  # noqa: E731
+    assert sorted(replayed["holdings"], key=key) == sorted(now["holdings"], key=key)
+
+
+def test_as_of_before_the_first_trade_is_empty(api: TestClient, keys: Keys) -> None:
+    before = get(api, keys.agent, 1, "portfolio", as_of="2015-01-01").json()
+    assert before["holdings"] == []
+    assert D(before["totals"]["total_value"]) == 0
+
+
+def test_alice_allocation_sums_to_one_and_drift_uses_her_model(api: TestClient, keys: Keys) -> None:
+    a = get(api, keys.agent, 1, "allocation").json()
+    for dim in ("by_asset_class", "by_sector", "by_region", "by_account_type"):
+        assert sum(D(w) for w in a[dim].values()) == 1
+    d = get(api, keys.agent, 1, "drift").json()
+    assert d["risk_profile"] == "moderate"
+    targets = {r["asset_class"]: D(r["target"]) for r in d["asset_classes"]}
+    assert targets["equity"] == D("0.55")
+    for r in d["asset_classes"]:
+        assert D(r["actual"]) == D(a["by_asset_class"].get(r["asset_class"], "0"))
+        assert r["in_band"] == (abs(D(r["actual"]) - D(r["target"])) <= D(r["band"]))
+
+
+def test_a_small_book_by_hand(api: TestClient, keys: Keys, db_url: str) -> None:
+    """Deposit 1,000; buy 10 TSTA at 12.345 (123.45) and 3 TSTB at 100 (300.00): cash 576.55, total 1,000.00.
+    On 2018-04-12 TSTA closes at 15 (150.00) and TSTB at 98.5 (295.50): total 1,022.05."""
+    for symbol, cls in (("TSTA", "equity"), ("TSTB", "fixed_income")):
+        execute(
+            db_url,
+            "INSERT INTO securities (symbol, name, asset_class, sector, region, risk_rating)"
+            " VALUES ($1, $1, $2, 'Test', 'Test', 3)",
+            symbol,
+            cls,
+        )
+    execute(
+        db_url,
+        "INSERT INTO prices VALUES ('TSTA', '2018-04-11', 12.345), ('TSTB', '2018-04-11', 100),"
+        " ('TSTA', '2018-04-12', 15), ('TSTB', '2018-04-12', 98.5)",
+    )
+    client = fetchval(
+        db_url,
+        """INSERT INTO clients (firm_id, advisor_id, name, date_of_birth, risk_tolerance,
+        investment_objective, time_horizon, liquidity_needs, annual_income, net_worth, liquid_net_worth,
+        tax_status, investment_experience) VALUES (1, 1, 'Hand Book', '1970-01-01', 'moderate', 'growth',
+        'long', 'low', 1, 1, 1, 'taxable', 'moderate') RETURNING id""",
+    )
+    account = fetchval(
+        db_url,
+        "INSERT INTO accounts (firm_id, client_id, name, account_type, opened_on,"
+        " cash_balance) VALUES (1, $1, 'Hand', 'taxable', '2018-04-10', 576.55) RETURNING id",
+        client,
+    )
+    execute(
+        db_url,
+        """INSERT INTO transactions (firm_id, client_id, account_id, trade_date, type, symbol, quantity,
+        price, amount) VALUES (1, $1, $2, '2018-04-10', 'deposit', NULL, NULL, NULL, 1000),
+        (1, $1, $2, '2018-04-11', 'buy', 'TSTA', 10, 12.345, -123.45),
+        (1, $1, $2, '2018-04-11', 'buy', 'TSTB', 3, 100, -300)""",
+        client,
+        account,
+    )
+    execute(
+        db_url,
+        "INSERT INTO positions (firm_id, client_id, account_id, symbol, quantity, cost_basis) VALUES"
+        " (1, $1, $2, 'TSTA', 10, 123.45), (1, $1, $2, 'TSTB', 3, 300)",
+        client,
+        account,
+    )
+
+    then = get(api, keys.agent, client, "portfolio", as_of="2018-04-11").json()
+    assert then["totals"] == {"holdings_value": "423.45", "cash": "576.5500", "total_value": "1000.0000"}
+    later = get(api, keys.agent, client, "portfolio", as_of="2018-04-12").json()
+    by_symbol = {h["symbol"]: h for h in later["holdings"]}
+    assert (by_symbol["TSTA"]["market_value"], by_symbol["TSTA"]["unrealized_gain"]) == ("150.00", "26.5500")
+    assert (by_symbol["TSTB"]["market_value"], by_symbol["TSTB"]["unrealized_gain"]) == ("295.50", "-4.5000")
+    assert later["totals"]["total_value"] == "1022.0500"
+    alloc = get(api, keys.agent, client, "allocation", as_of="2018-04-12").json()["by_asset_class"]
+    # 150/1022.05 = 0.146764..., 295.5/1022.05 = 0.289125..., 576.55/1022.05 = 0.564111...
+    assert alloc == {"cash_equivalent": "0.564111", "equity": "0.146764", "fixed_income": "0.289125"}
+    d = {
+        r["asset_class"]: r
+        for r in get(api, keys.agent, client, "drift", as_of="2018-04-12").json()["asset_classes"]
+    }
+    assert d["equity"]["difference"] == "-0.403236"  # 0.146764 - 0.55
+    assert d["equity"]["in_band"] is False
+    assert d["real_estate"]["actual"] == "0"
