@@ -12,7 +12,15 @@ from fastapi import FastAPI
 from wealthgate import __version__
 from wealthgate.api import openapi, problems
 from wealthgate.api.middleware import BodyLimit, RequestId
-from wealthgate.api.routes import audit, audit_trail, clients, health, portfolio, transactions
+from wealthgate.api.routes import (
+    audit,
+    audit_trail,
+    clients,
+    health,
+    portfolio,
+    securities,
+    transactions,
+)
 from wealthgate.audit.reads import ReadRecorder
 from wealthgate.audit.signing import configured_private_key, configured_public_key
 from wealthgate.audit.timer import checkpoint_timer
@@ -65,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(clients.router)
     app.include_router(transactions.router)
     app.include_router(portfolio.router)
+    app.include_router(securities.router)
     app.include_router(audit.router)
     app.include_router(audit_trail.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
