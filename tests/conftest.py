@@ -139,6 +139,7 @@ class Keys:
     compliance: str  # firm 1, compliance:review only
     advisor2: str  # firm 1, bound to advisor 2, agent scopes
     other_firm: str  # firm 2, agent scopes
+    admin: str  # firm 1, admin (ledger postings)
 
     @staticmethod
     def auth(key: str) -> dict[str, str]:
@@ -156,4 +157,5 @@ def keys(db_url: str) -> Keys:
         compliance=make_key(db_url, 1, ["compliance:review"], name="compliance"),
         advisor2=make_key(db_url, 1, AGENT, advisor=2, name="advisor2"),
         other_firm=make_key(db_url, 2, AGENT, name="other"),
+        admin=make_key(db_url, 1, ["admin"], name="admin"),
     )

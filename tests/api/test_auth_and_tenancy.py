@@ -114,7 +114,7 @@ def test_keys_are_stored_hashed_never_in_clear(keys: Keys, db_url: str) -> None:
         db_url, "SELECT string_agg(encode(key_hash, 'escape') || name || owner, '') FROM api_keys"
     )
     assert secret not in dumped
-    assert fetchval(db_url, "SELECT count(*) FROM audit_events WHERE action = 'api_key.created'") == 5
+    assert fetchval(db_url, "SELECT count(*) FROM audit_events WHERE action = 'api_key.created'") == 6
 
 
 def test_health_and_docs_need_no_key(api: TestClient) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from hypothesis import given
@@ -74,3 +75,18 @@ def test_average_cost_on_a_partial_sale() -> None:
     h = book.holdings[(1, "AAA")]
     assert (h.quantity, h.cost_basis) == (Decimal(6), Decimal("63.0000"))
     assert book.cash[1] == Decimal(-57)
+
+
+@given(histories(), st.data())
+def test_a_reversed_entry_is_as_if_it_never_happened(entries: list[Entry], data: st.DataObject) -> None:
+    numbered = [replace(e, id=i + 1) for i, e in enumerate(entries)]
+    if not numbered:
+        return
+    k = data.draw(st.integers(0, len(numbered) - 1))
+    original = numbered[k]
+    reversal = replace(original, id=len(numbered) + 1, amount=-original.amount, reverses_id=original.id)
+    with_reversal = replay([*numbered, reversal])
+    without = replay(numbered[:k] + numbered[k + 1 :])
+    assert with_reversal.open_holdings() == without.open_holdings()
+    for account, cash in without.cash.items():
+        assert with_reversal.cash.get(account, Decimal(0)) == cash

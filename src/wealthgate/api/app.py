@@ -17,6 +17,7 @@ from wealthgate.api.routes import (
     audit_trail,
     clients,
     health,
+    ledger,
     portfolio,
     securities,
     transactions,
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(transactions.router)
     app.include_router(portfolio.router)
     app.include_router(securities.router)
+    app.include_router(ledger.router)
     app.include_router(audit.router)
     app.include_router(audit_trail.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)

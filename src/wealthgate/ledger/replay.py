@@ -2,7 +2,8 @@
 
 Conventions (see ledger/models.py): `amount` is the signed net cash effect; buys and sells carry a positive
 quantity; a transfer's quantity is signed (+ in, - out). Average cost: a buy adds its gross cost plus fees to
-the position's cost basis; a sale removes the sold fraction of it.
+the position's cost basis; a sale removes the sold fraction of it. A correction is a reversing entry that
+names the original (`reverses_id`): replay skips both, so a reversed pair has no effect at all.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ class Entry:
     price: Decimal | None
     amount: Decimal
     fees: Decimal = ZERO
+    id: int | None = None
+    reverses_id: int | None = None
 
 
 @dataclass(slots=True)
@@ -69,7 +72,12 @@ class Book:
 
 
 def replay(entries: Iterable[Entry]) -> Book:
+    """Apply entries in order (trade date, then id), leaving out reversed pairs."""
+    ordered = list(entries)
+    reversed_ids = {e.reverses_id for e in ordered if e.reverses_id is not None}
     book = Book()
-    for e in entries:
+    for e in ordered:
+        if e.reverses_id is not None or (e.id is not None and e.id in reversed_ids):
+            continue
         book.apply(e)
     return book

@@ -1,0 +1,329 @@
+"""Posting to the ledger: the one way transactions enter, applied to positions and cash in the same
+transaction as their audit event.
+
+- The account must be visible to the caller; the account row is locked, so postings to one account are
+  serialised (no two sales can both spend the same shares).
+- Amounts must agree with the trade: a buy moves -(round(quantity x price, 2) + fees), a sale
+  round(quantity x price, 2) - fees; deposits, dividends and interest are positive, withdrawals and fees
+  negative. Omit `amount` on a trade and it is computed.
+- The position of the (account, symbol) touched is re-derived by replaying that slice of the ledger in
+  trade-date order, so back-dated entries get the right average cost, and a sale that would take the
+  holding below zero at any point is refused unless the account allows shorting.
+- Nothing is edited: a correction is a reversing entry (`reverse`) that names the original.
+- An `external_id` seen before returns the transaction already posted (a retried feed is not a double
+  posting); the same id with different content is a conflict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+
+from wealthgate.audit.record import record
+from wealthgate.auth.principal import Principal
+from wealthgate.clients.visibility import scope_args, scoped
+from wealthgate.errors import Conflict, Invalid, NotFound, RuleViolation
+
+__all__ = ["Conflict", "Invalid", "NewTransaction", "NotFound", "Posted", "RuleViolation", "post", "reverse"]
+from wealthgate.ledger.replay import Entry, replay
+from wealthgate.money import to_cents
+
+_ACCOUNT = scoped(
+    """
+SELECT a.firm_id, a.id, a.client_id, a.allows_shorting, a.cash_balance
+FROM visible v JOIN accounts a ON a.firm_id = v.firm_id AND a.client_id = v.id
+WHERE a.id = $3
+FOR UPDATE OF a
+"""
+)
+_INSERT = """
+INSERT INTO transactions (firm_id, client_id, account_id, trade_date, type, symbol, quantity, price, amount,
+                          fees, description, external_id, reverses_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+RETURNING id
+"""
+_SLICE = """
+SELECT id, account_id, type, symbol, quantity, price, amount, fees, reverses_id, trade_date
+FROM transactions WHERE firm_id = $1 AND account_id = $2 AND symbol = $3
+ORDER BY trade_date, id
+"""
+_UPSERT_POSITION = """
+INSERT INTO positions (firm_id, client_id, account_id, symbol, quantity, cost_basis, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, now())
+ON CONFLICT (firm_id, account_id, symbol) DO UPDATE
+SET quantity = excluded.quantity, cost_basis = excluded.cost_basis, updated_at = now()
+"""
+_DELETE_POSITION = "DELETE FROM positions WHERE firm_id = $1 AND account_id = $2 AND symbol = $3"
+_CASH = """
+UPDATE accounts SET cash_balance = cash_balance + $3 WHERE firm_id = $1 AND id = $2 RETURNING cash_balance
+"""
+_BY_EXTERNAL_ID = "SELECT * FROM transactions WHERE firm_id = $1 AND external_id = $2"
+_BY_ID = "SELECT * FROM transactions WHERE firm_id = $1 AND account_id = $2 AND id = $3"
+
+TRADES = ("buy", "sell")
+NEEDS_SYMBOL = ("buy", "sell", "dividend", "transfer")
+POSITIVE = ("deposit", "dividend", "interest")
+NEGATIVE = ("withdrawal", "fee")
+
+
+@dataclass(frozen=True, slots=True)
+class NewTransaction:
+    trade_date: date
+    type: str
+    symbol: str | None = None
+    quantity: Decimal | None = None
+    price: Decimal | None = None
+    amount: Decimal | None = None
+    fees: Decimal = Decimal(0)
+    description: str | None = None
+    external_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    transaction: dict[str, Any]
+    position: dict[str, str] | None
+    cash: Decimal
+    created: bool  # False when the external id had been posted before: nothing new was written
+
+
+def expected_amount(t: NewTransaction) -> Decimal:
+    """The cash effect a well-formed transaction must carry."""
+    if t.type in TRADES:
+        if t.quantity is None or t.price is None:
+            raise Invalid(
+                f"a {t.type} needs quantity and price", field="quantity" if t.quantity is None else "price"
+            )
+        gross = to_cents(t.quantity * t.price)
+        return -(gross + t.fees) if t.type == "buy" else gross - t.fees
+    if t.amount is None:
+        raise Invalid(f"a {t.type} needs an amount", field="amount")
+    return t.amount
+
+
+def validate(t: NewTransaction) -> Decimal:
+    if t.type in NEEDS_SYMBOL and not t.symbol:
+        raise Invalid(f"a {t.type} needs a symbol", field="symbol")
+    if t.type in TRADES and (t.quantity is None or t.quantity <= 0):
+        raise Invalid("quantity must be positive", field="quantity")
+    if t.type == "transfer" and (t.quantity is None or t.quantity == 0):
+        raise Invalid("a transfer needs a signed quantity (+ in, - out)", field="quantity")
+    if t.price is not None and t.price < 0:
+        raise Invalid("price must not be negative", field="price")
+    if t.fees < 0:
+        raise Invalid("fees must not be negative", field="fees")
+    amount = expected_amount(t)
+    if t.amount is not None and t.amount != amount:
+        raise Invalid(
+            f"amount must be {amount} for this {t.type} (quantity x price, fees, sign)", field="amount"
+        )
+    if t.type in POSITIVE and amount <= 0:
+        raise Invalid(f"a {t.type} moves cash in: amount must be positive", field="amount")
+    if t.type in NEGATIVE and amount >= 0:
+        raise Invalid(f"a {t.type} moves cash out: amount must be negative", field="amount")
+    return amount
+
+
+def _document(r: asyncpg.Record | None) -> dict[str, Any]:
+    if r is None:  # read back inside the same transaction that wrote it
+        raise RuntimeError("a posted transaction could not be read back")
+    return {
+        "id": r["id"],
+        "account_id": r["account_id"],
+        "client_id": r["client_id"],
+        "trade_date": r["trade_date"].isoformat(),
+        "type": r["type"],
+        "symbol": r["symbol"],
+        "quantity": None if r["quantity"] is None else str(r["quantity"].normalize()),
+        "price": None if r["price"] is None else str(r["price"].normalize()),
+        "amount": str(r["amount"]),
+        "fees": str(r["fees"]),
+        "description": r["description"],
+        "external_id": r["external_id"],
+        "reverses_id": r["reverses_id"],
+    }
+
+
+async def _rederive_position(
+    conn: asyncpg.Connection, account: asyncpg.Record, symbol: str
+) -> dict[str, str] | None:
+    rows = await conn.fetch(_SLICE, account["firm_id"], account["id"], symbol)
+    running: list[Entry] = []
+    for r in rows:
+        running.append(
+            Entry(
+                r["account_id"],
+                r["type"],
+                r["symbol"],
+                r["quantity"],
+                r["price"],
+                r["amount"],
+                r["fees"],
+                r["id"],
+                r["reverses_id"],
+            )
+        )
+        held = replay(running).holdings.get((account["id"], symbol))
+        if held is not None and held.quantity < 0 and not account["allows_shorting"]:
+            raise RuleViolation(
+                f"this would sell more {symbol} than the account holds on {r['trade_date'].isoformat()}",
+                field="quantity",
+            )
+    holding = replay(running).holdings.get((account["id"], symbol))
+    if holding is None or holding.quantity == 0:
+        await conn.execute(_DELETE_POSITION, account["firm_id"], account["id"], symbol)
+        return None
+    await conn.execute(
+        _UPSERT_POSITION,
+        account["firm_id"],
+        account["client_id"],
+        account["id"],
+        symbol,
+        holding.quantity,
+        holding.cost_basis,
+    )
+    return {
+        "symbol": symbol,
+        "quantity": str(holding.quantity.normalize()),
+        "cost_basis": str(holding.cost_basis),
+    }
+
+
+async def _account(conn: asyncpg.Connection, principal: Principal, account_id: int) -> asyncpg.Record:
+    account = await conn.fetchrow(_ACCOUNT, *scope_args(principal, account_id))
+    if account is None:
+        raise NotFound("Account not found")
+    return account
+
+
+async def post(
+    conn: asyncpg.Connection,
+    principal: Principal,
+    account_id: int,
+    t: NewTransaction,
+    *,
+    request_id: str | None,
+    reverses_id: int | None = None,
+) -> Posted:
+    account = await _account(conn, principal, account_id)
+    amount = validate(t)
+    if t.external_id is not None:
+        seen = await conn.fetchrow(_BY_EXTERNAL_ID, principal.firm_id, t.external_id)
+        if seen is not None:
+            same = (seen["account_id"], seen["trade_date"], seen["type"], seen["symbol"], seen["amount"]) == (
+                account_id,
+                t.trade_date,
+                t.type,
+                t.symbol,
+                amount,
+            )
+            if not same:
+                raise Conflict(
+                    f"external_id {t.external_id} was posted with other content", field="external_id"
+                )
+            return Posted(_document(seen), None, account["cash_balance"], created=False)
+    if t.symbol is not None and not await conn.fetchval(
+        "SELECT 1 FROM securities WHERE symbol = $1", t.symbol
+    ):
+        raise Invalid(f"unknown security {t.symbol}", field="symbol")
+    txn_id = await conn.fetchval(
+        _INSERT,
+        principal.firm_id,
+        account["client_id"],
+        account_id,
+        t.trade_date,
+        t.type,
+        t.symbol,
+        t.quantity,
+        t.price,
+        amount,
+        t.fees,
+        t.description,
+        t.external_id,
+        reverses_id,
+    )
+    cash: Decimal = await conn.fetchval(_CASH, principal.firm_id, account_id, amount)
+    position = await _rederive_position(conn, account, t.symbol) if t.symbol else None
+    row = await conn.fetchrow(_BY_ID, principal.firm_id, account_id, txn_id)
+    document = _document(row)
+    await record(
+        conn,
+        firm_id=principal.firm_id,
+        actor=principal.actor(),
+        action="transaction.reversed" if reverses_id else "transaction.posted",
+        target_type="transaction",
+        target_id=txn_id,
+        client_id=account["client_id"],
+        details=document,
+        request_id=request_id,
+    )
+    return Posted(document, position, cash, created=True)
+
+
+async def reverse(
+    conn: asyncpg.Connection,
+    principal: Principal,
+    account_id: int,
+    transaction_id: int,
+    *,
+    description: str | None,
+    request_id: str | None,
+) -> Posted:
+    """Post the entry that cancels `transaction_id` (same account); a transaction is reversed at most once."""
+    account = await _account(conn, principal, account_id)
+    original = await conn.fetchrow(_BY_ID, principal.firm_id, account_id, transaction_id)
+    if original is None:
+        raise NotFound("Transaction not found")
+    if original["reverses_id"] is not None:
+        raise Conflict("a reversal cannot itself be reversed; post a new transaction", field="transaction_id")
+    if await conn.fetchval(
+        "SELECT 1 FROM transactions WHERE firm_id = $1 AND reverses_id = $2",
+        principal.firm_id,
+        transaction_id,
+    ):
+        raise Conflict(f"transaction {transaction_id} is already reversed", field="transaction_id")
+    mirror = NewTransaction(
+        trade_date=original["trade_date"],
+        type=original["type"],
+        symbol=original["symbol"],
+        quantity=original["quantity"],
+        price=original["price"],
+        amount=original["amount"],
+        fees=original["fees"],
+        description=description or f"Reversal of transaction {transaction_id}",
+    )
+    txn_id = await conn.fetchval(
+        _INSERT,
+        principal.firm_id,
+        account["client_id"],
+        account_id,
+        mirror.trade_date,
+        mirror.type,
+        mirror.symbol,
+        mirror.quantity,
+        mirror.price,
+        -original["amount"],
+        mirror.fees,
+        mirror.description,
+        None,
+        transaction_id,
+    )
+    cash: Decimal = await conn.fetchval(_CASH, principal.firm_id, account_id, -original["amount"])
+    position = await _rederive_position(conn, account, mirror.symbol) if mirror.symbol else None
+    document = _document(await conn.fetchrow(_BY_ID, principal.firm_id, account_id, txn_id))
+    await record(
+        conn,
+        firm_id=principal.firm_id,
+        actor=principal.actor(),
+        action="transaction.reversed",
+        target_type="transaction",
+        target_id=txn_id,
+        client_id=account["client_id"],
+        details={**document, "original": transaction_id},
+        request_id=request_id,
+    )
+    return Posted(document, position, cash, created=True)
