@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from tests.conftest import Keys
 from tests.support import execute, fetchval
 
-ROUTES = ["portfolio", "allocation", "drift"]
+ROUTES = ["portfolio", "allocation", "drift", "risk"]
 D = Decimal
 
 
@@ -124,3 +124,27 @@ def test_a_small_book_by_hand(api: TestClient, keys: Keys, db_url: str) -> None:
     assert d["equity"]["difference"] == "-0.403236"  # 0.146764 - 0.55
     assert d["equity"]["in_band"] is False
     assert d["real_estate"]["actual"] == "0"
+
+
+def test_alice_risk(api: TestClient, keys: Keys) -> None:
+    r = get(api, keys.agent, 1, "risk").json()
+    assert r["as_of"] == "2018-04-11"
+    assert r["window"]["trading_days"] == 252
+    assert r["window"]["left_out"] == []
+    assert D(r["largest_position"]["weight"]) <= D(r["top5_weight"]) <= 1
+    assert D(0) < D(r["annualised_volatility"]) < D(1)
+    assert D(-1) <= D(r["max_drawdown"]) <= 0
+    assert set(r["methods"]) >= {"hhi", "annualised_volatility", "max_drawdown"}
+    portfolio = get(api, keys.agent, 1, "portfolio").json()
+    total = D(portfolio["totals"]["total_value"])
+    by_symbol: dict[str, Decimal] = {}
+    for h in portfolio["holdings"]:
+        by_symbol[h["symbol"]] = by_symbol.get(h["symbol"], D(0)) + D(h["market_value"])
+    top = max(by_symbol, key=lambda s: by_symbol[s])
+    assert r["largest_position"] == {
+        "symbol": top,
+        "weight": str((by_symbol[top] / total).quantize(D("0.000001"))),
+    }
+    short = get(api, keys.agent, 1, "risk", window=20).json()
+    assert short["window"]["trading_days"] == 20
+    assert get(api, keys.agent, 1, "risk", window=5).status_code == 422

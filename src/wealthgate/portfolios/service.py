@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import asyncpg
@@ -125,3 +125,20 @@ async def model_for(
 ) -> dict[str, tuple[Decimal, Decimal]]:
     rows = await conn.fetch(_MODEL, firm_id, risk_level)
     return {r["asset_class"]: (r["target_weight"], r["band"]) for r in rows}
+
+
+_HISTORY = """
+SELECT symbol, price_date, close FROM prices
+WHERE symbol = ANY($1::text[]) AND price_date > $2 AND price_date <= $3
+"""
+
+
+async def price_history(
+    conn: asyncpg.Connection | asyncpg.Pool, symbols: list[str], end: date, window: int
+) -> dict[str, dict[date, Decimal]]:
+    """Closes of `symbols` over enough calendar days to hold `window` trading days before `end`."""
+    start = end - timedelta(days=window * 2 + 30)
+    closes: dict[str, dict[date, Decimal]] = {}
+    for r in await conn.fetch(_HISTORY, symbols, start, end):
+        closes.setdefault(r["symbol"], {})[r["price_date"]] = r["close"]
+    return closes

@@ -14,6 +14,7 @@ from wealthgate.api.routing import StrictJSONRoute
 from wealthgate.auth.principal import Principal
 from wealthgate.portfolios import service
 from wealthgate.portfolios.analytics import STALE_AFTER_DAYS, allocation, drift
+from wealthgate.portfolios.risk import TRADING_DAYS, concentration, price_risk, value_series
 
 router = APIRouter(route_class=StrictJSONRoute, tags=["portfolio"])
 AsOf = Annotated[
@@ -150,4 +151,63 @@ async def get_drift(
             }
             for r in rows
         ],
+    }
+
+
+@router.get(
+    "/clients/{client_id}/risk", summary="Concentration, volatility and drawdown", responses=NOT_FOUND
+)
+async def get_risk(
+    client_id: ClientId,
+    principal: Annotated[Principal, Depends(require("clients:read"))],
+    request: Request,
+    as_of: AsOf = None,
+    window: Annotated[
+        int, Query(ge=20, le=2520, description="Trading days of price history.")
+    ] = TRADING_DAYS,
+) -> dict[str, Any]:
+    """Largest position, top-five and largest-sector weights, cash share and Herfindahl-Hirschman index; and,
+    from the price history, annualised volatility and maximum drawdown of the current book over `window`
+    trading days (default 252, one year). The method behind each figure is named in `methods`."""
+    pool = request.app.state.pool
+    book = await service.load(pool, principal, client_id, as_of)
+    request.app.state.reads.note(principal, client_id, "GET /clients/{id}/risk", request_id_of(request))
+    v = book.valuation
+    c = concentration(v)
+    quantities: dict[str, Decimal] = {}
+    for item in v.holdings:
+        quantities[item.holding.symbol] = (
+            quantities.get(item.holding.symbol, Decimal(0)) + item.holding.quantity
+        )
+    closes = await service.price_history(pool, sorted(quantities), v.as_of, window)
+    series, left_out = value_series(quantities, v.cash_total, closes, window)
+    p = price_risk(series, left_out)
+    return {
+        "client_id": client_id,
+        "as_of": v.as_of.isoformat(),
+        "largest_position": None
+        if c.largest_position is None
+        else {"symbol": c.largest_position[0], "weight": str(c.largest_position[1])},
+        "top5_weight": str(c.top5_weight),
+        "hhi": str(c.hhi),
+        "largest_sector": None
+        if c.largest_sector is None
+        else {"sector": c.largest_sector[0], "weight": str(c.largest_sector[1])},
+        "cash_share": str(c.cash_share),
+        "annualised_volatility": _s(p.annualised_volatility),
+        "max_drawdown": _s(p.max_drawdown),
+        "window": {
+            "trading_days": p.observations,
+            "from": p.first_date.isoformat() if p.first_date else None,
+            "to": p.last_date.isoformat() if p.last_date else None,
+            "left_out": list(p.left_out),
+        },
+        "methods": {
+            "weights": "shares of total value (holdings plus cash), securities aggregated across accounts",
+            "hhi": "sum of squared security weights within the invested part (cash excluded)",
+            "annualised_volatility": "sample standard deviation of daily simple returns x sqrt(252)",
+            "max_drawdown": "largest fall from a running peak of the daily book value",
+            "series": "current quantities and cash held constant, valued at each trading day's closes "
+            "(carried forward when missing)",
+        },
     }
