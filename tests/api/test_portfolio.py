@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Keys
-from tests.support import execute, fetchval
+from tests.support import execute, fetch, fetchval
 
 ROUTES = ["portfolio", "allocation", "drift", "risk"]
 D = Decimal
@@ -148,3 +148,65 @@ def test_alice_risk(api: TestClient, keys: Keys) -> None:
     short = get(api, keys.agent, 1, "risk", window=20).json()
     assert short["window"]["trading_days"] == 20
     assert get(api, keys.agent, 1, "risk", window=5).status_code == 422
+
+
+def propose_for(api: TestClient, key: str, client_id: int, body: dict[str, Any] | None = None) -> Any:
+    return api.post(f"/clients/{client_id}/rebalance-proposal", json=body, headers=Keys.auth(key))
+
+
+def test_alice_rebalance_proposal_lands_in_band_and_executes_nothing(
+    api: TestClient, keys: Keys, db_url: str
+) -> None:
+    before = fetchval(db_url, "SELECT count(*) FROM transactions")
+    r = propose_for(api, keys.agent, 1, {"cash_reserve": "5000", "min_trade": "100"})
+    assert r.status_code == 200, r.text
+    p = r.json()
+    assert p["executes"] is False
+    assert p["in_band"] is True, p["notes"]
+    assert all(row["in_band"] for row in p["projected_drift"])
+    assert all(D(t["estimated_value"]) >= 100 for t in p["trades"])
+    assert all(D(t["quantity"]) == D(t["quantity"]).to_integral_value() for t in p["trades"])
+    assert sum(D(w) for w in p["projected_allocation"].values()) == 1
+    assert fetchval(db_url, "SELECT count(*) FROM transactions") == before
+    drift_now = get(api, keys.agent, 1, "drift").json()
+    if drift_now["in_band"]:
+        assert p["trades"] == []
+
+
+def test_a_restricted_client_is_never_offered_what_it_excludes(
+    api: TestClient, keys: Keys, db_url: str
+) -> None:
+    restricted = fetch(
+        db_url,
+        "SELECT id, excluded_symbols, excluded_sectors FROM clients WHERE firm_id = 1 AND"
+        " (cardinality(excluded_symbols) > 0 OR cardinality(excluded_sectors) > 0)",
+    )
+    assert restricted
+    sectors = {r["symbol"]: r["sector"] for r in fetch(db_url, "SELECT symbol, sector FROM securities")}
+    for row in restricted:
+        p = propose_for(api, keys.agent, row["id"], {"fractional": True}).json()
+        for t in p["trades"]:
+            if t["side"] == "buy":
+                assert t["symbol"] not in row["excluded_symbols"]
+                assert sectors[t["symbol"]] not in row["excluded_sectors"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"cash_reserve": "-1"}, "cash_reserve"),
+        ({"min_trade": 10.5}, "min_trade"),
+        ({"fractional": "yes"}, "fractional"),
+        ({"execute": True}, "execute"),
+    ],
+)
+def test_rebalance_bad_input(api: TestClient, keys: Keys, body: dict[str, Any], field: str) -> None:
+    r = propose_for(api, keys.agent, 1, body)
+    assert r.status_code == 422
+    assert field in {e["field"] for e in r.json()["errors"]}
+
+
+def test_rebalance_scoping(api: TestClient, keys: Keys) -> None:
+    assert propose_for(api, keys.agent, 40).status_code == 404
+    assert propose_for(api, keys.advisor2, 1).status_code == 404
+    assert propose_for(api, keys.compliance, 1).status_code == 403

@@ -14,10 +14,11 @@ from wealthgate.clients.visibility import scope_args, scoped
 from wealthgate.errors import NotFound
 from wealthgate.ledger.replay import Entry, replay
 from wealthgate.portfolios.analytics import Holding, Valuation, value
+from wealthgate.portfolios.rebalance import Candidate
 
 _CLIENT = scoped(
     """
-SELECT v.id, v.risk_tolerance,
+SELECT v.id, v.risk_tolerance, v.excluded_symbols, v.excluded_sectors,
        (SELECT max(last_price_date) FROM securities) AS market_date
 FROM visible v WHERE v.id = $3
 """
@@ -58,6 +59,8 @@ class ClientBook:
     risk_profile: str
     valuation: Valuation
     account_names: dict[int, str]
+    excluded_symbols: frozenset[str] = frozenset()
+    excluded_sectors: frozenset[str] = frozenset()
 
 
 async def load(
@@ -91,7 +94,12 @@ async def load(
         ]
         cash = {a["id"]: ledger.cash.get(a["id"], Decimal(0)) for a in accounts}
     return ClientBook(
-        client_id, client["risk_tolerance"], value(holdings, cash, types, valuation_date), names
+        client_id,
+        client["risk_tolerance"],
+        value(holdings, cash, types, valuation_date),
+        names,
+        frozenset(client["excluded_symbols"]),
+        frozenset(client["excluded_sectors"]),
     )
 
 
@@ -142,3 +150,19 @@ async def price_history(
     for r in await conn.fetch(_HISTORY, symbols, start, end):
         closes.setdefault(r["symbol"], {})[r["price_date"]] = r["close"]
     return closes
+
+
+_CANDIDATES = """
+SELECT symbol, name, asset_class, sector, region, last_price FROM securities
+WHERE last_price IS NOT NULL AND NOT is_complex AND liquidity IN ('high', 'medium')
+ORDER BY risk_rating, symbol
+"""
+
+
+async def candidates(conn: asyncpg.Connection | asyncpg.Pool) -> list[Candidate]:
+    """Securities a proposal may buy when the client holds nothing suitable in a class: priced, plain
+    (not complex or leveraged), liquid; lowest product risk first."""
+    return [
+        Candidate(r["symbol"], r["name"], r["asset_class"], r["sector"], r["region"], r["last_price"])
+        for r in await conn.fetch(_CANDIDATES)
+    ]

@@ -14,7 +14,9 @@ from wealthgate.api.routing import StrictJSONRoute
 from wealthgate.auth.principal import Principal
 from wealthgate.portfolios import service
 from wealthgate.portfolios.analytics import STALE_AFTER_DAYS, allocation, drift
+from wealthgate.portfolios.rebalance import Constraints, propose
 from wealthgate.portfolios.risk import TRADING_DAYS, concentration, price_risk, value_series
+from wealthgate.portfolios.schemas import RebalanceIn
 
 router = APIRouter(route_class=StrictJSONRoute, tags=["portfolio"])
 AsOf = Annotated[
@@ -210,4 +212,75 @@ async def get_risk(
             "series": "current quantities and cash held constant, valued at each trading day's closes "
             "(carried forward when missing)",
         },
+    }
+
+
+@router.post(
+    "/clients/{client_id}/rebalance-proposal",
+    summary="Trades that bring every asset class into its band",
+    responses=NOT_FOUND,
+)
+async def propose_rebalance(
+    client_id: ClientId,
+    principal: Annotated[Principal, Depends(require("clients:read"))],
+    request: Request,
+    body: RebalanceIn | None = None,
+) -> dict[str, Any]:
+    """Proposes (never executes) trades toward the model portfolio of the client's risk profile, honouring a
+    cash reserve, a minimum trade size, whole or fractional shares and the client's restrictions; returns the
+    trades and the allocation and drift projected after them at current prices."""
+    constraints_in = body or RebalanceIn()
+    pool = request.app.state.pool
+    book = await service.load(pool, principal, client_id, None)
+    request.app.state.reads.note(
+        principal, client_id, "POST /clients/{id}/rebalance-proposal", request_id_of(request)
+    )
+    model = await service.model_for(pool, principal.firm_id, book.risk_profile)
+    constraints = Constraints(
+        cash_reserve=constraints_in.cash_reserve,
+        min_trade=constraints_in.min_trade,
+        fractional=constraints_in.fractional,
+        excluded_symbols=book.excluded_symbols,
+        excluded_sectors=book.excluded_sectors,
+    )
+    p = propose(book.valuation, model, await service.candidates(pool), constraints)
+    return {
+        "client_id": client_id,
+        "risk_profile": book.risk_profile,
+        "as_of": book.valuation.as_of.isoformat(),
+        "executes": False,
+        "trades": [
+            {
+                "side": t.side,
+                "symbol": t.symbol,
+                "asset_class": t.asset_class,
+                "quantity": _q(t.quantity),
+                "price": str(t.price),
+                "estimated_value": str(t.estimated_value),
+                "account_id": t.account_id,
+                "reason": t.reason,
+            }
+            for t in p.trades
+        ],
+        "projected_allocation": {k: str(w) for k, w in sorted(p.projected.items())},
+        "projected_drift": [
+            {
+                "asset_class": r.asset_class,
+                "target": str(r.target),
+                "actual": str(r.actual),
+                "difference": str(r.difference),
+                "band": str(r.band),
+                "in_band": r.in_band,
+            }
+            for r in p.projected_drift
+        ],
+        "in_band": p.in_band,
+        "constraints": {
+            "cash_reserve": str(constraints.cash_reserve),
+            "min_trade": str(constraints.min_trade),
+            "fractional": constraints.fractional,
+            "excluded_symbols": sorted(constraints.excluded_symbols),
+            "excluded_sectors": sorted(constraints.excluded_sectors),
+        },
+        "notes": list(p.notes),
     }
