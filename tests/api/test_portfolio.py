@@ -124,6 +124,10 @@ def test_a_small_book_by_hand(api: TestClient, keys: Keys, db_url: str) -> None:
     assert d["equity"]["difference"] == "-0.403236"  # 0.146764 - 0.55
     assert d["equity"]["in_band"] is False
     assert d["real_estate"]["actual"] == "0"
+    # 1,000 deposited on 2018-04-10 is worth 1,022.05 on 2018-04-12: +2.205%, no flows in between
+    perf = get(api, keys.agent, client, "performance", **{"to": "2018-04-12"}).json()["period"]["total"]
+    assert (perf["from"], perf["start_value"], perf["end_value"]) == ("2018-04-10", "1000.00", "1022.05")
+    assert (perf["twr"], perf["mwr"], perf["mwr_annualised"]) == ("0.022050", "0.022050", None)
 
 
 def test_alice_risk(api: TestClient, keys: Keys) -> None:
@@ -210,3 +214,30 @@ def test_rebalance_scoping(api: TestClient, keys: Keys) -> None:
     assert propose_for(api, keys.agent, 40).status_code == 404
     assert propose_for(api, keys.advisor2, 1).status_code == 404
     assert propose_for(api, keys.compliance, 1).status_code == 403
+
+
+def test_performance_of_alice(api: TestClient, keys: Keys) -> None:
+    p = get(api, keys.agent, 1, "performance").json()
+    assert p["as_of"] == "2018-04-11"
+    total = p["period"]["total"]
+    assert total["from"] == "2015-10-29"  # her first transaction
+    # the base is the end of her first day: 750,000 deposited less that day's trading fees
+    assert D(749_900) < D(total["start_value"]) < D(750_000)
+    assert D("-0.5") < D(total["twr"]) < D("1")
+    assert total["mwr_annualised"] is not None  # over two years
+    assert set(p["windows"]) == {"1M", "3M", "YTD", "1Y", "since_inception"}
+    assert p["windows"]["since_inception"]["twr"] == total["twr"]
+    assert p["windows"]["1M"]["mwr_annualised"] is None  # under a year: not annualised
+    assert set(p["period"]["accounts"]) == {"1", "2"}
+    assert D(p["period"]["accounts"]["1"]["end_value"]) + D(p["period"]["accounts"]["2"]["end_value"]) == D(
+        total["end_value"]
+    )
+    context = api.get("/clients/1/context", headers=Keys.auth(keys.agent)).json()
+    assert abs(D(total["end_value"]) - D(context["totals"]["total_value"])) <= D("0.05")
+
+
+def test_performance_bad_input_and_scoping(api: TestClient, keys: Keys) -> None:
+    r = get(api, keys.agent, 1, "performance", **{"from": "2018-05-01", "to": "2018-01-01"})
+    assert r.status_code == 422
+    assert "from" in {e["field"] for e in r.json()["errors"]}
+    assert get(api, keys.agent, 40, "performance").status_code == 404

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -12,8 +12,11 @@ from wealthgate.api.deps import request_id_of, require
 from wealthgate.api.routes.clients import ClientId
 from wealthgate.api.routing import StrictJSONRoute
 from wealthgate.auth.principal import Principal
-from wealthgate.portfolios import service
+from wealthgate.errors import Invalid
+from wealthgate.money import to_cents
+from wealthgate.portfolios import daily, service
 from wealthgate.portfolios.analytics import STALE_AFTER_DAYS, allocation, drift
+from wealthgate.portfolios.performance import Returns, returns
 from wealthgate.portfolios.rebalance import Constraints, propose
 from wealthgate.portfolios.risk import TRADING_DAYS, concentration, price_risk, value_series
 from wealthgate.portfolios.schemas import RebalanceIn
@@ -284,3 +287,82 @@ async def propose_rebalance(
         },
         "notes": list(p.notes),
     }
+
+
+def _returns(r: Returns | None) -> dict[str, Any] | None:
+    if r is None:
+        return None
+    return {
+        "from": r.start.isoformat(),
+        "to": r.end.isoformat(),
+        "days": r.days,
+        "start_value": str(to_cents(r.start_value)),
+        "end_value": str(to_cents(r.end_value)),
+        "net_external_flows": str(r.net_flows),
+        "twr": _s(r.twr),
+        "mwr": _s(r.mwr_period),
+        "mwr_annualised": _s(r.mwr_annualised),
+    }
+
+
+@router.get(
+    "/clients/{client_id}/performance", summary="Time- and money-weighted returns", responses=NOT_FOUND
+)
+async def get_performance(
+    client_id: ClientId,
+    principal: Annotated[Principal, Depends(require("clients:read"))],
+    request: Request,
+    from_date: Annotated[
+        date | None, Query(alias="from", description="Default: the first transaction.")
+    ] = None,
+    to_date: Annotated[date | None, Query(alias="to", description="Default: the latest close.")] = None,
+) -> dict[str, Any]:
+    """ "How is my portfolio doing?": the time-weighted return (daily valuations chained across deposits and
+    withdrawals) and the money-weighted return (IRR of the flows) over the period, per account and in total,
+    and over 1M, 3M, YTD, 1Y and since inception. Returns under a year are not annualised."""
+    pool = request.app.state.pool
+    book = await service.load(pool, principal, client_id, None)  # scoping, and the default end date
+    request.app.state.reads.note(
+        principal, client_id, "GET /clients/{id}/performance", request_id_of(request)
+    )
+    end = to_date or book.valuation.as_of
+    if from_date is not None and from_date > end:
+        raise Invalid("from must not be after to", field="from")
+    days = await daily.series(pool, principal.firm_id, client_id, end)
+    total = days.get(daily.TOTAL, [])
+    inception = total[0].on if total else end
+    start = from_date or inception
+    windows = {
+        "1M": end - relativedelta_months(1),
+        "3M": end - relativedelta_months(3),
+        "YTD": date(end.year - 1, 12, 31),
+        "1Y": end - timedelta(days=365),
+        "since_inception": inception,
+    }
+    return {
+        "client_id": client_id,
+        "as_of": end.isoformat(),
+        "period": {
+            "total": _returns(returns(daily.window(total, start))),
+            "accounts": {
+                str(a): _returns(returns(daily.window(s, start))) for a, s in days.items() if a != daily.TOTAL
+            },
+        },
+        "windows": {
+            name: _returns(returns(daily.window(total, since)))
+            if since >= inception or name == "since_inception"
+            else None
+            for name, since in windows.items()
+        },
+        "methods": {
+            "twr": "daily valuations chained: prod(V_t / (V_t-1 + F_t)) - 1, flows at the start of their day",
+            "mwr": "IRR of the start value, deposits and withdrawals, and the end value; actual/365",
+            "flows": "external flows are deposits and withdrawals; fees, interest and dividends are returns",
+            "valuations": "holdings from the ledger at each day's closes (carried forward), plus cash",
+        },
+    }
+
+
+def relativedelta_months(n: int) -> timedelta:
+    """Calendar months approximated as 30.4375 days each (365.25 / 12), for the 1M and 3M windows."""
+    return timedelta(days=round(30.4375 * n))
