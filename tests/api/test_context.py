@@ -10,8 +10,9 @@ from tests.conftest import Keys
 from tests.support import execute, fetch, fetchval
 
 
-def context(api: TestClient, keys: Keys, client_id: int = 1) -> dict:  # type: ignore[type-arg]
-    r = api.get(f"/clients/{client_id}/context", headers=Keys.auth(keys.agent))
+def context(api: TestClient, keys: Keys, client_id: int = 1, summary: bool = False) -> dict:  # type: ignore[type-arg]
+    params = {"summary": "true"} if summary else {}
+    r = api.get(f"/clients/{client_id}/context", params=params, headers=Keys.auth(keys.agent))
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == "application/json"
     return r.json()  # type: ignore[no-any-return]
@@ -150,3 +151,40 @@ def test_client_list_pages_through_every_visible_client_once(
     expected = [r["id"] for r in fetch(db_url, "SELECT id FROM clients WHERE firm_id = 1 ORDER BY id")]
     assert seen == expected
     assert pages == -(-len(expected) // 7)
+
+
+def test_the_summary_agrees_with_the_analytics_routes(api: TestClient, keys: Keys, db_url: str) -> None:
+    assert "summary" not in context(api, keys)  # the guide's agents get the fast default
+    doc = context(api, keys, summary=True)
+    summary = doc["summary"]
+    allocation = api.get("/clients/1/allocation", headers=Keys.auth(keys.agent)).json()["by_asset_class"]
+    assert set(summary["allocation_by_asset_class"]) == set(allocation)
+    for cls, weight in summary["allocation_by_asset_class"].items():
+        assert abs(Decimal(weight) - Decimal(allocation[cls])) <= Decimal("0.0001")
+    drift = api.get("/clients/1/drift", headers=Keys.auth(keys.agent)).json()
+    assert summary["drift_status"] == ("in_band" if drift["in_band"] else "out_of_band")
+    assert summary["out_of_band"] == sorted(
+        r["asset_class"] for r in drift["asset_classes"] if not r["in_band"]
+    )
+    recent = summary["recent_transactions"]
+    expected = [
+        r["id"]
+        for r in fetch(
+            db_url,
+            "SELECT id FROM transactions WHERE firm_id = 1 AND client_id = 1"
+            " ORDER BY trade_date DESC, id DESC LIMIT 10",
+        )
+    ]
+    assert [t["id"] for t in recent] == expected
+    assert isinstance(summary["concentration_flags"], list)
+
+
+def test_concentration_flags_fire_on_a_single_issuer(api: TestClient, keys: Keys, db_url: str) -> None:
+    execute(
+        db_url,
+        "UPDATE positions SET quantity = quantity * 50 WHERE firm_id = 1 AND client_id = 1"
+        " AND symbol = 'AAPL'",
+    )
+    flags = context(api, keys, summary=True)["summary"]["concentration_flags"]
+    assert "single_position_over_20pct" in flags
+    assert "sector_over_40pct" in flags

@@ -5,6 +5,12 @@ from __future__ import annotations
 from wealthgate.clients.sql import exact, money
 from wealthgate.clients.visibility import scoped
 
+# Concentration flags raised in the context summary (shares of total value). They concern single issuers:
+# holdings in sectors "Diversified" and "Cash" (funds) spread their own risk and are not counted.
+POSITION_FLAG = "0.20"
+SECTOR_FLAG = "0.40"
+CASH_FLAG = "0.20"
+
 INSTRUCTIONS = (
     "Use risk profile before making any recommendation",
     "Write every decision to audit_events",
@@ -13,8 +19,68 @@ INSTRUCTIONS = (
     "Respect restrictions.excluded_symbols and restrictions.excluded_sectors in any proposal",
 )
 
-CONTEXT = scoped(
-    f"""
+SUMMARY_CTES = """, by_class AS (
+    SELECT cls, sum(v) AS v FROM (
+        SELECT asset_class AS cls, mv AS v FROM h WHERE mv IS NOT NULL
+        UNION ALL SELECT 'cash_equivalent', t.cash FROM t
+    ) x GROUP BY cls
+)
+, model AS (
+    SELECT w.asset_class AS cls, w.target_weight AS target, w.band
+    FROM c JOIN model_portfolios m ON m.firm_id = c.firm_id AND m.risk_level = c.risk_tolerance
+    JOIN model_portfolio_weights w ON w.firm_id = m.firm_id AND w.model_portfolio_id = m.id
+)
+, drift AS (
+    SELECT coalesce(m.cls, b.cls) AS cls,
+           coalesce(b.v, 0) / nullif(t.mv + t.cash, 0) - coalesce(m.target, 0) AS diff,
+           coalesce(m.band, 0) AS band
+    FROM model m FULL JOIN by_class b ON b.cls = m.cls CROSS JOIN t
+)
+, top AS (
+    SELECT (SELECT max(v) FROM (SELECT sum(mv) AS v FROM h WHERE sector NOT IN ('Diversified', 'Cash')
+                                GROUP BY symbol) s) AS position,
+           (SELECT max(v) FROM (SELECT sum(mv) AS v FROM h WHERE sector NOT IN ('Diversified', 'Cash')
+                                GROUP BY sector) s) AS sector
+)
+, recent AS (
+    SELECT tx.id, tx.trade_date, tx.type, tx.symbol, tx.quantity, tx.amount, tx.description
+    FROM c JOIN transactions tx ON tx.firm_id = c.firm_id AND tx.client_id = c.id
+    ORDER BY tx.trade_date DESC, tx.id DESC LIMIT 10
+)
+"""
+SUMMARY_JSON = f"""    'summary', json_build_object(
+        'allocation_by_asset_class', coalesce((
+            SELECT json_object_agg(cls, round(v / nullif(t.mv + t.cash, 0), 4)::text ORDER BY cls)
+            FROM by_class WHERE v <> 0), '{{}}'::json),
+        'concentration_flags', (
+            SELECT coalesce(json_agg(flag), '[]'::json) FROM (
+                SELECT 'single_position_over_20pct' AS flag FROM top
+                WHERE top.position / nullif(t.mv + t.cash, 0) > {POSITION_FLAG}
+                UNION ALL SELECT 'sector_over_40pct' FROM top
+                WHERE top.sector / nullif(t.mv + t.cash, 0) > {SECTOR_FLAG}
+                UNION ALL SELECT 'cash_over_20pct' WHERE t.cash / nullif(t.mv + t.cash, 0) > {CASH_FLAG}
+            ) f),
+        'drift_status', CASE
+            WHEN NOT EXISTS (SELECT 1 FROM model) THEN 'no_model'
+            WHEN EXISTS (SELECT 1 FROM drift WHERE abs(diff) > band) THEN 'out_of_band'
+            ELSE 'in_band' END,
+        'out_of_band', coalesce((
+            SELECT json_agg(cls ORDER BY cls) FROM drift WHERE abs(diff) > band), '[]'::json),
+        'recent_transactions', coalesce((
+            SELECT json_agg(json_build_object(
+                'id', r.id, 'trade_date', r.trade_date, 'type', r.type, 'symbol', r.symbol,
+                'quantity', {exact("r.quantity")}, 'amount', {money("r.amount")}, 'description', r.description
+            ) ORDER BY r.trade_date DESC, r.id DESC) FROM recent r), '[]'::json)
+    ),
+"""
+
+
+def _context(summary: bool) -> str:
+    """The context statement; with `summary`, allocation, flags, drift status and recent transactions too."""
+    summary_ctes = SUMMARY_CTES if summary else ""
+    summary_json = SUMMARY_JSON if summary else ""
+    return scoped(
+        f"""
 , c AS (SELECT * FROM visible WHERE id = $3)
 , h AS (
     SELECT p.id, p.account_id, p.symbol, p.quantity, p.cost_basis,
@@ -35,7 +101,7 @@ CONTEXT = scoped(
            (SELECT max(price_date) FROM h) AS as_of,
            (SELECT count(*) FROM h) AS n
 )
-SELECT json_build_object(
+{summary_ctes}SELECT json_build_object(
     'client', json_build_object(
         'id', c.id,
         'name', c.name,
@@ -89,11 +155,15 @@ SELECT json_build_object(
         'positions', t.n,
         'priced_as_of', t.as_of
     ),
-    'instructions', $4::json
+{summary_json}    'instructions', $4::json
 )::text
 FROM c, t
 """
-)
+    )
+
+
+CONTEXT = _context(summary=False)
+CONTEXT_WITH_SUMMARY = _context(summary=True)
 
 CLIENT_PAGE = scoped(
     """

@@ -17,11 +17,12 @@ _INSTRUCTIONS_JSON = orjson.dumps(list(queries.INSTRUCTIONS)).decode()
 CLIENT_NOT_FOUND = "Client not found"
 
 
-async def context_json(conn: asyncpg.Connection | asyncpg.Pool, principal: Principal, client_id: int) -> str:
+async def context_json(
+    conn: asyncpg.Connection | asyncpg.Pool, principal: Principal, client_id: int, *, summary: bool = False
+) -> str:
     """The agent context of one visible client, as JSON text built by PostgreSQL."""
-    doc: str | None = await conn.fetchval(
-        queries.CONTEXT, *scope_args(principal, client_id, _INSTRUCTIONS_JSON)
-    )
+    statement = queries.CONTEXT_WITH_SUMMARY if summary else queries.CONTEXT
+    doc: str | None = await conn.fetchval(statement, *scope_args(principal, client_id, _INSTRUCTIONS_JSON))
     if doc is None:
         raise NotFound(CLIENT_NOT_FOUND)
     return doc

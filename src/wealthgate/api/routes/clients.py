@@ -32,10 +32,13 @@ async def get_context(
     client_id: ClientId,
     principal: Annotated[Principal, Depends(require("clients:read"))],
     request: Request,
+    summary: Annotated[
+        bool, Query(description="Add allocation, concentration flags, drift status and recent transactions.")
+    ] = False,
 ) -> Response:
     """The client's profile (with the guide's `risk_profile`), holdings valued at their latest prices with
     weights, accounts with cash, totals, and instructions. Figures are exact decimal strings."""
-    doc = await service.context_json(request.app.state.pool, principal, client_id)
+    doc = await service.context_json(request.app.state.pool, principal, client_id, summary=summary)
     request.app.state.reads.note(principal, client_id, "GET /clients/{id}/context", request_id_of(request))
     return Response(doc.encode(), media_type="application/json", headers={"Cache-Control": "no-store"})
 
