@@ -8,7 +8,6 @@ Run after bench/context.py (it reuses that database; BENCH_* variables as there)
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
@@ -31,6 +30,7 @@ from context import (  # noqa: E402
     psql_exec,
     psql_value,
     run,
+    save_result,
     serving,
     synthetic_ids,
     wrk_figures,
@@ -141,11 +141,7 @@ def main() -> None:
         "pgbench_plain_insert_tps": tps,
         "targets": {"writes_per_second": 1500},
     }
-    out_dir = REPO / "bench" / "results"
-    out_dir.mkdir(exist_ok=True)
-    (out_dir / f"audit-writes-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json").write_text(
-        json.dumps(result, indent=2) + "\n"
-    )
+    save_result("audit-writes", result)
     print(out.strip())
     print()
     print(

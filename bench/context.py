@@ -126,6 +126,14 @@ def synthetic_ids(url: str) -> list[int]:
     return [int(x) for x in psql_value(url, query).split(",")]
 
 
+def save_result(scenario: str, result: dict[str, object]) -> None:
+    """bench/results/<scenario>-<UTC time>.json, for the record."""
+    out_dir = REPO / "bench" / "results"
+    out_dir.mkdir(exist_ok=True)
+    path = out_dir / f"{scenario}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
+
+
 def wrk_figures(output: str) -> dict[str, float]:
     def latency_ms(label: str) -> float:
         m = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
@@ -281,11 +289,7 @@ def main() -> None:
         "http_to_pgbench_ratio": round(http["requests_per_second"] / tps, 3) if tps else None,
         "targets": {"requests_per_second": 2500, "p99_ms": 40},
     }
-    out_dir = REPO / "bench" / "results"
-    out_dir.mkdir(exist_ok=True)
-    (out_dir / f"context-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json").write_text(
-        json.dumps(result, indent=2) + "\n"
-    )
+    save_result("context", result)
     print(out.strip())
     print()
     print(

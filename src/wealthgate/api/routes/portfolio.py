@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
@@ -15,7 +16,7 @@ from wealthgate.auth.principal import Principal
 from wealthgate.errors import Invalid
 from wealthgate.money import to_cents
 from wealthgate.portfolios import daily, service
-from wealthgate.portfolios.analytics import STALE_AFTER_DAYS, allocation, drift
+from wealthgate.portfolios.analytics import STALE_AFTER_DAYS, Drift, allocation, drift
 from wealthgate.portfolios.performance import Returns, returns
 from wealthgate.portfolios.rebalance import Constraints, propose
 from wealthgate.portfolios.risk import TRADING_DAYS, concentration, price_risk, value_series
@@ -30,6 +31,20 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such clie
 
 def _s(x: Decimal | None) -> str | None:
     return None if x is None else str(x)
+
+
+def _drift_rows(rows: Sequence[Drift]) -> list[dict[str, Any]]:
+    return [
+        {
+            "asset_class": r.asset_class,
+            "target": str(r.target),
+            "actual": str(r.actual),
+            "difference": str(r.difference),
+            "band": str(r.band),
+            "in_band": r.in_band,
+        }
+        for r in rows
+    ]
 
 
 def _q(x: Decimal) -> str:
@@ -145,17 +160,7 @@ async def get_drift(
         "risk_profile": book.risk_profile,
         "as_of": book.valuation.as_of.isoformat(),
         "in_band": all(r.in_band for r in rows),
-        "asset_classes": [
-            {
-                "asset_class": r.asset_class,
-                "target": str(r.target),
-                "actual": str(r.actual),
-                "difference": str(r.difference),
-                "band": str(r.band),
-                "in_band": r.in_band,
-            }
-            for r in rows
-        ],
+        "asset_classes": _drift_rows(rows),
     }
 
 
@@ -266,17 +271,7 @@ async def propose_rebalance(
             for t in p.trades
         ],
         "projected_allocation": {k: str(w) for k, w in sorted(p.projected.items())},
-        "projected_drift": [
-            {
-                "asset_class": r.asset_class,
-                "target": str(r.target),
-                "actual": str(r.actual),
-                "difference": str(r.difference),
-                "band": str(r.band),
-                "in_band": r.in_band,
-            }
-            for r in p.projected_drift
-        ],
+        "projected_drift": _drift_rows(p.projected_drift),
         "in_band": p.in_band,
         "constraints": {
             "cash_reserve": str(constraints.cash_reserve),
