@@ -333,6 +333,52 @@ def audit_verify_export(
             raise typer.Exit(1)
 
 
+@app.command("import")
+def import_file(
+    kind: Annotated[str, typer.Argument(help="securities, prices or transactions.")],
+    file: Annotated[Path, typer.Argument(help="A CSV file with a header row.")],
+    firm: Annotated[int, typer.Option(help="The firm the rows belong to.")] = 1,
+    partial: Annotated[bool, typer.Option(help="Commit the good rows and report the bad ones.")] = False,
+) -> None:
+    """Import a CSV file; a bad row is reported with its line number, and without --partial nothing is stored.
+    Re-running the same file adds nothing."""
+    from rich.progress import Progress
+
+    from wealthgate.db.pool import connect
+    from wealthgate.ledger.importing import ImportResult, import_csv
+
+    async def work(url: str) -> ImportResult:
+        conn = await connect(url)
+        try:
+            with file.open(encoding="utf-8", newline="") as handle, Progress(transient=True) as progress:
+                rows = sum(1 for _ in handle) - 1
+                handle.seek(0)
+                task = progress.add_task(f"importing {kind}", total=max(rows, 0))
+                return await import_csv(
+                    conn,
+                    kind,
+                    handle,
+                    firm_id=firm,
+                    operator=operator(),
+                    partial=partial,
+                    on_row=lambda: progress.advance(task),
+                )
+        finally:
+            await conn.close()
+
+    with clean_errors():
+        result = run_db(get_settings(), work)
+        for line, column, message in result.errors:
+            typer.echo(f"line {line}: {column + ': ' if column else ''}{message}", err=True)
+        state = "committed" if result.committed else "nothing stored"
+        typer.echo(
+            f"{kind}: {result.rows} rows, {result.added} added, {result.unchanged} already there, "
+            f"{len(result.errors)} rejected; {state}"
+        )
+        if result.errors and not result.committed:
+            raise typer.Exit(1)
+
+
 Host = Annotated[str, typer.Option(help="Interface to listen on.")]
 Port = Annotated[int, typer.Option(help="TCP port.")]
 

@@ -208,7 +208,9 @@ async def post(
     *,
     request_id: str | None,
     reverses_id: int | None = None,
+    actor: dict[str, Any] | None = None,
 ) -> Posted:
+    """Post `t`; `actor` names who acted in the audit trail when it is not the key (an operator's import)."""
     account = await _account(conn, principal, account_id)
     amount = validate(t)
     if t.external_id is not None:
@@ -253,7 +255,7 @@ async def post(
     await record(
         conn,
         firm_id=principal.firm_id,
-        actor=principal.actor(),
+        actor=actor or principal.actor(),
         action="transaction.reversed" if reverses_id else "transaction.posted",
         target_type="transaction",
         target_id=txn_id,
