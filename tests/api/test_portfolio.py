@@ -108,7 +108,12 @@ def test_a_small_book_by_hand(api: TestClient, keys: Keys, db_url: str) -> None:
     )
 
     then = get(api, keys.agent, client, "portfolio", as_of="2018-04-11").json()
-    assert then["totals"] == {"holdings_value": "423.45", "cash": "576.5500", "total_value": "1000.0000"}
+    assert then["totals"] == {
+        "holdings_value": "423.45",
+        "cash": "576.5500",
+        "total_value": "1000.0000",
+        "realized_gain": "0",
+    }
     later = get(api, keys.agent, client, "portfolio", as_of="2018-04-12").json()
     by_symbol = {h["symbol"]: h for h in later["holdings"]}
     assert (by_symbol["TSTA"]["market_value"], by_symbol["TSTA"]["unrealized_gain"]) == ("150.00", "26.5500")
@@ -241,3 +246,30 @@ def test_performance_bad_input_and_scoping(api: TestClient, keys: Keys) -> None:
     assert r.status_code == 422
     assert "from" in {e["field"] for e in r.json()["errors"]}
     assert get(api, keys.agent, 40, "performance").status_code == 404
+
+
+def test_realized_gain_from_the_ledger(api: TestClient, keys: Keys, db_url: str) -> None:
+    """Buy 10 at 10 (100.00), sell 4 at 15 (60.00): 4 shares' average cost was 40.00, realized 20.00."""
+    post = lambda body: api.post("/accounts/1/transactions", json=body, headers=Keys.auth(keys.admin))  # noqa: E731
+    assert (
+        post(
+            {"trade_date": "2018-04-12", "type": "buy", "symbol": "GE", "quantity": "10", "price": "10"}
+        ).status_code
+        == 201
+    )
+    before = get(api, keys.agent, 1, "portfolio").json()
+    ge = [h for h in before["holdings"] if h["symbol"] == "GE" and h["account_id"] == 1]
+    prior = D(ge[0]["realized_gain"]) if ge else D(0)
+    held = fetchval(db_url, "SELECT quantity FROM positions WHERE account_id = 1 AND symbol = 'GE'")
+    cost = fetchval(db_url, "SELECT cost_basis FROM positions WHERE account_id = 1 AND symbol = 'GE'")
+    assert (
+        post(
+            {"trade_date": "2018-04-12", "type": "sell", "symbol": "GE", "quantity": "4", "price": "15"}
+        ).status_code
+        == 201
+    )
+    after = get(api, keys.agent, 1, "portfolio").json()
+    ge_after = next(h for h in after["holdings"] if h["symbol"] == "GE" and h["account_id"] == 1)
+    removed = cost - (cost * (held - 4) / held).quantize(D("0.0001"))
+    assert D(ge_after["realized_gain"]) - prior == D(60) - removed
+    assert D(after["totals"]["realized_gain"]) - D(before["totals"]["realized_gain"]) == D(60) - removed

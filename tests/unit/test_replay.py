@@ -74,6 +74,7 @@ def test_average_cost_on_a_partial_sale() -> None:
     )
     h = book.holdings[(1, "AAA")]
     assert (h.quantity, h.cost_basis) == (Decimal(6), Decimal("63.0000"))
+    assert h.realized_gain == Decimal(48) - Decimal(42)  # 4 sold for 48; their average cost was 42
     assert book.cash[1] == Decimal(-57)
 
 
@@ -90,3 +91,20 @@ def test_a_reversed_entry_is_as_if_it_never_happened(entries: list[Entry], data:
     assert with_reversal.open_holdings() == without.open_holdings()
     for account, cash in without.cash.items():
         assert with_reversal.cash.get(account, Decimal(0)) == cash
+
+
+@given(histories())
+def test_realized_plus_unrealized_is_the_whole_gain(entries: list[Entry]) -> None:
+    """At any price, what was gained on sales plus what is gained on the rest equals proceeds plus value
+    less everything paid: the average-cost split loses nothing."""
+    book = replay(entries)
+    price = Decimal("7.5")
+    for (account, symbol), h in book.holdings.items():
+        trades = [
+            e for e in entries if e.account_id == account and e.symbol == symbol and e.type in ("buy", "sell")
+        ]
+        cash_flow = sum((e.amount for e in trades), Decimal(0))  # buys negative, sales positive
+        unrealized = h.quantity * price - h.cost_basis
+        assert abs(h.realized_gain + unrealized - (cash_flow + h.quantity * price)) <= Decimal("0.0001") * (
+            1 + len(trades)
+        )

@@ -1,9 +1,10 @@
 """Replaying a ledger: a pure function of transactions -> cash and positions with average cost.
 
 Conventions (see ledger/models.py): `amount` is the signed net cash effect; buys and sells carry a positive
-quantity; a transfer's quantity is signed (+ in, - out). Average cost: a buy adds its gross cost plus fees to
-the position's cost basis; a sale removes the sold fraction of it. A correction is a reversing entry that
-names the original (`reverses_id`): replay skips both, so a reversed pair has no effect at all.
+quantity; a transfer's quantity is signed (+ in, - out). Average cost: a buy adds the cash it cost
+(its amount: quantity x price to the cent, plus fees) to the position's cost basis; a sale removes the
+sold fraction of it, and what it brought in beyond that fraction is realized gain. A correction is a reversing
+entry that names the original (`reverses_id`): replay skips both, so a reversed pair has no effect at all.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class Entry:
 class Holding:
     quantity: Decimal = ZERO
     cost_basis: Decimal = ZERO
+    realized_gain: Decimal = ZERO  # proceeds of sales (after fees) less the average cost they removed
 
 
 @dataclass(slots=True)
@@ -52,11 +54,14 @@ class Book:
         key = (e.account_id, e.symbol)
         h = self.holdings.setdefault(key, Holding())
         if e.type == "buy":
-            h.cost_basis = to_money(h.cost_basis + e.quantity * (e.price or ZERO) + e.fees)
+            # the cash actually paid (quantity x price rounded to the cent, plus fees) is the cost
+            h.cost_basis = to_money(h.cost_basis - e.amount)
             h.quantity += e.quantity
         elif e.type == "sell":
             if h.quantity > 0:
-                h.cost_basis = to_money(h.cost_basis * (h.quantity - e.quantity) / h.quantity)
+                remaining = to_money(h.cost_basis * (h.quantity - e.quantity) / h.quantity)
+                h.realized_gain += e.amount - (h.cost_basis - remaining)
+                h.cost_basis = remaining
             h.quantity -= e.quantity
         elif e.type == "transfer":
             if e.quantity > 0:

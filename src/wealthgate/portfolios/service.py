@@ -32,7 +32,7 @@ WHERE p.firm_id = $1 AND p.client_id = $2 AND p.quantity <> 0
 ORDER BY p.account_id, p.symbol
 """
 _LEDGER = """
-SELECT account_id, type, symbol, quantity, price, amount, fees FROM transactions
+SELECT id, account_id, type, symbol, quantity, price, amount, fees, reverses_id FROM transactions
 WHERE firm_id = $1 AND client_id = $2 AND trade_date <= $3
 ORDER BY trade_date, id
 """
@@ -61,6 +61,7 @@ class ClientBook:
     account_names: dict[int, str]
     excluded_symbols: frozenset[str] = frozenset()
     excluded_sectors: frozenset[str] = frozenset()
+    realized: dict[tuple[int, str], Decimal] | None = None  # realized gain per (account, symbol), closed too
 
 
 async def load(
@@ -75,15 +76,26 @@ async def load(
     types = {a["id"]: a["account_type"] for a in accounts}
     names = {a["id"]: a["name"] for a in accounts}
     valuation_date = as_of or client["market_date"] or date.today()  # noqa: DTZ011  (a calendar date)
+    ledger = replay(
+        Entry(
+            r["account_id"],
+            r["type"],
+            r["symbol"],
+            r["quantity"],
+            r["price"],
+            r["amount"],
+            r["fees"],
+            r["id"],
+            r["reverses_id"],
+        )
+        for r in await conn.fetch(_LEDGER, firm, client_id, as_of or date.max)
+    )
+    realized = {k: h.realized_gain for k, h in ledger.holdings.items()}
     if as_of is None:
         rows = await conn.fetch(_CURRENT, firm, client_id)
         holdings = [_holding(r, types, r["quantity"], r["cost_basis"]) for r in rows]
         cash = {a["id"]: a["cash_balance"] for a in accounts}
     else:
-        ledger = replay(
-            Entry(r["account_id"], r["type"], r["symbol"], r["quantity"], r["price"], r["amount"], r["fees"])
-            for r in await conn.fetch(_LEDGER, firm, client_id, as_of)
-        )
         open_ = ledger.open_holdings()
         market = {
             r["symbol"]: r for r in await conn.fetch(_PRICES_AS_OF, sorted({s for _, s in open_}), as_of)
@@ -100,6 +112,7 @@ async def load(
         names,
         frozenset(client["excluded_symbols"]),
         frozenset(client["excluded_sectors"]),
+        realized,
     )
 
 

@@ -65,6 +65,7 @@ async def get_portfolio(
     request.app.state.reads.note(principal, client_id, "GET /clients/{id}/portfolio", request_id_of(request))
     v = book.valuation
     total = v.total_value
+    realized = book.realized or {}
     by_account: dict[int, Decimal] = {}
     for item in v.holdings:
         by_account[item.holding.account_id] = by_account.get(item.holding.account_id, Decimal(0)) + (
@@ -79,6 +80,7 @@ async def get_portfolio(
             "holdings_value": str(v.holdings_value),
             "cash": str(v.cash_total),
             "total_value": str(total),
+            "realized_gain": str(sum(realized.values(), Decimal(0))),
         },
         "accounts": [
             {
@@ -106,6 +108,7 @@ async def get_portfolio(
                 else str((i.market_value / total).quantize(Decimal("0.000001"))),
                 "cost_basis": str(i.holding.cost_basis),
                 "unrealized_gain": _s(i.unrealized_gain),
+                "realized_gain": str(realized.get((i.holding.account_id, i.holding.symbol), Decimal(0))),
                 "flags": list(i.flags),
             }
             for i in v.holdings
