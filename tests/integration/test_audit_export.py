@@ -153,3 +153,15 @@ def test_verify_a_window_through_the_api(api: TestClient, keys: Keys, db_url: st
     assert body["events"] == fetchval(
         db_url, "SELECT count(*) FROM audit_events WHERE firm_id = 1 AND occurred_at >= $1", at
     )
+
+
+def test_the_bytes_around_the_seal_count_too(exported: tuple[str, str]) -> None:
+    text, public_key = exported
+    assert verify_export(text.splitlines(keepends=True), public_key)["ok"]
+    for changed in (
+        text[:-1] + " ",
+        text + "\n",
+        text[:-1],
+        text.replace('{"kind":"seal"', '{ "kind":"seal"'),
+    ):
+        assert not verify_export(changed.splitlines(keepends=True), public_key)["ok"]

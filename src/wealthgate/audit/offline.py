@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -80,13 +81,26 @@ def _parse_seal(line: str) -> dict[str, Any]:
     return seal
 
 
+def _seal_text(seal: dict[str, Any], as_csv: bool) -> str:
+    """The exact bytes of a seal line: the file ends with it, and nothing may differ."""
+    if not as_csv:
+        return canonical(seal).decode("utf-8") + "\n"
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(
+        ["seal"] + [""] * (len(CSV_COLUMNS) - 2) + [canonical(seal).decode("utf-8")]
+    )
+    return out.getvalue()
+
+
 def _check_seal(raw: list[str], public_key_hex: str | None) -> str | None:
-    """Why the seal fails, or None: it covers every byte before it and is signed by the firm's key."""
-    while raw and not raw[-1].strip():
-        raw.pop()
+    """Why the seal fails, or None: it covers every byte before it, is signed by the firm's key, and is the
+    exact last line of the file."""
     if not raw:
         return "the export is empty"
-    seal = _parse_seal(raw.pop())
+    seal_line = raw.pop()
+    seal = _parse_seal(seal_line)
+    if seal_line != _seal_text(seal, as_csv=not seal_line.startswith("{")):
+        return "the seal line was altered, or something follows it"
     digest = hashlib.sha256("".join(raw).encode("utf-8")).hexdigest()
     if seal["sha256"] != digest:
         return "the export's bytes differ from those its seal covers"
@@ -183,8 +197,6 @@ def verify_export(lines: Iterable[str], public_key_hex: str | None = None) -> di
     """Check an export (JSON lines or CSV). `public_key_hex`: the key you trust; without it the export's own
     stated key is used, which proves integrity only against accidents, not against whoever made the export."""
     body = list(lines)
-    while body and not body[-1].strip():
-        body.pop()
     try:
         seal_line = body.pop() if body else ""
         records = list(_records(body))
