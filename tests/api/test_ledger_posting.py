@@ -215,20 +215,7 @@ def test_positions_and_cash_equal_the_ledger_replayed(db_url: str, keys: Keys, h
             rows = await conn.fetch(
                 "SELECT * FROM transactions WHERE firm_id = 1 AND account_id = 3 ORDER BY trade_date, id"
             )
-            book = replay(
-                Entry(
-                    r["account_id"],
-                    r["type"],
-                    r["symbol"],
-                    r["quantity"],
-                    r["price"],
-                    r["amount"],
-                    r["fees"],
-                    r["id"],
-                    r["reverses_id"],
-                )
-                for r in rows
-            )
+            book = replay(Entry.from_row(r) for r in rows)
             positions = {
                 r["symbol"]: (r["quantity"], r["cost_basis"])
                 for r in await conn.fetch(

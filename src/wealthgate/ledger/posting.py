@@ -154,19 +154,7 @@ async def _rederive_position(
     rows = await conn.fetch(_SLICE, account["firm_id"], account["id"], symbol)
     running: list[Entry] = []
     for r in rows:
-        running.append(
-            Entry(
-                r["account_id"],
-                r["type"],
-                r["symbol"],
-                r["quantity"],
-                r["price"],
-                r["amount"],
-                r["fees"],
-                r["id"],
-                r["reverses_id"],
-            )
-        )
+        running.append(Entry.from_row(r))
         held = replay(running).holdings.get((account["id"], symbol))
         if held is not None and held.quantity < 0 and not account["allows_shorting"]:
             raise RuleViolation(

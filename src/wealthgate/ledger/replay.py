@@ -12,10 +12,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any, Protocol
 
 from wealthgate.money import to_money
 
 ZERO = Decimal(0)
+
+
+class Row(Protocol):
+    """A `transactions` row: a database record or a plain mapping of its columns."""
+
+    def __getitem__(self, key: str) -> Any: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +38,21 @@ class Entry:
     fees: Decimal = ZERO
     id: int | None = None
     reverses_id: int | None = None
+
+    @classmethod
+    def from_row(cls, r: Row) -> Entry:
+        """From a `transactions` row (a record or mapping with its columns, id and reverses_id included)."""
+        return cls(
+            r["account_id"],
+            r["type"],
+            r["symbol"],
+            r["quantity"],
+            r["price"],
+            r["amount"],
+            r["fees"],
+            r["id"],
+            r["reverses_id"],
+        )
 
 
 @dataclass(slots=True)

@@ -67,11 +67,7 @@ async def series(
             i += 1
             if t["reverses_id"] or t["id"] in reversed_ids:
                 continue
-            book.apply(
-                Entry(
-                    t["account_id"], t["type"], t["symbol"], t["quantity"], t["price"], t["amount"], t["fees"]
-                )
-            )
+            book.apply(Entry.from_row(t))
             if t["type"] in EXTERNAL:
                 flows[t["account_id"]] += t["amount"]
         for symbol in symbols:

@@ -76,20 +76,7 @@ async def load(
     types = {a["id"]: a["account_type"] for a in accounts}
     names = {a["id"]: a["name"] for a in accounts}
     valuation_date = as_of or client["market_date"] or date.today()  # noqa: DTZ011  (a calendar date)
-    ledger = replay(
-        Entry(
-            r["account_id"],
-            r["type"],
-            r["symbol"],
-            r["quantity"],
-            r["price"],
-            r["amount"],
-            r["fees"],
-            r["id"],
-            r["reverses_id"],
-        )
-        for r in await conn.fetch(_LEDGER, firm, client_id, as_of or date.max)
-    )
+    ledger = replay(Entry.from_row(r) for r in await conn.fetch(_LEDGER, firm, client_id, as_of or date.max))
     realized = {k: h.realized_gain for k, h in ledger.holdings.items()}
     if as_of is None:
         rows = await conn.fetch(_CURRENT, firm, client_id)
