@@ -19,9 +19,5 @@ def to_money(value: Decimal) -> Decimal:
     return value.quantize(MONEY_PLACES, rounding=ROUND_HALF_EVEN)
 
 
-def to_quantity(value: Decimal) -> Decimal:
-    return value.quantize(QUANTITY_PLACES, rounding=ROUND_HALF_EVEN)
-
-
 def to_price(value: Decimal) -> Decimal:
     return value.quantize(PRICE_PLACES, rounding=ROUND_HALF_EVEN)

@@ -44,10 +44,6 @@ def require(scope: str) -> Callable[[Request], Awaitable[Principal]]:
     return principal
 
 
-async def request_id(request: Request) -> str | None:
-    return request_id_of(request)
-
-
 def request_id_of(request: Request) -> str | None:
     rid: str | None = request.scope.get("wealthgate.request_id")
     return rid

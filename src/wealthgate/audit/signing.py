@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -50,10 +49,6 @@ def load_or_create(settings: Settings) -> Ed25519PrivateKey:
 
 def public_key_from_hex(text: str) -> Ed25519PublicKey:
     return Ed25519PublicKey.from_public_bytes(bytes.fromhex(text))
-
-
-def write_public_key(key: Ed25519PrivateKey, path: Path) -> None:
-    path.write_text(public_bytes(key.public_key()).hex() + "\n")
 
 
 def configured_public_key(settings: Settings) -> Ed25519PublicKey | None:

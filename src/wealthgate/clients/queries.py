@@ -174,5 +174,3 @@ ORDER BY id
 LIMIT $4
 """
 )
-
-CLIENT_EXISTS = scoped("\nSELECT id FROM visible WHERE id = $3")

@@ -16,10 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_FLOOR, Decimal
 
-from wealthgate.money import to_cents
+from wealthgate.money import QUANTITY_PLACES, to_cents
 from wealthgate.portfolios.analytics import CASH_CLASS, Drift, Holding, Valuation, allocation, drift, value
-
-QUANTUM = Decimal("0.00000001")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +71,11 @@ def _class_values(v: Valuation) -> dict[str, Decimal]:
 
 def _size(amount: Decimal, price: Decimal, fractional: bool) -> Decimal:
     raw = amount / price
-    return raw.quantize(QUANTUM, rounding=ROUND_FLOOR) if fractional else raw.to_integral_value(ROUND_FLOOR)
+    return (
+        raw.quantize(QUANTITY_PLACES, rounding=ROUND_FLOOR)
+        if fractional
+        else raw.to_integral_value(ROUND_FLOOR)
+    )
 
 
 def _allowed(symbol: str, sector: str, c: Constraints) -> bool:

@@ -64,21 +64,39 @@ class ClientBook:
     realized: dict[tuple[int, str], Decimal] | None = None  # realized gain per (account, symbol), closed too
 
 
-async def load(
-    conn: asyncpg.Connection | asyncpg.Pool, principal: Principal, client_id: int, as_of: date | None
-) -> ClientBook:
-    """The client's valued book: current positions, or the ledger replayed up to `as_of`."""
+async def visible_client(
+    conn: asyncpg.Connection | asyncpg.Pool, principal: Principal, client_id: int
+) -> asyncpg.Record:
+    """The client's risk profile, restrictions and the latest market date; 404 unless visible."""
     client = await conn.fetchrow(_CLIENT, *scope_args(principal, client_id))
     if client is None:
         raise NotFound(CLIENT_NOT_FOUND)
+    return client
+
+
+async def load(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    principal: Principal,
+    client_id: int,
+    as_of: date | None,
+    *,
+    with_realized: bool = False,
+) -> ClientBook:
+    """The client's valued book: current positions, or the ledger replayed up to `as_of`. The ledger is read
+    only when needed: for `as_of`, or for realized gains (`with_realized`)."""
+    client = await visible_client(conn, principal, client_id)
     firm = principal.firm_id
     accounts = await conn.fetch(_ACCOUNTS, firm, client_id)
     types = {a["id"]: a["account_type"] for a in accounts}
     names = {a["id"]: a["name"] for a in accounts}
     valuation_date = as_of or client["market_date"] or date.today()  # noqa: DTZ011  (a calendar date)
-    ledger = replay(Entry.from_row(r) for r in await conn.fetch(_LEDGER, firm, client_id, as_of or date.max))
-    realized = {k: h.realized_gain for k, h in ledger.holdings.items()}
-    if as_of is None:
+    ledger = None
+    if as_of is not None or with_realized:
+        ledger = replay(
+            Entry.from_row(r) for r in await conn.fetch(_LEDGER, firm, client_id, as_of or date.max)
+        )
+    realized = {k: h.realized_gain for k, h in ledger.holdings.items()} if ledger else None
+    if ledger is None or as_of is None:  # current positions (the ledger, if read, was for realized gains)
         rows = await conn.fetch(_CURRENT, firm, client_id)
         holdings = [_holding(r, types, r["quantity"], r["cost_basis"]) for r in rows]
         cash = {a["id"]: a["cash_balance"] for a in accounts}

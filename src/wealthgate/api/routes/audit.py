@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
-from wealthgate.api.deps import request_id, require
+from wealthgate.api.deps import request_id_of, require
 from wealthgate.api.routing import StrictJSONRoute
 from wealthgate.audit import notes
 from wealthgate.audit.schemas import AuditNoteIn, AuditNoteOut
@@ -26,7 +26,6 @@ async def record_note(
     body: AuditNoteIn,
     principal: Annotated[Principal, Depends(require("recommendations:write"))],
     request: Request,
-    rid: Annotated[str | None, Depends(request_id)],
 ) -> AuditNoteOut:
     """Appends an `agent.note` audit event with the note's `event_type` and `payload`, which key wrote it,
     and the request id. A free-form note; structured recommendations are checked for suitability."""
@@ -37,6 +36,6 @@ async def record_note(
             client_id=body.client_id,
             event_type=body.event_type,
             payload=body.payload,
-            request_id=rid,
+            request_id=request_id_of(request),
         )
     return AuditNoteOut(status="stored", audit_event_id=event_id)

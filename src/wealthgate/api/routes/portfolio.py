@@ -61,7 +61,7 @@ async def get_portfolio(
     """Per holding: quantity, price and its date, market value, weight, cost basis, unrealized gain and flags
     (`price_missing`, `price_stale`: older than 5 days); per account and in total; cash. With `as_of` the
     holdings are the ledger replayed to that date and priced at that date's closes."""
-    book = await service.load(request.app.state.pool, principal, client_id, as_of)
+    book = await service.load(request.app.state.pool, principal, client_id, as_of, with_realized=True)
     request.app.state.reads.note(principal, client_id, "GET /clients/{id}/portfolio", request_id_of(request))
     v = book.valuation
     total = v.total_value
@@ -319,11 +319,11 @@ async def get_performance(
     withdrawals) and the money-weighted return (IRR of the flows) over the period, per account and in total,
     and over 1M, 3M, YTD, 1Y and since inception. Returns under a year are not annualised."""
     pool = request.app.state.pool
-    book = await service.load(pool, principal, client_id, None)  # scoping, and the default end date
+    client = await service.visible_client(pool, principal, client_id)
     request.app.state.reads.note(
         principal, client_id, "GET /clients/{id}/performance", request_id_of(request)
     )
-    end = to_date or book.valuation.as_of
+    end = to_date or client["market_date"] or date.today()  # noqa: DTZ011  (a calendar date)
     if from_date is not None and from_date > end:
         raise Invalid("from must not be after to", field="from")
     days = await daily.series(pool, principal.firm_id, client_id, end)
