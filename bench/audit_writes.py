@@ -26,7 +26,7 @@ from context import (  # noqa: E402
     WEALTHGATE,
     ensure_wrk,
     load_book,
-    pgbench_binary,
+    pgbench_tps,
     psql_exec,
     psql_value,
     run,
@@ -106,26 +106,8 @@ def main() -> None:
             )
             script = Path(tmp) / "plain.sql"
             script.write_text(f"\\set id random({min(ids)}, {max(ids)})\n" + PLAIN_INSERT)
-            pg_out = subprocess.run(
-                [
-                    pgbench_binary(),
-                    "-n",
-                    "-M",
-                    "prepared",
-                    f"-c{CONNECTIONS}",
-                    "-j2",
-                    f"-T{DURATION}",
-                    "-f",
-                    str(script),
-                    url,
-                ],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
+            tps = pgbench_tps(url, script, clients=CONNECTIONS)
             psql_exec(url, "DROP TABLE bench_plain_inserts")
-            tps_match = re.search(r"tps = ([\d.]+)", pg_out.stdout)
-            tps = float(tps_match.group(1)) if tps_match else float("nan")
 
     result = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),

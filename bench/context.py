@@ -126,6 +126,31 @@ def synthetic_ids(url: str) -> list[int]:
     return [int(x) for x in psql_value(url, query).split(",")]
 
 
+def pgbench_tps(url: str, script: Path, *, clients: int) -> float:
+    """The bundled pgbench, prepared statements, on `script` for DURATION seconds; its tps."""
+    result = subprocess.run(
+        [
+            pgbench_binary(),
+            "-n",
+            "-M",
+            "prepared",
+            f"-c{clients}",
+            "-j2",
+            f"-T{DURATION}",
+            "-f",
+            str(script),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        sys.exit(f"pgbench failed:\n{result.stdout}\n{result.stderr}")
+    found = re.search(r"tps = ([\d.]+)", result.stdout)
+    return float(found.group(1)) if found else float("nan")
+
+
 def save_result(scenario: str, result: dict[str, object]) -> None:
     """bench/results/<scenario>-<UTC time>.json, for the record."""
     out_dir = REPO / "bench" / "results"
@@ -241,28 +266,7 @@ def main() -> None:
             script = Path(tmp) / "context.sql"
             script.write_text(pgbench_script(first_id, last_id))
             print(f"pgbench: -M prepared -c16 -j2 -T{DURATION} on the endpoint's SQL...", flush=True)
-            pg_out = subprocess.run(
-                [
-                    pgbench_binary(),
-                    "-n",
-                    "-M",
-                    "prepared",
-                    "-c16",
-                    "-j2",
-                    f"-T{DURATION}",
-                    "-f",
-                    str(script),
-                    url,
-                ],
-                capture_output=True,
-                text=True,
-                check=False,
-                env=env,
-            )
-            if pg_out.returncode != 0:
-                sys.exit(f"pgbench failed:\n{pg_out.stdout}\n{pg_out.stderr}")
-            tps_match = re.search(r"tps = ([\d.]+)", pg_out.stdout)
-            tps = float(tps_match.group(1)) if tps_match else float("nan")
+            tps = pgbench_tps(url, script, clients=16)
 
     result = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
