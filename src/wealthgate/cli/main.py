@@ -335,7 +335,9 @@ def audit_verify_export(
 
 @app.command("import")
 def import_file(
-    kind: Annotated[str, typer.Argument(help="securities, prices or transactions.")],
+    kind: Annotated[
+        str, typer.Argument(help="clients, accounts, securities, prices, transactions or positions.")
+    ],
     file: Annotated[Path, typer.Argument(help="A CSV file with a header row.")],
     firm: Annotated[int, typer.Option(help="The firm the rows belong to.")] = 1,
     partial: Annotated[bool, typer.Option(help="Commit the good rows and report the bad ones.")] = False,

@@ -1,35 +1,92 @@
-"""CSV import of securities, prices and transactions (`wealthgate import KIND FILE`).
+"""CSV import of clients, accounts, securities, prices, transactions and positions
+(`wealthgate import KIND FILE`).
 
-- Every row is checked; a bad row is reported with its line number (the header is line 1).
+- Every row is checked; a bad row is reported with its line number (the header is line 1) and the field at
+  fault. What the schema would refuse is caught first and named; a refusal that still comes from the database
+  is reported on its row with the field its constraint guards, never as a crash.
 - By default the file is all or nothing: one bad row and nothing is stored. With `partial`, the good rows are
   committed and the bad ones reported.
-- Re-running the same file adds nothing: securities are keyed by symbol, prices by (symbol, date) and
-  transactions by their required `external_id` (posting the same id again returns the original).
+- Re-running the same file adds nothing: securities are keyed by symbol, prices by (symbol, date), clients,
+  accounts, transactions and positions by their required `external_id` within the firm.
+- A client or account whose `external_id` is already there counts as unchanged and is left as it is: the
+  import creates, it never updates. Advisors, clients and accounts are looked up in the importing firm only.
+- Accounts start without cash: cash only enters through the ledger (a `deposit` transaction).
 - Transactions go through the posting service: the same validation, positions and cash, and audit events as
-  `POST /accounts/{id}/transactions`, attributed to the operator.
+  `POST /accounts/{id}/transactions`, attributed to the operator. So do positions (opening balances moved from
+  another system), each as a `transfer` in at cost_basis / quantity. A price holds six decimals, so when no
+  such price rounds quantity x price back to the cost basis, all but one unit come in at the unit cost rounded
+  down and the last unit (external id `<external_id>#rest`) carries the remaining cost: the position's
+  quantity and cost basis are exactly the file's. A position's `external_id` seen before with other content
+  is refused.
+- Created clients and accounts are audit events (`client.imported`, `account.imported`) of the operator.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal, InvalidOperation
+from datetime import UTC, date, datetime
+from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any
 
 import asyncpg
 
+from wealthgate.audit.record import record
 from wealthgate.auth.principal import Principal, operator_actor
 from wealthgate.errors import DomainError
 from wealthgate.ledger import posting
-from wealthgate.vocabulary import ASSET_CLASSES, SECURITY_LIQUIDITY
+from wealthgate.ledger.replay import Entry, replay
+from wealthgate.money import MONEY_PLACES, PRICE_PLACES, QUANTITY_PLACES, to_money, to_price
+from wealthgate.vocabulary import (
+    ACCOUNT_TYPES,
+    ASSET_CLASSES,
+    EXPERIENCE_LEVELS,
+    INVESTMENT_OBJECTIVES,
+    LIQUIDITY_NEEDS,
+    RISK_LEVELS,
+    SECURITY_LIQUIDITY,
+    TAX_STATUSES,
+    TIME_HORIZONS,
+)
 
-KINDS = ("securities", "prices", "transactions")
+KINDS = ("clients", "accounts", "securities", "prices", "transactions", "positions")
 REQUIRED = {
+    "clients": (
+        "external_id",
+        "name",
+        "advisor_id",
+        "date_of_birth",
+        "risk_tolerance",
+        "investment_objective",
+        "time_horizon",
+        "liquidity_needs",
+        "annual_income",
+        "net_worth",
+        "liquid_net_worth",
+        "tax_status",
+        "investment_experience",
+    ),
+    "accounts": ("external_id", "client_external_id", "name", "account_type", "opened_on"),
     "securities": ("symbol", "name", "asset_class", "sector", "region", "risk_rating"),
     "prices": ("symbol", "date", "close"),
     "transactions": ("account_id", "trade_date", "type", "external_id"),
+    "positions": ("symbol", "quantity", "cost_basis", "acquired_on", "external_id"),
+}
+ONE_OF = {"positions": ("account_external_id", "account_id")}  # the header needs at least one of these
+REST = "#rest"  # suffix of the external id of a position's last unit when it carries the remaining cost
+LIMIT = Decimal("1e16")  # NUMERIC(20,4) money and NUMERIC(24,8) quantities hold 16 digits before the point
+PRICE_LIMIT = Decimal("1e14")  # NUMERIC(20,6)
+BIGINT = 2**63
+# Constraints whose name does not say the field they guard (CHECKs are named after their field otherwise).
+CONSTRAINT_FIELDS = {
+    "ck_clients_finances": "net_worth",
+    "fk_clients_firm_id_advisor_id_advisors": "advisor_id",
+    "uq_clients_firm_id_external_id": "external_id",
+    "fk_accounts_firm_id_client_id_clients": "client_external_id",
+    "uq_accounts_firm_id_external_id": "external_id",
+    "uq_transactions_firm_id_external_id": "external_id",
 }
 
 
@@ -65,11 +122,96 @@ def _decimal(row: dict[str, str], name: str, *, required: bool = True) -> Decima
     return value
 
 
+def _figure(row: dict[str, str], name: str, places: Decimal, *, minimum: Decimal = Decimal(0)) -> Decimal:
+    """A required decimal stored as given: at least `minimum`, at most `places` decimals, in range."""
+    value = _optional_figure(row, name, places, minimum=minimum)
+    if value is None:
+        raise RowError(name, f"{name} is required")
+    return value
+
+
+def _optional_figure(
+    row: dict[str, str], name: str, places: Decimal, *, minimum: Decimal = Decimal(0)
+) -> Decimal | None:
+    value = _decimal(row, name, required=False)
+    if value is None:
+        return None
+    if value < minimum:
+        raise RowError(name, f"{name} must not be negative" if minimum == 0 else f"{name} must be positive")
+    if abs(value) >= LIMIT:
+        raise RowError(name, f"{name} is too large")
+    if int(value.normalize().as_tuple().exponent) < int(places.as_tuple().exponent):
+        raise RowError(name, f"{name} has more than {-int(places.as_tuple().exponent)} decimals")
+    return value
+
+
 def _date(row: dict[str, str], name: str) -> date:
     try:
         return date.fromisoformat((row.get(name) or "").strip())
     except ValueError as exc:
         raise RowError(name, f"{name} must be a date like 2018-04-11") from exc
+
+
+def _text(row: dict[str, str], name: str) -> str:
+    value = _optional_text(row, name)
+    if value is None:
+        raise RowError(name, f"{name} is required")
+    return value
+
+
+def _optional_text(row: dict[str, str], name: str) -> str | None:
+    value = (row.get(name) or "").strip()
+    if "\x00" in value:
+        raise RowError(name, f"{name} must not contain the NUL character")
+    return value or None
+
+
+def _choice(row: dict[str, str], name: str, allowed: tuple[str, ...], default: str | None = None) -> str:
+    value = _optional_text(row, name) or default
+    if value not in allowed:
+        raise RowError(name, f"{name} must be one of {', '.join(allowed)}")
+    return value
+
+
+def _whole(row: dict[str, str], name: str) -> int:
+    try:
+        value = int(_text(row, name))
+    except ValueError as exc:
+        raise RowError(name, f"{name} must be a whole number") from exc
+    if not 0 < value < BIGINT:
+        raise RowError(name, f"{name} must be a positive id")
+    return value
+
+
+def _yes_no(row: dict[str, str], name: str) -> bool:
+    value = (_optional_text(row, name) or "false").lower()
+    if value not in ("true", "false", "yes", "no", "1", "0"):
+        raise RowError(name, f"{name} must be true or false")
+    return value in ("true", "yes", "1")
+
+
+def _items(row: dict[str, str], name: str, *, upper: bool = False) -> list[str]:
+    """A `;`-separated list, blanks and repeats dropped."""
+    items = [i.strip().upper() if upper else i.strip() for i in (_optional_text(row, name) or "").split(";")]
+    return list(dict.fromkeys(i for i in items if i))
+
+
+def _document(values: dict[str, Any]) -> dict[str, Any]:
+    """Values as an audit document holds them: dates and decimals as strings."""
+    return {
+        k: v if isinstance(v, bool | int | str | list) or v is None else str(v) for k, v in values.items()
+    }
+
+
+def _database_field(exc: asyncpg.PostgresError) -> str | None:
+    column: str | None = getattr(exc, "column_name", None)
+    constraint: str = getattr(exc, "constraint_name", None) or ""
+    table: str = getattr(exc, "table_name", None) or ""
+    if constraint in CONSTRAINT_FIELDS:
+        return CONSTRAINT_FIELDS[constraint]
+    if constraint.startswith(f"ck_{table}_"):
+        return constraint.removeprefix(f"ck_{table}_")
+    return column
 
 
 async def _security(conn: asyncpg.Connection, row: dict[str, str]) -> bool:
@@ -140,6 +282,197 @@ async def _transaction(
     return posted.created
 
 
+def _client_profile(row: dict[str, str]) -> dict[str, Any]:
+    born = _date(row, "date_of_birth")
+    if born > datetime.now(UTC).date():
+        raise RowError("date_of_birth", "date_of_birth must not be in the future")
+    email = _optional_text(row, "email")
+    if email is not None and "@" not in email:
+        raise RowError("email", "email must be an address like name@example.com")
+    net_worth = _figure(row, "net_worth", MONEY_PLACES)
+    liquid_net_worth = _figure(row, "liquid_net_worth", MONEY_PLACES)
+    if net_worth < liquid_net_worth:
+        raise RowError("net_worth", "net_worth must be at least liquid_net_worth")
+    tax_rate = _optional_figure(row, "marginal_tax_rate", MONEY_PLACES)
+    if tax_rate is not None and tax_rate > 1:
+        raise RowError("marginal_tax_rate", "marginal_tax_rate must be between 0 and 1 (0.24 for 24%)")
+    return {
+        "name": _text(row, "name"),
+        "email": email,
+        "date_of_birth": born,
+        "risk_tolerance": _choice(row, "risk_tolerance", RISK_LEVELS),
+        "investment_objective": _choice(row, "investment_objective", INVESTMENT_OBJECTIVES),
+        "time_horizon": _choice(row, "time_horizon", TIME_HORIZONS),
+        "liquidity_needs": _choice(row, "liquidity_needs", LIQUIDITY_NEEDS),
+        "annual_income": _figure(row, "annual_income", MONEY_PLACES),
+        "net_worth": net_worth,
+        "liquid_net_worth": liquid_net_worth,
+        "tax_status": _choice(row, "tax_status", TAX_STATUSES),
+        "marginal_tax_rate": tax_rate,
+        "investment_experience": _choice(row, "investment_experience", EXPERIENCE_LEVELS),
+        "excluded_symbols": _items(row, "excluded_symbols", upper=True),
+        "excluded_sectors": _items(row, "excluded_sectors"),
+    }
+
+
+async def _client(
+    conn: asyncpg.Connection, row: dict[str, str], principal: Principal, actor: dict[str, Any]
+) -> bool:
+    firm_id = principal.firm_id
+    external_id = _text(row, "external_id")
+    advisor_id = _whole(row, "advisor_id")
+    profile = _client_profile(row)
+    if not await conn.fetchval("SELECT 1 FROM advisors WHERE firm_id = $1 AND id = $2", firm_id, advisor_id):
+        raise RowError("advisor_id", f"unknown advisor {advisor_id}")
+    values = {"external_id": external_id, "advisor_id": advisor_id, **profile}
+    columns = ", ".join(values)
+    params = ", ".join(f"${i}" for i in range(2, len(values) + 2))
+    client_id = await conn.fetchval(
+        f"INSERT INTO clients (firm_id, {columns}) VALUES ($1, {params})"
+        " ON CONFLICT (firm_id, external_id) DO NOTHING RETURNING id",
+        firm_id,
+        *values.values(),
+    )
+    if client_id is None:
+        return False
+    await record(
+        conn,
+        firm_id=firm_id,
+        actor=actor,
+        action="client.imported",
+        target_type="client",
+        target_id=client_id,
+        client_id=client_id,
+        details=_document(values),
+    )
+    return True
+
+
+async def _account(
+    conn: asyncpg.Connection, row: dict[str, str], principal: Principal, actor: dict[str, Any]
+) -> bool:
+    firm_id = principal.firm_id
+    external_id = _text(row, "external_id")
+    client = _text(row, "client_external_id")
+    currency = (_optional_text(row, "currency") or "USD").upper()
+    if not re.fullmatch(r"[A-Z]{3}", currency):
+        raise RowError("currency", "currency must be a three-letter ISO 4217 code such as USD")
+    values = {
+        "external_id": external_id,
+        "name": _text(row, "name"),
+        "account_type": _choice(row, "account_type", ACCOUNT_TYPES),
+        "currency": currency,
+        "allows_shorting": _yes_no(row, "allows_shorting"),
+        "opened_on": _date(row, "opened_on"),
+    }
+    client_id = await conn.fetchval(
+        "SELECT id FROM clients WHERE firm_id = $1 AND external_id = $2", firm_id, client
+    )
+    if client_id is None:
+        raise RowError("client_external_id", f"unknown client {client}")
+    account_id = await conn.fetchval(
+        "INSERT INTO accounts (firm_id, client_id, external_id, name, account_type, currency,"
+        " allows_shorting, opened_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        " ON CONFLICT (firm_id, external_id) DO NOTHING RETURNING id",
+        firm_id,
+        client_id,
+        *values.values(),
+    )
+    if account_id is None:
+        return False
+    await record(
+        conn,
+        firm_id=firm_id,
+        actor=actor,
+        action="account.imported",
+        target_type="account",
+        target_id=account_id,
+        client_id=client_id,
+        details=_document({"client_external_id": client, **values}),
+    )
+    return True
+
+
+def _transferred_cost(legs: list[tuple[Decimal, Decimal]]) -> Decimal:
+    """The cost basis ledger replay gives transfers in of (quantity, price)."""
+    book = replay(Entry(0, "transfer", "-", quantity, price, Decimal(0)) for quantity, price in legs)
+    return book.holdings[(0, "-")].cost_basis
+
+
+def opening_legs(quantity: Decimal, cost_basis: Decimal) -> list[tuple[Decimal, Decimal]]:
+    """The transfers in, as (quantity, price), whose replay holds exactly `quantity` at `cost_basis`."""
+    if cost_basis / quantity >= PRICE_LIMIT:
+        raise RowError("cost_basis", "cost_basis / quantity is too large a price")
+    unit = to_price(cost_basis / quantity)
+    for price in (unit, unit - PRICE_PLACES, unit + PRICE_PLACES):
+        if price >= 0 and _transferred_cost([(quantity, price)]) == cost_basis:
+            return [(quantity, price)]
+    # No six-decimal price rounds back (only possible above 100 units): the last unit takes what is left.
+    floor = (cost_basis / quantity).quantize(PRICE_PLACES, rounding=ROUND_FLOOR)
+    bulk = to_money(floor * (quantity - 1))
+    legs = [(quantity - 1, floor), (Decimal(1), cost_basis - bulk)]
+    if quantity <= 1 or _transferred_cost(legs) != cost_basis:  # not expected; refuse rather than drift
+        raise RowError("cost_basis", f"cost_basis {cost_basis} cannot be carried by {quantity} units")
+    return legs
+
+
+async def _position_account(conn: asyncpg.Connection, row: dict[str, str], firm_id: int) -> int:
+    if _optional_text(row, "account_external_id") is not None:
+        ref = _text(row, "account_external_id")
+        found = await conn.fetchval(
+            "SELECT id FROM accounts WHERE firm_id = $1 AND external_id = $2", firm_id, ref
+        )
+        name = "account_external_id"
+    else:
+        number = _whole(row, "account_id")
+        found = await conn.fetchval("SELECT id FROM accounts WHERE firm_id = $1 AND id = $2", firm_id, number)
+        ref = str(number)
+        name = "account_id"
+    if found is None:
+        raise RowError(name, f"unknown account {ref}")
+    account_id: int = found
+    return account_id
+
+
+async def _position(
+    conn: asyncpg.Connection, row: dict[str, str], principal: Principal, actor: dict[str, Any]
+) -> bool:
+    account_id = await _position_account(conn, row, principal.firm_id)
+    symbol = _text(row, "symbol").upper()
+    quantity = _figure(row, "quantity", QUANTITY_PLACES, minimum=QUANTITY_PLACES)
+    cost_basis = _figure(row, "cost_basis", MONEY_PLACES)
+    acquired_on = _date(row, "acquired_on")
+    external_id = _text(row, "external_id")
+    created = False
+    for i, (leg_quantity, price) in enumerate(opening_legs(quantity, cost_basis)):
+        leg_id = external_id if i == 0 else external_id + REST
+        seen = await conn.fetchrow(
+            "SELECT account_id, trade_date, type, symbol, quantity, price FROM transactions"
+            " WHERE firm_id = $1 AND external_id = $2",
+            principal.firm_id,
+            leg_id,
+        )
+        planned = (account_id, acquired_on, "transfer", symbol, leg_quantity, price)
+        if seen is not None and tuple(seen) != planned:
+            raise RowError("external_id", f"external_id {leg_id} was imported with other content")
+        t = posting.NewTransaction(
+            trade_date=acquired_on,
+            type="transfer",
+            symbol=symbol,
+            quantity=leg_quantity,
+            price=price,
+            amount=Decimal(0),
+            description="Opening position" if i == 0 else "Opening position, remaining cost",
+            external_id=leg_id,
+        )
+        try:
+            posted = await posting.post(conn, principal, account_id, t, request_id=None, actor=actor)
+        except DomainError as exc:
+            raise RowError(exc.field, exc.detail) from exc
+        created = created or posted.created
+    return created
+
+
 async def import_csv(
     conn: asyncpg.Connection,
     kind: str,
@@ -150,11 +483,15 @@ async def import_csv(
     partial: bool,
     on_row: Callable[[], None] = lambda: None,
 ) -> ImportResult:
-    if kind not in KINDS:
+    if kind not in HANDLERS:
         raise ValueError(f"KIND must be one of {', '.join(KINDS)}")
     result = ImportResult(kind)
     reader = csv.DictReader(lines)
-    missing = [c for c in REQUIRED[kind] if c not in (reader.fieldnames or [])]
+    header = reader.fieldnames or []
+    missing = [c for c in REQUIRED[kind] if c not in header]
+    either = ONE_OF.get(kind, ())
+    if either and not any(c in header for c in either):
+        missing.append(" or ".join(either))
     if missing:
         result.errors.append((1, missing[0], f"the header lacks {', '.join(missing)}"))
         return result
@@ -169,16 +506,13 @@ async def import_csv(
                 result.rows += 1
                 try:
                     async with conn.transaction():  # a savepoint per row: a bad row leaves nothing behind
-                        if kind == "securities":
-                            added = await _security(conn, row)
-                        elif kind == "prices":
-                            added = await _price(conn, row)
-                        else:
-                            added = await _transaction(conn, row, principal, actor)
+                        added = await HANDLERS[kind](conn, row, principal, actor)
                 except RowError as exc:
                     result.errors.append((line, exc.field, exc.message))
                 except (KeyError, AttributeError) as exc:
                     result.errors.append((line, None, f"the row is incomplete ({exc})"))
+                except (asyncpg.IntegrityConstraintViolationError, asyncpg.DataError) as exc:
+                    result.errors.append((line, _database_field(exc), f"refused by the database: {exc}"))
                 else:
                     result.added += int(added)
                     result.unchanged += int(not added)
@@ -193,3 +527,14 @@ async def import_csv(
 
 class _AllOrNothing(Exception):
     pass
+
+
+Handler = Callable[[asyncpg.Connection, dict[str, str], Principal, dict[str, Any]], Awaitable[bool]]
+HANDLERS: dict[str, Handler] = {
+    "clients": _client,
+    "accounts": _account,
+    "securities": lambda conn, row, _principal, _actor: _security(conn, row),
+    "prices": lambda conn, row, _principal, _actor: _price(conn, row),
+    "transactions": _transaction,
+    "positions": _position,
+}
