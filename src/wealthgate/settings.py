@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     )
     audit_checkpoint_seconds: float = Field(default=300.0, ge=0)  # 0: no timer; `wealthgate audit checkpoint`
     audit_retention_years: int = Field(default=6, ge=6, le=100)  # SEC 17a-4: six years at the least
+    recommendation_ttl_hours: int = Field(default=72, ge=1, le=24 * 365)  # pending ones expire after this
+    idempotency_hours: int = Field(default=48, ge=24, le=24 * 365)  # Idempotency-Keys kept at least this long
 
     @property
     def pgdata(self) -> Path:

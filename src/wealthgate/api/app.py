@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
+import asyncpg
 from fastapi import FastAPI
 
 from wealthgate import __version__
@@ -19,7 +21,9 @@ from wealthgate.api.routes import (
     health,
     ledger,
     portfolio,
+    recommendations,
     securities,
+    suitability,
     transactions,
 )
 from wealthgate.audit.reads import ReadRecorder
@@ -28,12 +32,24 @@ from wealthgate.audit.timer import checkpoint_timer
 from wealthgate.auth.authenticate import KeyCache
 from wealthgate.db.pool import create_pool
 from wealthgate.db.server import database_url
+from wealthgate.idempotency.store import purge
 from wealthgate.settings import Settings, get_settings
 
+log = logging.getLogger("wealthgate")
 DESCRIPTION = """Durable, audited, suitability-checked access to wealth-management data for AI agents.
 
 Authenticate with `Authorization: Bearer <key>` or `X-API-Key: <key>`. Figures are decimal strings.
 Errors are RFC 9457 problem+json. Another firm's object answers 404, exactly like a missing one."""
+
+
+async def idempotency_purger(pool: asyncpg.Pool, hours: int, every: float = 3600) -> None:
+    """Forget Idempotency-Keys older than `hours`, hourly. A failed round is logged and retried next hour."""
+    while True:
+        try:
+            await purge(pool, hours)
+        except (OSError, asyncpg.PostgresError):
+            log.exception("purging idempotency keys failed")
+        await asyncio.sleep(every)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -53,6 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.reads = ReadRecorder(app.state.pool)
             app.state.reads.start()
             stack.push_async_callback(app.state.reads.stop)  # runs before the pool closes
+            purger = asyncio.create_task(idempotency_purger(app.state.pool, settings.idempotency_hours))
+            stack.callback(purger.cancel)
             if settings.audit_checkpoint_seconds > 0:
                 timer = asyncio.create_task(checkpoint_timer(app.state.pool, settings))
                 stack.callback(timer.cancel)
@@ -68,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
     )
+    app.state.settings = settings
     problems.install(app)
     openapi.install(app)
     app.include_router(health.router)
@@ -76,6 +95,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(portfolio.router)
     app.include_router(securities.router)
     app.include_router(ledger.router)
+    app.include_router(suitability.router)
+    app.include_router(recommendations.router)
     app.include_router(audit.router)
     app.include_router(audit_trail.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)

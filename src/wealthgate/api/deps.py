@@ -26,8 +26,10 @@ def presented_key(request: Request) -> str | None:
     return request.headers.get("x-api-key") or None
 
 
-def require(scope: str) -> Callable[[Request], Awaitable[Principal]]:
-    """A dependency that authenticates the caller and checks it holds `scope` (401, then 403)."""
+def require(scope: str, *alternatives: str) -> Callable[[Request], Awaitable[Principal]]:
+    """A dependency that authenticates the caller and checks it holds `scope` or one of `alternatives`
+    (401, then 403)."""
+    accepted = (scope, *alternatives)
 
     async def principal(request: Request) -> Principal:
         presented = presented_key(request)
@@ -37,8 +39,8 @@ def require(scope: str) -> Callable[[Request], Awaitable[Principal]]:
         found = await authenticate(state.pool, state.key_cache, presented)
         if found is None:
             raise Unauthorized("the API key is invalid or revoked")
-        if not found.has(scope):
-            raise Forbidden(f"this API key lacks the scope {scope}")
+        if not any(found.has(s) for s in accepted):
+            raise Forbidden(f"this API key lacks the scope {' or '.join(accepted)}")
         return found
 
     return principal

@@ -17,6 +17,7 @@ from typing import Annotated, Any, TypeVar
 import asyncpg
 import typer
 
+from wealthgate.cli.policy import policy_app
 from wealthgate.db.server import database_url
 from wealthgate.errors import DomainError
 from wealthgate.settings import Settings, get_settings
@@ -34,6 +35,7 @@ audit_app = typer.Typer(help="The audit trail: verification.", no_args_is_help=T
 app.add_typer(audit_app, name="audit")
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
+app.add_typer(policy_app, name="policy")
 
 T = TypeVar("T")
 AGENT_SCOPES = ["clients:read", "recommendations:write"]

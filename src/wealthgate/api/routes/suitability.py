@@ -1,0 +1,97 @@
+"""The suitability check and the firm's policy versions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import Response
+
+from wealthgate.api import idempotent
+from wealthgate.api.deps import request_id_of, require
+from wealthgate.api.routing import StrictJSONRoute
+from wealthgate.audit.schemas import MAX_ID
+from wealthgate.auth.principal import Principal
+from wealthgate.db.pool import unit_of_work
+from wealthgate.suitability import policies
+from wealthgate.suitability import service as suitability
+from wealthgate.suitability.schemas import CheckIn, CheckOut, PolicyIn, PolicyOut
+
+router = APIRouter(route_class=StrictJSONRoute, tags=["suitability"])
+ClientId = Annotated[int, Path(ge=1, le=MAX_ID, description="The client's id.")]
+
+
+@router.post(
+    "/clients/{client_id}/suitability-check",
+    summary="Check proposed trades against the client's profile and the firm's policy",
+    response_model=CheckOut,
+    responses={404: {"description": "No such client visible to this key"}},
+)
+async def check(
+    client_id: ClientId,
+    body: CheckIn,
+    principal: Annotated[Principal, Depends(require("clients:read"))],
+    request: Request,
+) -> Response:
+    """Evaluates every rule of the current policy version on the trades valued at the latest prices, and
+    records the check. `verdict` is `fail` if any rule fails, else `needs_review` if any needs a person, else
+    `pass`; each rule carries its threshold, the computed value and a sentence an agent can relay. Nothing is
+    traded. Send an `Idempotency-Key` to make a retried check record nothing new."""
+    trades = [t.trade() for t in body.trades]
+
+    async def work(conn: Any) -> tuple[int, dict[str, Any]]:
+        check_id, version, _facts, verdict = await suitability.check(
+            conn, principal, client_id, trades, request_id=request_id_of(request)
+        )
+        return 200, suitability.answer(check_id, client_id, version, verdict)
+
+    return await idempotent.run(request, principal, work)
+
+
+@router.get("/policy", summary="The firm's current suitability policy", response_model=PolicyOut)
+async def current_policy(
+    principal: Annotated[Principal, Depends(require("clients:read", "compliance:review", "admin"))],
+    request: Request,
+) -> dict[str, Any]:
+    """The version in force: its number, content hash (what checks cite as `policy_version`) and content."""
+    return (await policies.current(request.app.state.pool, principal.firm_id)).to_json()
+
+
+@router.get("/policy/versions", summary="Every version of the firm's policy, newest first")
+async def policy_versions(
+    principal: Annotated[Principal, Depends(require("compliance:review", "admin"))], request: Request
+) -> dict[str, Any]:
+    found = await policies.versions(request.app.state.pool, principal.firm_id)
+    return {"items": [v.to_json() for v in found]}
+
+
+@router.get(
+    "/policy/versions/{version}", summary="One version of the firm's policy", response_model=PolicyOut
+)
+async def policy_version(
+    version: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    principal: Annotated[Principal, Depends(require("compliance:review", "admin"))],
+    request: Request,
+) -> dict[str, Any]:
+    return (await policies.by_version(request.app.state.pool, principal.firm_id, version)).to_json()
+
+
+@router.put("/policy", summary="Publish a new version of the firm's policy", response_model=PolicyOut)
+async def publish_policy(
+    body: PolicyIn,
+    principal: Annotated[Principal, Depends(require("admin"))],
+    request: Request,
+) -> dict[str, Any]:
+    """Validates the whole document (a 422 names the setting), and stores it as the next version unless it
+    equals the current one (same content hash): then nothing is stored and `created` is false."""
+    async with unit_of_work(request.app.state.pool) as conn:
+        stored, created = await policies.publish(
+            conn,
+            principal.firm_id,
+            body.content,
+            actor=principal.actor(),
+            created_by=principal.owner,
+            note=body.note,
+            request_id=request_id_of(request),
+        )
+    return stored.to_json(created=created)

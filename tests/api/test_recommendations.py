@@ -1,0 +1,329 @@
+"""Suitability checks, the recommendation lifecycle, replay and idempotency through the API (demo book)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+from typing import Any
+
+import asyncpg
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import AGENT, Keys
+from tests.support import execute, fetchval, make_key, with_conn
+from wealthgate.auth.principal import Principal
+from wealthgate.errors import Conflict
+from wealthgate.idempotency import store
+
+SMALL_BUY = {"trades": [{"side": "buy", "symbol": "WGAGG", "quantity": "1"}]}
+
+
+def auth(key: str, idem: str | None = None) -> dict[str, str]:
+    headers = Keys.auth(key)
+    if idem is not None:
+        headers["Idempotency-Key"] = idem
+    return headers
+
+
+def propose(api: TestClient, key: str, body: dict[str, Any] | None = None, idem: str | None = None) -> Any:
+    body = body or {
+        "client_id": 1,
+        **SMALL_BUY,
+        "rationale": "Add a little fixed income.",
+        "agent": {"name": "test-agent", "model": None},
+    }
+    return api.post("/recommendations", json=body, headers=auth(key, idem or str(uuid.uuid4())))
+
+
+def count(db_url: str, table: str) -> int:
+    return int(fetchval(db_url, f"SELECT count(*) FROM {table}"))
+
+
+def test_a_check_lists_every_rule_with_the_policy_hash_and_is_recorded(
+    api: TestClient, keys: Keys, db_url: str
+) -> None:
+    r = api.post("/clients/1/suitability-check", json=SMALL_BUY, headers=auth(keys.agent))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["verdict"] in ("pass", "needs_review", "fail")
+    assert len(body["rules"]) == 12
+    assert all(
+        {"rule", "outcome", "threshold", "value", "explanation"} <= set(rule) for rule in body["rules"]
+    )
+    assert body["policy_version"] == api.get("/policy", headers=auth(keys.agent)).json()["content_hash"]
+    assert body["as_of"] == "2018-04-11"
+    assert (
+        fetchval(db_url, "SELECT verdict FROM suitability_checks WHERE id = $1", body["check_id"])
+        == (body["verdict"])
+    )
+    assert fetchval(
+        db_url,
+        "SELECT count(*) FROM audit_events WHERE action = 'suitability.checked' AND target_id = $1",
+        str(body["check_id"]),
+    )
+
+
+def test_checks_are_scoped_and_bad_input_stores_nothing(api: TestClient, keys: Keys, db_url: str) -> None:
+    before = count(db_url, "suitability_checks")
+    other = api.post("/clients/40/suitability-check", json=SMALL_BUY, headers=auth(keys.agent))
+    missing = api.post("/clients/999999/suitability-check", json=SMALL_BUY, headers=auth(keys.agent))
+    assert other.status_code == missing.status_code == 404
+    assert other.json()["detail"] == missing.json()["detail"]
+    assert (
+        api.post("/clients/1/suitability-check", json=SMALL_BUY, headers=auth(keys.advisor2)).status_code
+        == 404
+    )
+    bad = {
+        "trades[0].symbol": {"trades": [{"side": "buy", "symbol": "NOPE", "quantity": "1"}]},
+        "both": {"trades": [{"side": "buy", "symbol": "WGAGG", "quantity": "1", "amount": "5"}]},
+        "float": {"trades": [{"side": "buy", "symbol": "WGAGG", "quantity": 1.5}]},
+        "side": {"trades": [{"side": "short", "symbol": "WGAGG", "quantity": "1"}]},
+        "empty": {"trades": []},
+        "negative": {"trades": [{"side": "sell", "symbol": "WGAGG", "quantity": "-1"}]},
+    }
+    for name, body in bad.items():
+        r = api.post("/clients/1/suitability-check", json=body, headers=auth(keys.agent))
+        assert r.status_code == 422, (name, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+    unknown = api.post("/clients/1/suitability-check", json=bad["trades[0].symbol"], headers=auth(keys.agent))
+    assert "trades[0].symbol" in unknown.text
+    assert count(db_url, "suitability_checks") == before
+
+
+def test_a_conservative_client_buying_a_risk_5_product_is_blocked(
+    api: TestClient, keys: Keys, db_url: str
+) -> None:
+    client = fetchval(
+        db_url, "SELECT min(id) FROM clients WHERE firm_id = 1 AND risk_tolerance = 'conservative'"
+    )
+    execute(
+        db_url,
+        "INSERT INTO securities (symbol, name, asset_class, sector, region, risk_rating, is_complex)"
+        " VALUES ('LEVX', 'Leveraged 3x Tech', 'equity', 'Technology', 'North America', 5, true)",
+    )
+    execute(db_url, "INSERT INTO prices (symbol, price_date, close) VALUES ('LEVX', '2018-04-11', 10)")
+    body = {
+        "client_id": client,
+        "trades": [{"side": "buy", "symbol": "LEVX", "quantity": "1"}],
+        "rationale": "Speculate.",
+        "agent": {"name": "test-agent"},
+    }
+    r = propose(api, keys.agent, body)
+    assert r.status_code == 201, r.text
+    rec = r.json()
+    assert rec["status"] == "blocked"
+    rules = {x["rule"]: x for x in rec["verdict"]["rules"]}
+    assert (rules["product_risk"]["outcome"], rules["product_risk"]["value"]) == ("fail", 5)
+    approve = api.post(
+        f"/recommendations/{rec['id']}/approve", json={"comment": "no"}, headers=auth(keys.compliance)
+    )
+    assert approve.status_code == 409
+
+
+def test_lifecycle_propose_approve_execute(api: TestClient, keys: Keys, db_url: str) -> None:
+    r = propose(api, keys.agent)
+    assert r.status_code == 201, r.text
+    rec = r.json()
+    assert rec["status"] in ("proposed", "needs_review")
+    assert fetchval(
+        db_url,
+        "SELECT count(*) FROM audit_events WHERE action = 'recommendation.proposed' AND target_id = $1",
+        str(rec["id"]),
+    )
+    rid = rec["id"]
+    queue = api.get("/review-queue", headers=auth(keys.compliance)).json()["items"]
+    assert rid in [q["id"] for q in queue]
+    assert api.get("/review-queue", headers=auth(keys.agent)).status_code == 403
+
+    def review(key: str, verb: str = "approve") -> Any:
+        return api.post(f"/recommendations/{rid}/{verb}", json={"comment": "ok"}, headers=auth(key))
+
+    assert review(keys.agent).status_code == 403  # agent scopes: no compliance:review
+    both = make_key(db_url, 1, [*AGENT, "compliance:review"], name="hybrid")
+    assert review(both).status_code == 403  # agent scopes never approve, even with the review scope
+    same_person = make_key(db_url, 1, ["compliance:review"], name="agent")  # the proposer's identity
+    assert review(same_person).status_code == 403
+    other_firm_reviewer = make_key(db_url, 2, ["compliance:review"], name="other-reviewer")
+    assert review(other_firm_reviewer).status_code == 404
+    ok = review(keys.compliance)
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["status"] == "approved"
+    assert ok.json()["review"]["reviewer"] == "compliance"
+    assert review(keys.compliance).status_code == 409  # approved twice
+    assert review(keys.compliance, "reject").status_code == 409
+
+    account = fetchval(db_url, "SELECT min(id) FROM accounts WHERE firm_id = 1 AND client_id = 1")
+    posted = api.post(
+        f"/accounts/{account}/transactions",
+        json={"trade_date": "2018-04-12", "type": "buy", "symbol": "WGAGG", "quantity": "1", "price": "80"},
+        headers=auth(keys.admin),
+    )
+    assert posted.status_code == 201, posted.text
+    tid = posted.json()["transaction"]["id"]
+    done = api.post(
+        f"/recommendations/{rid}/execute", json={"transaction_ids": [tid]}, headers=auth(keys.admin)
+    )
+    assert done.status_code == 200, done.text
+    assert (done.json()["status"], done.json()["transaction_ids"]) == ("executed", [tid])
+    again = api.post(
+        f"/recommendations/{rid}/execute", json={"transaction_ids": [tid]}, headers=auth(keys.admin)
+    )
+    assert again.status_code == 409
+    actions = [
+        r["action"]
+        for r in with_conn(
+            db_url,
+            lambda c: c.fetch(
+                "SELECT action FROM audit_events WHERE target_type = 'recommendation' AND target_id = $1"
+                " ORDER BY id",
+                str(rid),
+            ),
+        )
+    ]
+    assert actions == ["recommendation.proposed", "recommendation.approved", "recommendation.executed"]
+
+
+def test_a_rejected_or_expired_recommendation_cannot_move(api: TestClient, keys: Keys, db_url: str) -> None:
+    rid = propose(api, keys.agent).json()["id"]
+    assert api.post(
+        f"/recommendations/{rid}/reject", json={"comment": "no"}, headers=auth(keys.compliance)
+    ).json()["status"] == ("rejected")
+    assert (
+        api.post(
+            f"/recommendations/{rid}/approve", json={"comment": "x"}, headers=auth(keys.compliance)
+        ).status_code
+        == 409
+    )
+    late = propose(api, keys.agent).json()["id"]
+    execute(db_url, "UPDATE recommendations SET expires_at = now() - interval '1 second' WHERE id = $1", late)
+    assert api.get(f"/recommendations/{late}", headers=auth(keys.agent)).json()["status"] == "expired"
+    assert late not in [
+        q["id"] for q in api.get("/review-queue", headers=auth(keys.compliance)).json()["items"]
+    ]
+    r = api.post(f"/recommendations/{late}/approve", json={"comment": "x"}, headers=auth(keys.compliance))
+    assert r.status_code == 409
+
+
+def test_replay_equals_the_original_after_prices_and_policy_change(
+    api: TestClient, keys: Keys, db_url: str
+) -> None:
+    # buy enough of a single stock to make the cap rule bite: its value is the figure that must not move
+    body = {
+        "client_id": 1,
+        "trades": [{"side": "buy", "symbol": "WMT", "quantity": "10"}],
+        "rationale": "Diversify away from AAPL.",
+        "agent": {"name": "test-agent", "model": "none"},
+    }
+    original = propose(api, keys.agent, body).json()
+    before = api.get(f"/recommendations/{original['id']}/replay", headers=auth(keys.compliance)).json()
+    assert before["matches"] is True
+    # prices move and the firm tightens its policy
+    policy = api.get("/policy", headers=auth(keys.admin)).json()
+    changed = {**policy["content"], "single_position_cap": "0.01", "restricted_symbols": ["WMT"]}
+    put = api.put("/policy", json={"content": changed}, headers=auth(keys.admin))
+    assert put.status_code == 200, put.text
+    assert put.json()["created"] is True
+    assert put.json()["version"] == policy["version"] + 1
+    execute(
+        db_url,
+        "INSERT INTO prices (symbol, price_date, close)"
+        " VALUES ('WMT', '2018-04-12', 1), ('AAPL', '2018-04-12', 1)",
+    )
+    after = api.get(f"/recommendations/{original['id']}/replay", headers=auth(keys.compliance)).json()
+    assert after["matches"] is True
+    assert after["recomputed"] == after["stored"]
+    assert after["stored"]["verdict"] == original["verdict"]["verdict"]
+    assert after["policy_version"] == original["verdict"]["policy_version"] != put.json()["content_hash"]
+    assert after["context"] == before["context"]
+    assert after["policy_hash_matches"]
+    assert after["context_digest_matches"]
+    # while a new check sees the new prices and policy
+    now = api.post(
+        "/clients/1/suitability-check", json={"trades": body["trades"]}, headers=auth(keys.agent)
+    ).json()
+    assert now["policy_version"] == put.json()["content_hash"]
+    assert now["verdict"] == "fail"
+
+
+def test_recommendations_need_an_idempotency_key_and_replay_it(
+    api: TestClient, keys: Keys, db_url: str
+) -> None:
+    body = {"client_id": 1, **SMALL_BUY, "rationale": "r", "agent": {"name": "a"}}
+    missing = api.post("/recommendations", json=body, headers=Keys.auth(keys.agent))
+    assert missing.status_code == 400
+    assert missing.headers["content-type"].startswith("application/problem+json")
+    assert "Idempotency-Key" in missing.text
+    before = count(db_url, "recommendations")
+    first = propose(api, keys.agent, body, idem="k-1")
+    second = propose(api, keys.agent, body, idem="k-1")
+    assert first.status_code == second.status_code == 201
+    assert first.json() == second.json()
+    assert second.headers.get("Idempotent-Replayed") == "true"
+    assert count(db_url, "recommendations") == before + 1
+    changed = propose(api, keys.agent, {**body, "rationale": "other"}, idem="k-1")
+    assert changed.status_code == 422
+    assert count(db_url, "recommendations") == before + 1
+    # the key belongs to the calling API key: another key may use the same string
+    other = make_key(db_url, 1, AGENT, name="other-agent")
+    assert propose(api, other, body, idem="k-1").json()["id"] != first.json()["id"]
+    # a failed request releases its key, so a corrected retry may use it
+    assert propose(api, keys.agent, {**body, "client_id": 40}, idem="k-2").status_code == 404
+    assert propose(api, keys.agent, body, idem="k-2").status_code == 201
+
+
+def test_concurrent_duplicates_make_one_recommendation_and_one_audit_entry(
+    api: TestClient, keys: Keys, db_url: str
+) -> None:
+    body = {"client_id": 2, **SMALL_BUY, "rationale": "same", "agent": {"name": "racer"}}
+    statuses: list[int] = []
+    ids: set[int] = set()
+    lock = threading.Lock()
+
+    def fire() -> None:
+        r = propose(api, keys.agent, body, idem="race-1")
+        with lock:
+            statuses.append(r.status_code)
+            if r.status_code == 201:
+                ids.add(r.json()["id"])
+
+    threads = [threading.Thread(target=fire) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert set(statuses) <= {201, 409}
+    assert 201 in statuses
+    assert len(ids) == 1
+    assert (
+        fetchval(db_url, "SELECT count(*) FROM recommendations WHERE client_id = 2 AND rationale = 'same'")
+        == 1
+    )
+    assert (
+        fetchval(
+            db_url,
+            "SELECT count(*) FROM audit_events WHERE action = 'recommendation.proposed' AND target_id = $1",
+            str(ids.pop()),
+        )
+        == 1
+    )
+
+
+def test_a_key_in_use_is_409_and_a_stale_claim_is_taken_over(db_url: str, keys: Keys) -> None:
+    key_id = fetchval(db_url, "SELECT min(id) FROM api_keys WHERE firm_id = 1")
+    principal = Principal(key_id=key_id, firm_id=1, advisor_id=None, scopes=frozenset(), name="t", owner="t")
+    digest = store.fingerprint("POST", "/x", b"{}")
+
+    async def work() -> None:
+        pool = await asyncpg.create_pool(db_url, min_size=1, max_size=2)
+        try:
+            assert await store.claim(pool, principal, "k", "POST", "/x", digest) is None
+            with pytest.raises(Conflict):  # the first request is still running
+                await store.claim(pool, principal, "k", "POST", "/x", digest)
+            await pool.execute("UPDATE idempotency_keys SET created_at = now() - interval '5 minutes'")
+            assert await store.claim(pool, principal, "k", "POST", "/x", digest) is None  # its process died
+        finally:
+            await pool.close()
+
+    asyncio.run(work())
