@@ -327,3 +327,24 @@ def test_a_key_in_use_is_409_and_a_stale_claim_is_taken_over(db_url: str, keys: 
             await pool.close()
 
     asyncio.run(work())
+
+
+def test_every_creating_post_honours_an_idempotency_key(api: TestClient, keys: Keys, db_url: str) -> None:
+    note = {"client_id": 1, "event_type": "note", "payload": "checked in"}
+    first = api.post("/audit/recommendation", json=note, headers=auth(keys.agent, "note-1"))
+    again = api.post("/audit/recommendation", json=note, headers=auth(keys.agent, "note-1"))
+    assert first.json() == again.json()
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert fetchval(db_url, "SELECT count(*) FROM audit_events WHERE details->>'payload' = 'checked in'") == 1
+    account = fetchval(db_url, "SELECT min(id) FROM accounts WHERE firm_id = 1 AND client_id = 1")
+    deposit = {"trade_date": "2018-04-12", "type": "deposit", "amount": "10"}
+    posts = [
+        api.post(f"/accounts/{account}/transactions", json=deposit, headers=auth(keys.admin, "dep-1"))
+        for _ in range(2)
+    ]
+    assert posts[0].status_code == posts[1].status_code == 201
+    assert posts[0].json() == posts[1].json()
+    assert (
+        fetchval(db_url, "SELECT count(*) FROM transactions WHERE account_id = $1 AND amount = 10", account)
+        == 1
+    )

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
 
+from wealthgate.api import idempotent
 from wealthgate.api.deps import request_id_of, require
 from wealthgate.api.routing import StrictJSONRoute
 from wealthgate.audit import notes
 from wealthgate.audit.schemas import AuditNoteIn, AuditNoteOut
 from wealthgate.auth.principal import Principal
-from wealthgate.db.pool import unit_of_work
 
 router = APIRouter(route_class=StrictJSONRoute, tags=["audit"])
 
@@ -26,10 +27,12 @@ async def record_note(
     body: AuditNoteIn,
     principal: Annotated[Principal, Depends(require("recommendations:write"))],
     request: Request,
-) -> AuditNoteOut:
+) -> Response:
     """Appends an `agent.note` audit event with the note's `event_type` and `payload`, which key wrote it,
-    and the request id. A free-form note; structured recommendations are checked for suitability."""
-    async with unit_of_work(request.app.state.pool) as conn:
+    and the request id. A free-form note; structured recommendations (`POST /recommendations`) are checked
+    for suitability. With an `Idempotency-Key`, a retry returns the first answer and writes nothing."""
+
+    async def work(conn: Any) -> tuple[int, dict[str, Any]]:
         event_id = await notes.record_note(
             conn,
             principal,
@@ -38,4 +41,6 @@ async def record_note(
             payload=body.payload,
             request_id=request_id_of(request),
         )
-    return AuditNoteOut(status="stored", audit_event_id=event_id)
+        return 200, {"status": "stored", "audit_event_id": event_id}
+
+    return await idempotent.run(request, principal, work)

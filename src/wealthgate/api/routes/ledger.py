@@ -6,11 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
+from wealthgate.api import idempotent
 from wealthgate.api.deps import request_id_of, require
 from wealthgate.api.routing import StrictJSONRoute
 from wealthgate.audit.schemas import MAX_ID
 from wealthgate.auth.principal import Principal
-from wealthgate.db.pool import unit_of_work
 from wealthgate.ledger import posting
 from wealthgate.ledger.schemas import ReversalIn, TransactionIn
 
@@ -19,9 +19,8 @@ AccountId = Annotated[int, Path(ge=1, le=MAX_ID)]
 TransactionId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
-def _answer(result: posting.Posted, response: Response) -> dict[str, Any]:
-    response.status_code = 201 if result.created else 200
-    return {
+def _answer(result: posting.Posted) -> tuple[int, dict[str, Any]]:
+    return 201 if result.created else 200, {
         "transaction": result.transaction,
         "position": result.position,
         "cash": str(result.cash),
@@ -43,15 +42,18 @@ async def post_transaction(
     body: TransactionIn,
     principal: Annotated[Principal, Depends(require("admin"))],
     request: Request,
-    response: Response,
-) -> dict[str, Any]:
+) -> Response:
     """Validates the transaction (known account and security, amounts consistent with quantity x price +
     fees, no sale beyond the holding), then applies it to the position and cash and records the audit event,
-    all in one database transaction."""
+    all in one database transaction. Retries are safe with `external_id` or an `Idempotency-Key`."""
     new = posting.NewTransaction(**body.model_dump())
-    async with unit_of_work(request.app.state.pool) as conn:
-        result = await posting.post(conn, principal, account_id, new, request_id=request_id_of(request))
-    return _answer(result, response)
+
+    async def work(conn: Any) -> tuple[int, dict[str, Any]]:
+        return _answer(
+            await posting.post(conn, principal, account_id, new, request_id=request_id_of(request))
+        )
+
+    return await idempotent.run(request, principal, work)
 
 
 @router.post(
@@ -68,11 +70,11 @@ async def reverse_transaction(
     transaction_id: TransactionId,
     principal: Annotated[Principal, Depends(require("admin"))],
     request: Request,
-    response: Response,
     body: ReversalIn | None = None,
-) -> dict[str, Any]:
+) -> Response:
     """A posted transaction is never edited: this posts the entry that cancels it, referencing it."""
-    async with unit_of_work(request.app.state.pool) as conn:
+
+    async def work(conn: Any) -> tuple[int, dict[str, Any]]:
         result = await posting.reverse(
             conn,
             principal,
@@ -81,4 +83,6 @@ async def reverse_transaction(
             description=body.description if body else None,
             request_id=request_id_of(request),
         )
-    return _answer(result, response)
+        return _answer(result)
+
+    return await idempotent.run(request, principal, work)
