@@ -34,9 +34,10 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix src tests bench examples
 	$(BIN)/ruff format src tests bench examples
 
-bench: $(VENV)/.installed-dev  ## context read (wrk + pgbench) and audited writes (wrk + pgbench), 10,000 clients x 20
+bench: $(VENV)/.installed-dev  ## context read, audited writes (10,000 clients x 20), search at 10M transactions
 	$(BIN)/python bench/context.py
 	$(BIN)/python bench/audit_writes.py
+	$(BIN)/python bench/search.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
