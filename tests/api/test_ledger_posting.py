@@ -15,6 +15,7 @@ from tests.conftest import Keys
 from tests.support import fetch, fetchval, with_conn
 from wealthgate.auth.principal import Principal
 from wealthgate.ledger import posting
+from wealthgate.ledger.lots import lot_values
 from wealthgate.ledger.replay import Entry, replay
 
 D = Decimal
@@ -164,6 +165,31 @@ def test_a_reversal_cancels_exactly_and_only_once(api: TestClient, keys: Keys, d
     )
 
 
+def test_a_reversed_sale_counts_nowhere(api: TestClient, keys: Keys, db_url: str) -> None:
+    """Buy 10 JPM, buy 10 more, sell 15; reverse the sale: the first buy can then be reversed, as the sale
+    no longer needs it, though the reversal sorts before the sale (its trade date is the buy's)."""
+    ids = []
+    for day, kind in (("2018-04-02", "buy"), ("2018-04-03", "buy"), ("2018-04-04", "sell")):
+        body = {
+            "trade_date": day,
+            "type": kind,
+            "symbol": "JPM",
+            "quantity": "15" if kind == "sell" else "10",
+        }
+        r = post(api, keys, {**body, "price": "100"})
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["transaction"]["id"])
+    reverse = lambda tid: api.post(f"/accounts/1/transactions/{tid}/reverse", headers=Keys.auth(keys.admin))  # noqa: E731
+    assert reverse(ids[0]).status_code == 422  # the sale still needs it
+    assert reverse(ids[2]).status_code == 201
+    assert reverse(ids[0]).status_code == 201
+    assert state(db_url, symbol="JPM")[0] == 10
+    lots = fetch(
+        db_url, "SELECT opened_by_id, open_quantity FROM lots WHERE account_id = 1 AND symbol = 'JPM'"
+    )
+    assert [tuple(r) for r in lots] == [(ids[1], 10)]
+
+
 def test_scoping_and_scopes(api: TestClient, keys: Keys, db_url: str) -> None:
     body = {"trade_date": "2018-04-12", "type": "deposit", "amount": "5"}
     other_firms_account = fetchval(db_url, "SELECT min(id) FROM accounts WHERE firm_id = 2")
@@ -223,6 +249,13 @@ def test_positions_and_cash_equal_the_ledger_replayed(db_url: str, keys: Keys, h
                 )
             }
             assert positions == {s: (h.quantity, h.cost_basis) for (_, s), h in book.open_holdings().items()}
+            lots: dict[str, list[Any]] = {}
+            for r in await conn.fetch(
+                "SELECT symbol, opened_by_id, acquired_on, quantity, open_quantity, unit_cost, cost_basis"
+                " FROM lots WHERE firm_id = 1 AND account_id = 3 ORDER BY symbol, acquired_on, opened_by_id"
+            ):
+                lots.setdefault(r["symbol"], []).append(tuple(r)[1:])
+            assert lots == {s: lot_values(h) for (_, s), h in book.holdings.items() if h.lots}
             cash = await conn.fetchval("SELECT cash_balance FROM accounts WHERE firm_id = 1 AND id = 3")
             assert cash == book.cash[3]
         finally:

@@ -9,7 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Keys
+from tests.integration.test_demo_book import replayed_lots, stored_lots
 from tests.support import execute, fetch, fetchval
+from wealthgate.money import to_cents
 
 ROUTES = ["portfolio", "allocation", "drift", "risk"]
 D = Decimal
@@ -113,6 +115,7 @@ def test_a_small_book_by_hand(api: TestClient, keys: Keys, db_url: str) -> None:
         "cash": "576.5500",
         "total_value": "1000.0000",
         "realized_gain": "0",
+        "fifo": {"realized_gain": "0"},
     }
     later = get(api, keys.agent, client, "portfolio", as_of="2018-04-12").json()
     by_symbol = {h["symbol"]: h for h in later["holdings"]}
@@ -133,6 +136,81 @@ def test_a_small_book_by_hand(api: TestClient, keys: Keys, db_url: str) -> None:
     perf = get(api, keys.agent, client, "performance", **{"to": "2018-04-12"}).json()["period"]["total"]
     assert (perf["from"], perf["start_value"], perf["end_value"]) == ("2018-04-10", "1000.00", "1022.05")
     assert (perf["twr"], perf["mwr"], perf["mwr_annualised"]) == ("0.022050", "0.022050", None)
+
+
+def test_fifo_lots_after_postings_by_hand(api: TestClient, keys: Keys, db_url: str) -> None:
+    """Through the ledger API, into Alice's taxable account (no JPM before): buy 10 @ 100 (1,000.00) and
+    10 @ 120 with 5.00 fees (1,205.00), sell 15 @ 130 with 6.00 fees (1,944.00). FIFO: the first lot and
+    half the second (602.50) go, 1,602.50: realized 341.50, left one lot of 5 costing 602.50. Average cost
+    2,205 / 20 = 110.25: the sale removes 1,653.75, realized 290.25, left 551.25. Realized less open cost is
+    -261.00 both ways (-1,000 - 1,205 + 1,944)."""
+    ledger = Keys.auth(keys.admin)
+    trades = [
+        ("2018-04-02", "buy", "10", "100", "0"),
+        ("2018-04-03", "buy", "10", "120", "5"),
+        ("2018-04-04", "sell", "15", "130", "6"),
+    ]
+    ids = []
+    for day, kind, quantity, price, fees in trades:
+        body = {"trade_date": day, "type": kind, "symbol": "JPM", "quantity": quantity, "price": price}
+        r = api.post("/accounts/1/transactions", json={**body, "fees": fees}, headers=ledger)
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["transaction"]["id"])
+    jpm = lambda body: next(h for h in body["holdings"] if (h["account_id"], h["symbol"]) == (1, "JPM"))  # noqa: E731
+
+    body = get(api, keys.agent, 1, "portfolio", lots="true").json()
+    assert body["cost_basis_method"] == "average"
+    h = jpm(body)
+    price = D(h["price"])
+    assert (h["quantity"], h["cost_basis"], h["realized_gain"]) == ("5", "551.2500", "290.2500")
+    assert D(h["unrealized_gain"]) == to_cents(5 * price) - D("551.25")
+    assert h["fifo"] == {
+        "cost_basis": "602.5000",
+        "unrealized_gain": str(to_cents(5 * price) - D("602.5000")),
+        "realized_gain": "341.5000",
+        "open_lots": 1,
+    }
+    assert h["lots"] == [
+        {
+            "acquired_on": "2018-04-03",
+            "transaction_id": ids[1],
+            "quantity": "5",
+            "acquired_quantity": "10",
+            "cost_basis": "602.5000",
+            "unrealized_gain": str(to_cents(5 * price) - D("602.5000")),
+        }
+    ]
+    others = [x for x in body["holdings"] if x is not h]
+    assert all(sum(D(lot["quantity"]) for lot in x["lots"]) == D(x["quantity"]) for x in others)
+    assert D(body["totals"]["fifo"]["realized_gain"]) == sum(
+        D(x["fifo"]["realized_gain"]) for x in body["holdings"]
+    )
+    assert "lots" not in jpm(get(api, keys.agent, 1, "portfolio").json())  # opt-in
+    assert jpm(get(api, keys.agent, 1, "portfolio").json())["fifo"] == h["fifo"]
+    assert jpm(get(api, keys.agent, 1, "portfolio", as_of="2018-04-11", lots="true").json()) == h
+    account_1 = "firm_id = 1 AND account_id = 1"
+    assert stored_lots(db_url, account_1) == replayed_lots(db_url, account_1)
+    assert len(stored_lots(db_url, account_1)[(1, 1, "JPM")]) == 1
+
+    # the sale reversed: both lots whole again, in the table as on the report
+    r = api.post(f"/accounts/1/transactions/{ids[2]}/reverse", headers=ledger)
+    assert r.status_code == 201, r.text
+    h = jpm(get(api, keys.agent, 1, "portfolio", lots="true").json())
+    assert [(lot["transaction_id"], lot["quantity"], lot["cost_basis"]) for lot in h["lots"]] == [
+        (ids[0], "10", "1000.0000"),
+        (ids[1], "10", "1205.0000"),
+    ]
+    assert (h["fifo"]["realized_gain"], h["realized_gain"]) == ("0", "0")
+    assert stored_lots(db_url, account_1) == replayed_lots(db_url, account_1)
+    assert len(stored_lots(db_url, account_1)[(1, 1, "JPM")]) == 2
+    # the first buy reversed too: one lot left, table and report alike
+    assert api.post(f"/accounts/1/transactions/{ids[0]}/reverse", headers=ledger).status_code == 201
+    h = jpm(get(api, keys.agent, 1, "portfolio", lots="true").json())
+    assert [lot["transaction_id"] for lot in h["lots"]] == [ids[1]]
+    assert stored_lots(db_url, account_1) == replayed_lots(db_url, account_1)
+    assert stored_lots(db_url, account_1)[(1, 1, "JPM")] == [
+        (1, ids[1], __import__("datetime").date(2018, 4, 3), D(10), D(10), D("120.5"), D("1205"))
+    ]
 
 
 def test_alice_risk(api: TestClient, keys: Keys) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.integration.test_demo_book import stored_lots
 from tests.support import fetch, fetchval, with_conn
 from wealthgate.audit.verify import verify
 from wealthgate.db.migrate import downgrade, drift, upgrade
@@ -71,3 +72,14 @@ def test_0003_chains_the_events_written_before_it(empty_db_url: str) -> None:
     result = with_conn(empty_db_url, verify)
     assert result.ok
     assert result.events == 3
+
+
+def test_0006_fills_lots_from_the_ledger_already_posted(db_url: str) -> None:
+    """Down to before lots were kept (none) and up again: the ledger replayed, as the demo loader wrote it."""
+    loaded = stored_lots(db_url)
+    assert len(loaded) > 500
+    downgrade(db_url, "0005")
+    assert fetchval(db_url, "SELECT count(*) FROM lots") == 0
+    upgrade(db_url)
+    assert stored_lots(db_url) == loaded
+    assert drift(db_url) == []

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import asyncpg
 
-from tests.integration.test_demo_book import CASH_VS_LEDGER, LEDGER_VS_POSITIONS
+from tests.integration.test_demo_book import (
+    CASH_VS_LEDGER,
+    LEDGER_VS_POSITIONS,
+    LOTS_VS_POSITIONS,
+    replayed_lots,
+    stored_lots,
+)
 from tests.support import fetch, fetchval, with_conn
 from wealthgate.demo.synthetic import SyntheticResult, add_synthetic_book
 
@@ -30,6 +36,10 @@ def test_generates_what_was_asked_and_reruns_add_nothing(db_url: str) -> None:
     assert fetchval(db_url, "SELECT count(*) FROM clients WHERE external_id LIKE 'synth-2-%'") == 35
     assert fetch(db_url, LEDGER_VS_POSITIONS) == []
     assert fetch(db_url, CASH_VS_LEDGER) == []
+    assert fetch(db_url, LOTS_VS_POSITIONS) == []
+    synthetic = "client_id IN (SELECT id FROM clients WHERE external_id LIKE 'synth-%')"
+    assert len(stored_lots(db_url, synthetic)) == 35 * 6
+    assert stored_lots(db_url, synthetic) == replayed_lots(db_url, synthetic)
     per_client = fetch(
         db_url,
         "SELECT count(*) AS n FROM positions WHERE client_id IN "

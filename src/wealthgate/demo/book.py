@@ -1,7 +1,8 @@
 """The demo book: 2 firms, 3 advisors, 50 clients with real trading histories. Pure and deterministic.
 
 Client 1 is Alice Chen (moderate), whose taxable account is concentrated in AAPL: the situation the guide's
-example agent flags ("excess concentration in one equity"). Positions and cash are the replay of the ledger.
+example agent flags ("excess concentration in one equity"). Positions, their open FIFO lots and cash are the
+replay of the ledger.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import TypedDict
 from wealthgate.demo.prices import PriceHistory
 from wealthgate.demo.prices import load as load_prices
 from wealthgate.demo.securities import SECURITIES, STOCKS
-from wealthgate.ledger.replay import Entry, replay
+from wealthgate.ledger.lots import lot_values
+from wealthgate.ledger.replay import Entry, Holding, replay
 from wealthgate.money import to_cents
 from wealthgate.vocabulary import RISK_LEVELS
 
@@ -190,7 +192,15 @@ class TransactionRow:
     def entry(self) -> Entry:
         """What ledger replay needs of this row."""
         return Entry(
-            self.account_id, self.type, self.symbol, self.quantity, self.price, self.amount, self.fees
+            self.account_id,
+            self.type,
+            self.symbol,
+            self.quantity,
+            self.price,
+            self.amount,
+            self.fees,
+            self.id,
+            trade_date=self.trade_date,
         )
 
 
@@ -205,12 +215,33 @@ class PositionRow:
     cost_basis: Decimal
 
 
+@dataclass(frozen=True, slots=True)
+class LotRow:
+    """An open lot (its id comes from the table's identity)."""
+
+    firm_id: int
+    client_id: int
+    account_id: int
+    symbol: str
+    opened_by_id: int
+    acquired_on: date
+    quantity: Decimal
+    open_quantity: Decimal
+    unit_cost: Decimal
+    cost_basis: Decimal
+
+
+def lot_rows(firm_id: int, client_id: int, account_id: int, symbol: str, holding: Holding) -> list[LotRow]:
+    return [LotRow(firm_id, client_id, account_id, symbol, *v) for v in lot_values(holding)]
+
+
 @dataclass(slots=True)
 class DemoBook:
     clients: list[ClientRow] = field(default_factory=list)
     accounts: list[AccountRow] = field(default_factory=list)
     transactions: list[TransactionRow] = field(default_factory=list)
     positions: list[PositionRow] = field(default_factory=list)
+    lots: list[LotRow] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -449,7 +480,7 @@ def build(prices: PriceHistory | None = None) -> DemoBook:
 
 
 def _assign_ids(book: DemoBook, drafts: list[_Draft]) -> None:
-    """Number transactions in trade-date order, then replay them into positions and cash."""
+    """Number transactions in trade-date order, then replay them into positions, lots and cash."""
     ordered = sorted(
         ((row[0], d.account_id, seq, d, row) for d in drafts for seq, row in enumerate(d.rows)),
         key=lambda t: (t[0], t[1], t[2]),
@@ -493,3 +524,4 @@ def _assign_ids(book: DemoBook, drafts: list[_Draft]) -> None:
         book.positions.append(
             PositionRow(a.firm_id, pos_id, a.client_id, acct, symbol, h.quantity, h.cost_basis)
         )
+        book.lots.extend(lot_rows(a.firm_id, a.client_id, acct, symbol, h))

@@ -71,6 +71,7 @@ async def load_demo_book(conn: asyncpg.Connection, *, operator: str) -> bool:
         ("accounts", b.accounts),
         ("transactions", b.transactions),
         ("positions", b.positions),
+        ("lots", b.lots),
     ):
         columns = [f.name for f in fields(rows[0])]
         await conn.copy_records_to_table(table, records=[astuple(r) for r in rows], columns=columns)

@@ -2,7 +2,7 @@
 
 Client i of firm f is always the same (seeded by "f:i") and carries external id `synth-f-i`, so running the
 generator again adds only the clients that are missing. Each batch of clients commits as a whole: a client is
-never half-written. Positions and cash are the replay of each client's own transactions.
+never half-written. Positions, their open FIFO lots and cash are the replay of each client's own transactions.
 """
 
 from __future__ import annotations
@@ -16,7 +16,15 @@ from decimal import Decimal
 import asyncpg
 
 from wealthgate.audit.record import record
-from wealthgate.demo.book import AccountRow, ClientRow, PositionRow, TransactionRow, draw_profile
+from wealthgate.demo.book import (
+    AccountRow,
+    ClientRow,
+    LotRow,
+    PositionRow,
+    TransactionRow,
+    draw_profile,
+    lot_rows,
+)
 from wealthgate.demo.load import load_reference_data
 from wealthgate.demo.prices import PriceHistory
 from wealthgate.demo.prices import load as load_prices
@@ -46,7 +54,7 @@ def _client_rows(
     prices: PriceHistory,
     positions: int,
     transactions: int,
-) -> tuple[ClientRow, AccountRow, list[TransactionRow], list[PositionRow]]:
+) -> tuple[ClientRow, AccountRow, list[TransactionRow], list[PositionRow], list[LotRow]]:
     rng = random.Random(f"{firm_id}:{index}")
     client_id, account_id = ids["client"], ids["account"]
     risk = RISK_LEVELS[rng.randrange(5)]
@@ -111,7 +119,12 @@ def _client_rows(
         PositionRow(firm_id, ids["position"] + n, client_id, account_id, symbol, h.quantity, h.cost_basis)
         for n, ((_acct, symbol), h) in enumerate(sorted(ledger.open_holdings().items()))
     ]
-    return client, account, txn_rows, position_rows
+    lots = [
+        lot
+        for (_acct, symbol), h in sorted(ledger.open_holdings().items())
+        for lot in lot_rows(firm_id, client_id, account_id, symbol, h)
+    ]
+    return client, account, txn_rows, position_rows, lots
 
 
 async def _reserve(conn: asyncpg.Connection, table: str, n: int) -> int:
@@ -168,6 +181,7 @@ async def add_synthetic_book(
                 "accounts": [],
                 "transactions": [],
                 "positions": [],
+                "lots": [],
             }
             for k, index in enumerate(chunk):
                 ids = {
@@ -176,18 +190,20 @@ async def add_synthetic_book(
                     "position": base["position"] + k * positions_per_client,
                     "txn": base["txn"] + k * n_txn,
                 }
-                client, account, txns, positions = _client_rows(
+                client, account, txns, positions, lots = _client_rows(
                     firm_id, index, advisors[index % len(advisors)], ids, prices, positions_per_client, n_txn
                 )
                 rows["clients"].append(astuple(client))
                 rows["accounts"].append(astuple(account))
                 rows["transactions"].extend(astuple(t) for t in txns)
                 rows["positions"].extend(astuple(p) for p in positions)
+                rows["lots"].extend(astuple(lot) for lot in lots)
             for table, model in (
                 ("clients", ClientRow),
                 ("accounts", AccountRow),
                 ("transactions", TransactionRow),
                 ("positions", PositionRow),
+                ("lots", LotRow),
             ):
                 if rows[table]:
                     columns = [f.name for f in fields(model)]

@@ -122,7 +122,8 @@ class Position(Base):
 
 
 class Lot(Base):
-    """A tax lot opened by a purchase, consumed first-in first-out by sales."""
+    """An open tax lot: opened by a purchase or transfer in, consumed first-in first-out by sales and
+    transfers out. Maintained like `positions` (ledger/lots.py): the ledger's FIFO replay, open lots only."""
 
     __tablename__ = "lots"
     __table_args__ = (
@@ -143,4 +144,6 @@ class Lot(Base):
     acquired_on: Mapped[date] = mapped_column(Date)
     quantity: Mapped[Decimal] = mapped_column(Quantity)
     open_quantity: Mapped[Decimal] = mapped_column(Quantity)
-    unit_cost: Mapped[Decimal] = mapped_column(Price)
+    unit_cost: Mapped[Decimal] = mapped_column(Price)  # cost / quantity as acquired, fees included
+    # cost of the open quantity; a position's lots add up to its FIFO cost basis
+    cost_basis: Mapped[Decimal] = mapped_column(Money)

@@ -8,7 +8,8 @@ transaction as their audit event.
   negative. Omit `amount` on a trade and it is computed.
 - The position of the (account, symbol) touched is re-derived by replaying that slice of the ledger in
   trade-date order, so back-dated entries get the right average cost, and a sale that would take the
-  holding below zero at any point is refused unless the account allows shorting.
+  holding below zero at any point is refused unless the account allows shorting. Its open FIFO lots (the
+  `lots` table) are re-derived from the same replay.
 - Nothing is edited: a correction is a reversing entry (`reverse`) that names the original.
 - An `external_id` seen before returns the transaction already posted (a retried feed is not a double
   posting); the same id with different content is a conflict.
@@ -29,7 +30,8 @@ from wealthgate.clients.visibility import scope_args, scoped
 from wealthgate.errors import Conflict, Invalid, NotFound, RuleViolation
 
 __all__ = ["Conflict", "Invalid", "NewTransaction", "NotFound", "Posted", "RuleViolation", "post", "reverse"]
-from wealthgate.ledger.replay import Entry, replay
+from wealthgate.ledger import lots
+from wealthgate.ledger.replay import Book, Entry, effective
 from wealthgate.money import to_cents
 
 _ACCOUNT = scoped(
@@ -152,16 +154,17 @@ async def _rederive_position(
     conn: asyncpg.Connection, account: asyncpg.Record, symbol: str
 ) -> dict[str, str] | None:
     rows = await conn.fetch(_SLICE, account["firm_id"], account["id"], symbol)
-    running: list[Entry] = []
-    for r in rows:
-        running.append(Entry.from_row(r))
-        held = replay(running).holdings.get((account["id"], symbol))
+    book = Book()
+    for e in effective(Entry.from_row(r) for r in rows):  # a reversed pair counts nowhere, as in replay
+        book.apply(e)
+        held = book.holdings.get((account["id"], symbol))
         if held is not None and held.quantity < 0 and not account["allows_shorting"]:
+            on = e.trade_date.isoformat() if e.trade_date else "some date"
             raise RuleViolation(
-                f"this would sell more {symbol} than the account holds on {r['trade_date'].isoformat()}",
-                field="quantity",
+                f"this would sell more {symbol} than the account holds on {on}", field="quantity"
             )
-    holding = replay(running).holdings.get((account["id"], symbol))
+    holding = book.holdings.get((account["id"], symbol))
+    await lots.rederive(conn, account["firm_id"], account["client_id"], account["id"], symbol, holding)
     if holding is None or holding.quantity == 0:
         await conn.execute(_DELETE_POSITION, account["firm_id"], account["id"], symbol)
         return None

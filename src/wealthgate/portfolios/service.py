@@ -13,6 +13,7 @@ from wealthgate.clients.service import CLIENT_NOT_FOUND
 from wealthgate.clients.visibility import scope_args, scoped
 from wealthgate.errors import NotFound
 from wealthgate.ledger.replay import Entry, replay
+from wealthgate.ledger.replay import Holding as Replayed
 from wealthgate.portfolios.analytics import Holding, Valuation, value
 from wealthgate.portfolios.rebalance import Candidate
 
@@ -32,7 +33,7 @@ WHERE p.firm_id = $1 AND p.client_id = $2 AND p.quantity <> 0
 ORDER BY p.account_id, p.symbol
 """
 _LEDGER = """
-SELECT id, account_id, type, symbol, quantity, price, amount, fees, reverses_id FROM transactions
+SELECT id, account_id, trade_date, type, symbol, quantity, price, amount, fees, reverses_id FROM transactions
 WHERE firm_id = $1 AND client_id = $2 AND trade_date <= $3
 ORDER BY trade_date, id
 """
@@ -61,7 +62,8 @@ class ClientBook:
     account_names: dict[int, str]
     excluded_symbols: frozenset[str] = frozenset()
     excluded_sectors: frozenset[str] = frozenset()
-    realized: dict[tuple[int, str], Decimal] | None = None  # realized gain per (account, symbol), closed too
+    # per (account, symbol), closed holdings too: realized gains (average and FIFO) and open FIFO lots
+    replayed: dict[tuple[int, str], Replayed] | None = None
 
 
 async def visible_client(
@@ -83,7 +85,7 @@ async def load(
     with_realized: bool = False,
 ) -> ClientBook:
     """The client's valued book: current positions, or the ledger replayed up to `as_of`. The ledger is read
-    only when needed: for `as_of`, or for realized gains (`with_realized`)."""
+    only when needed: for `as_of`, or for realized gains and FIFO lots (`with_realized`)."""
     client = await visible_client(conn, principal, client_id)
     firm = principal.firm_id
     accounts = await conn.fetch(_ACCOUNTS, firm, client_id)
@@ -95,7 +97,6 @@ async def load(
         ledger = replay(
             Entry.from_row(r) for r in await conn.fetch(_LEDGER, firm, client_id, as_of or date.max)
         )
-    realized = {k: h.realized_gain for k, h in ledger.holdings.items()} if ledger else None
     if ledger is None or as_of is None:  # current positions (the ledger, if read, was for realized gains)
         rows = await conn.fetch(_CURRENT, firm, client_id)
         holdings = [_holding(r, types, r["quantity"], r["cost_basis"]) for r in rows]
@@ -117,7 +118,7 @@ async def load(
         names,
         frozenset(client["excluded_symbols"]),
         frozenset(client["excluded_sectors"]),
-        realized,
+        ledger.holdings if ledger is not None else None,
     )
 
 

@@ -14,7 +14,8 @@ from wealthgate.api.routes.clients import ClientId
 from wealthgate.api.routing import StrictJSONRoute
 from wealthgate.auth.principal import Principal
 from wealthgate.errors import Invalid
-from wealthgate.money import to_cents
+from wealthgate.ledger.replay import Holding as Replayed
+from wealthgate.money import to_cents, to_money
 from wealthgate.portfolios import daily, service
 from wealthgate.portfolios.analytics import STALE_AFTER_DAYS, Drift, allocation, drift
 from wealthgate.portfolios.performance import Returns, returns
@@ -48,7 +49,38 @@ def _drift_rows(rows: Sequence[Drift]) -> list[dict[str, Any]]:
 
 
 def _q(x: Decimal) -> str:
-    return str(x.normalize()) if x == x.to_integral_value() else str(x)
+    """A quantity; whole ones without places and never in exponent form (10, not 1E+1)."""
+    return format(x.normalize(), "f") if x == x.to_integral_value() else str(x)
+
+
+def _fifo(r: Replayed | None, market_value: Decimal | None) -> dict[str, Any]:
+    """A holding's figures by FIFO lots, beside the average-cost ones."""
+    lots = r.lots if r is not None else []
+    cost = to_money(r.fifo_cost_basis if r is not None else Decimal(0))
+    return {
+        "cost_basis": str(cost),
+        "unrealized_gain": None if market_value is None else str(market_value - cost),
+        "realized_gain": str(r.fifo_realized_gain if r is not None else Decimal(0)),
+        "open_lots": len(lots),
+    }
+
+
+def _lots(r: Replayed | None, price: Decimal | None) -> list[dict[str, Any]]:
+    """Open lots, oldest first; each lot's market value is rounded to the cent on its own, so lots' gains may
+    differ from the holding's by a few cents in all."""
+    return [
+        {
+            "acquired_on": lot.acquired_on.isoformat() if lot.acquired_on else None,
+            "transaction_id": lot.opened_by,
+            "quantity": _q(lot.open_quantity),
+            "acquired_quantity": _q(lot.quantity),
+            "cost_basis": str(lot.open_cost),
+            "unrealized_gain": None
+            if price is None
+            else str(to_cents(lot.open_quantity * price) - lot.open_cost),
+        }
+        for lot in (r.lots if r is not None else [])
+    ]
 
 
 @router.get("/clients/{client_id}/portfolio", summary="Holdings valued as of a date", responses=NOT_FOUND)
@@ -57,30 +89,63 @@ async def get_portfolio(
     principal: Annotated[Principal, Depends(require("clients:read"))],
     request: Request,
     as_of: AsOf = None,
+    lots: Annotated[
+        bool, Query(description="List each holding's open FIFO lots (acquired on, quantity, cost, gain).")
+    ] = False,
 ) -> dict[str, Any]:
-    """Per holding: quantity, price and its date, market value, weight, cost basis, unrealized gain and flags
-    (`price_missing`, `price_stale`: older than 5 days); per account and in total; cash. With `as_of` the
-    holdings are the ledger replayed to that date and priced at that date's closes."""
+    """Per holding: quantity, price and its date, market value, weight, cost basis, unrealized and realized
+    gain by average cost (`cost_basis_method`), the same by FIFO lots (`fifo`) and, with `lots=true`, the
+    open lots; flags (`price_missing`, `price_stale`: older than 5 days); per account and in total; cash. With
+    `as_of` the holdings are the ledger replayed to that date and priced at that date's closes."""
     book = await service.load(request.app.state.pool, principal, client_id, as_of, with_realized=True)
     request.app.state.reads.note(principal, client_id, "GET /clients/{id}/portfolio", request_id_of(request))
     v = book.valuation
     total = v.total_value
-    realized = book.realized or {}
+    replayed = book.replayed or {}
     by_account: dict[int, Decimal] = {}
     for item in v.holdings:
         by_account[item.holding.account_id] = by_account.get(item.holding.account_id, Decimal(0)) + (
             item.market_value or Decimal(0)
         )
+    holdings = []
+    for i in v.holdings:
+        h = i.holding
+        r = replayed.get((h.account_id, h.symbol))
+        row: dict[str, Any] = {
+            "account_id": h.account_id,
+            "symbol": h.symbol,
+            "name": h.name,
+            "asset_class": h.asset_class,
+            "quantity": _q(h.quantity),
+            "price": _s(h.price),
+            "price_date": h.price_date.isoformat() if h.price_date else None,
+            "market_value": _s(i.market_value),
+            "weight": None
+            if i.market_value is None or total <= 0
+            else str((i.market_value / total).quantize(Decimal("0.000001"))),
+            "cost_basis": str(h.cost_basis),
+            "unrealized_gain": _s(i.unrealized_gain),
+            "realized_gain": str(r.realized_gain if r is not None else Decimal(0)),
+            "fifo": _fifo(r, i.market_value),
+            "flags": list(i.flags),
+        }
+        if lots:
+            row["lots"] = _lots(r, h.price)
+        holdings.append(row)
     return {
         "client_id": client_id,
         "as_of": v.as_of.isoformat(),
         "currency": "USD",
         "stale_after_days": STALE_AFTER_DAYS,
+        "cost_basis_method": "average",
         "totals": {
             "holdings_value": str(v.holdings_value),
             "cash": str(v.cash_total),
             "total_value": str(total),
-            "realized_gain": str(sum(realized.values(), Decimal(0))),
+            "realized_gain": str(sum((r.realized_gain for r in replayed.values()), Decimal(0))),
+            "fifo": {
+                "realized_gain": str(sum((r.fifo_realized_gain for r in replayed.values()), Decimal(0)))
+            },
         },
         "accounts": [
             {
@@ -93,26 +158,7 @@ async def get_portfolio(
             }
             for a in sorted(v.account_types)
         ],
-        "holdings": [
-            {
-                "account_id": i.holding.account_id,
-                "symbol": i.holding.symbol,
-                "name": i.holding.name,
-                "asset_class": i.holding.asset_class,
-                "quantity": _q(i.holding.quantity),
-                "price": _s(i.holding.price),
-                "price_date": i.holding.price_date.isoformat() if i.holding.price_date else None,
-                "market_value": _s(i.market_value),
-                "weight": None
-                if i.market_value is None or total <= 0
-                else str((i.market_value / total).quantize(Decimal("0.000001"))),
-                "cost_basis": str(i.holding.cost_basis),
-                "unrealized_gain": _s(i.unrealized_gain),
-                "realized_gain": str(realized.get((i.holding.account_id, i.holding.symbol), Decimal(0))),
-                "flags": list(i.flags),
-            }
-            for i in v.holdings
-        ],
+        "holdings": holdings,
     }
 
 
