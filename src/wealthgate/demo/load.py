@@ -11,6 +11,7 @@ from wealthgate.audit.record import record
 from wealthgate.demo import book as demo_book
 from wealthgate.demo.prices import load as load_prices
 from wealthgate.demo.securities import SECURITIES
+from wealthgate.suitability.policies import ensure_default
 
 IDENTITY_TABLES = (
     "firms",
@@ -78,10 +79,12 @@ async def load_demo_book(conn: asyncpg.Connection, *, operator: str) -> bool:
     await load_model_portfolios(conn, [firm_id for firm_id, _ in demo_book.FIRMS])
     await sync_identities(conn)
     for firm_id, _name in demo_book.FIRMS:
+        operator_of_firm = {"type": "operator", "owner": operator, "firm_id": firm_id}
+        await ensure_default(conn, firm_id, actor=operator_of_firm)  # policy v1, bands from the models
         await record(
             conn,
             firm_id=firm_id,
-            actor={"type": "operator", "owner": operator, "firm_id": firm_id},
+            actor=operator_of_firm,
             action="demo_book.loaded",
             target_type="firm",
             target_id=firm_id,

@@ -78,14 +78,15 @@ def _client_rows(
         qty = Decimal(rng.randint(1, 200))
         buys.append((symbol, qty, price, -to_cents(qty * price)))
     extra = max(transactions - positions - 1, 0)
-    fee = Decimal("25.00")
-    deposit = -sum(b[3] for b in buys) + fee * extra + Decimal(1000)
-    txns: list[tuple[str, str | None, Decimal | None, Decimal | None, Decimal, date]] = [
-        ("deposit", None, None, None, deposit, OPENED)
+    days = [d for d in prices.calendar if d > OPENED]
+    later = [_later_entry(rng, k, buys, days) for k in range(extra)]
+    fees = sum(-amt for kind, _s, _q, _p, amt, _d, _text in later if kind == "fee")
+    deposit = -sum(b[3] for b in buys) + fees + Decimal(1000)  # cash never goes below zero
+    txns: list[tuple[str, str | None, Decimal | None, Decimal | None, Decimal, date, str]] = [
+        ("deposit", None, None, None, deposit, OPENED, "Initial funding")
     ]
-    txns += [("buy", s, q, p, amt, OPENED) for s, q, p, amt in buys]
-    days = [d for d in prices.calendar if d > OPENED][: max(extra, 1)]
-    txns += [("fee", None, None, None, -fee, days[k % len(days)]) for k in range(extra)]
+    txns += [("buy", s, q, p, amt, OPENED, f"Buy {s}") for s, q, p, amt in buys]
+    txns += later
     txn_rows = [
         TransactionRow(
             firm_id=firm_id,
@@ -99,10 +100,10 @@ def _client_rows(
             price=px,
             amount=amt,
             fees=Decimal(0),
-            description=kind.capitalize(),
+            description=text,
             external_id=f"synth-{firm_id}-{index}-t{n}",
         )
-        for n, (kind, sym, qty, px, amt, day) in enumerate(txns)
+        for n, (kind, sym, qty, px, amt, day, text) in enumerate(txns)
     ]
     ledger = replay(t.entry() for t in txn_rows)
     account = AccountRow(
@@ -125,6 +126,28 @@ def _client_rows(
         for lot in lot_rows(firm_id, client_id, account_id, symbol, h)
     ]
     return client, account, txn_rows, position_rows, lots
+
+
+def _later_entry(
+    rng: random.Random,
+    k: int,
+    buys: list[tuple[str, Decimal, Decimal, Decimal]],
+    days: list[date],
+) -> tuple[str, str | None, Decimal | None, Decimal | None, Decimal, date, str]:
+    """The k-th transaction after the opening buys: dividends, interest, contributions and fees, in date
+    order across the price calendar, worded as a custodian's statement words them (text to search)."""
+    day = days[k % len(days)]
+    roll = rng.random()
+    if buys and roll < 0.5:
+        symbol, qty, price, _amount = buys[rng.randrange(len(buys))]
+        amount = max(to_cents(qty * price * Decimal("0.004")), Decimal("0.01"))
+        return ("dividend", symbol, None, None, amount, day, f"Quarterly dividend {symbol}")
+    if roll < 0.7:
+        return ("fee", None, None, None, Decimal("-25.00"), day, "Advisory fee")
+    if roll < 0.85:
+        interest = Decimal(rng.randint(100, 2000)) / 100
+        return ("interest", None, None, None, interest, day, "Cash sweep interest")
+    return ("deposit", None, None, None, Decimal(rng.randint(1, 50) * 100), day, "Monthly contribution")
 
 
 async def _reserve(conn: asyncpg.Connection, table: str, n: int) -> int:
