@@ -24,6 +24,7 @@ from wealthgate.api.routes import (
     recommendations,
     securities,
     suitability,
+    tools,
     transactions,
 )
 from wealthgate.audit.reads import ReadRecorder
@@ -40,6 +41,12 @@ DESCRIPTION = """Durable, audited, suitability-checked access to wealth-manageme
 
 Authenticate with `Authorization: Bearer <key>` or `X-API-Key: <key>`. Figures are decimal strings.
 Errors are RFC 9457 problem+json. Another firm's object answers 404, exactly like a missing one."""
+
+
+async def _close_tool_client(app: FastAPI) -> None:
+    client = getattr(app.state, "tool_client", None)
+    if client is not None:
+        await client.aclose()
 
 
 async def idempotency_purger(pool: asyncpg.Pool, hours: int, every: float = 3600) -> None:
@@ -69,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.reads = ReadRecorder(app.state.pool)
             app.state.reads.start()
             stack.push_async_callback(app.state.reads.stop)  # runs before the pool closes
+            stack.push_async_callback(_close_tool_client, app)
             purger = asyncio.create_task(idempotency_purger(app.state.pool, settings.idempotency_hours))
             stack.callback(purger.cancel)
             if settings.audit_checkpoint_seconds > 0:
@@ -97,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ledger.router)
     app.include_router(suitability.router)
     app.include_router(recommendations.router)
+    app.include_router(tools.router)
     app.include_router(audit.router)
     app.include_router(audit_trail.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import cast
+from typing import Any, cast
 
 import asyncpg
 
@@ -42,6 +42,30 @@ class ReadRecorder:
                 target_id=str(client_id) if client_id else str(principal.firm_id),
                 client_id=client_id,
                 details={"read": what},
+                request_id=request_id,
+            )
+        )
+        if len(self.pending) >= FLUSH_AT:
+            self._wake.set()
+
+    def tool_call(
+        self,
+        principal: Principal,
+        client_id: int | None,
+        details: dict[str, Any],
+        request_id: str | None,
+    ) -> None:
+        """Remember an agent tool call (tool, face, arguments digest, outcome), batched like reads. What the
+        tool changed is audited by its REST twin in the change's own transaction."""
+        self.pending.append(
+            Pending(
+                firm_id=principal.firm_id,
+                actor=principal.actor(),
+                action="tool.called",
+                target_type="tool",
+                target_id=str(details.get("tool")),
+                client_id=client_id,
+                details=details,
                 request_id=request_id,
             )
         )

@@ -18,6 +18,7 @@ import asyncpg
 import typer
 
 from wealthgate.cli.policy import policy_app
+from wealthgate.cli.tools import tools_app
 from wealthgate.db.server import database_url
 from wealthgate.errors import DomainError
 from wealthgate.settings import Settings, get_settings
@@ -36,6 +37,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(policy_app, name="policy")
+app.add_typer(tools_app, name="tools")
 
 T = TypeVar("T")
 AGENT_SCOPES = ["clients:read", "recommendations:write"]

@@ -1,0 +1,61 @@
+"""The tool registry over REST: list (in any schema format) and call by name."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import orjson
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from fastapi.responses import Response
+
+from wealthgate.api import tool_calls as invoke
+from wealthgate.api.deps import presented_key, request_id_of, require
+from wealthgate.api.problems import MEDIA_TYPE
+from wealthgate.api.routing import StrictJSONRoute
+from wealthgate.auth.principal import Principal
+from wealthgate.tools import schemas
+from wealthgate.vocabulary import SCOPES
+
+router = APIRouter(route_class=StrictJSONRoute, tags=["tools"])
+AnyKey = Depends(require(*SCOPES))
+
+
+@router.get("/tools", summary="The agent tools this key may use, as function-calling schemas")
+async def list_tools(
+    principal: Annotated[Principal, AnyKey],
+    format: Annotated[
+        Literal["wealthgate", "openai", "anthropic", "mcp"],
+        Query(description="openai: strict function schemas; anthropic: tools; mcp: tools/list entries."),
+    ] = "wealthgate",
+) -> dict[str, Any]:
+    """Only the tools the key's scopes allow. OpenAI schemas are valid for strict mode."""
+    return {"format": format, "tools": schemas.render(invoke.visible(principal), format)}
+
+
+@router.post(
+    "/tools/{name}",
+    summary="Call a tool by name (what function-calling loops dispatch to)",
+    responses={404: {"description": "No such tool for this key"}, 422: {"description": "Bad arguments"}},
+)
+async def call_tool(
+    name: Annotated[str, Path(pattern=r"^[a-z_]{1,64}$")],
+    principal: Annotated[Principal, AnyKey],
+    request: Request,
+    arguments: Annotated[dict[str, Any] | None, Body(description="The tool's arguments.")] = None,
+) -> Response:
+    """Runs the tool's REST twin with the caller's credentials and returns its answer unchanged (status and
+    body, problem+json on failure); the call is recorded in the audit trail (`tool.called`)."""
+    result = await invoke.invoke(
+        request.app,
+        principal,
+        presented_key(request) or "",
+        name,
+        arguments or {},
+        face="rest",
+        request_id=request_id_of(request),
+    )
+    return Response(
+        orjson.dumps(result.body),
+        status_code=result.status,
+        media_type=MEDIA_TYPE if result.is_error else "application/json",
+    )

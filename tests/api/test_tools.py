@@ -1,0 +1,173 @@
+"""The tool registry over REST: scope-filtered lists in every format, strict OpenAI schemas, and calls that
+answer and fail exactly like their REST twins, audited."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import Keys
+from tests.support import fetchval
+from wealthgate.tools.catalog import TOOLS
+from wealthgate.tools.schemas import STRICT_KEYWORDS
+
+REQUIRED_TOOLS = {
+    "list_clients", "get_client_context", "get_portfolio", "get_allocation", "get_risk", "get_drift",
+    "get_performance", "propose_rebalance", "search_transactions", "search_securities", "check_suitability",
+    "propose_recommendation", "get_recommendation", "record_note",
+}  # fmt: skip
+
+
+def tools(api: TestClient, key: str, fmt: str = "wealthgate") -> list[dict[str, Any]]:
+    r = api.get("/tools", params={"format": fmt}, headers=Keys.auth(key))
+    assert r.status_code == 200, r.text
+    return r.json()["tools"]  # type: ignore[no-any-return]
+
+
+def call(api: TestClient, key: str, name: str, arguments: dict[str, Any]) -> Any:
+    return api.post(f"/tools/{name}", json=arguments, headers=Keys.auth(key))
+
+
+def assert_strict(schema: dict[str, Any], where: str = "parameters") -> None:
+    """OpenAI strict mode: every object closed with every property required, no defaults, no $ref."""
+    assert set(schema) <= STRICT_KEYWORDS, (where, set(schema) - STRICT_KEYWORDS)
+    if schema.get("type") == "object":
+        assert schema["additionalProperties"] is False, where
+        assert schema["required"] == list(schema["properties"]), where
+        for name, sub in schema["properties"].items():
+            assert_strict(sub, f"{where}.{name}")
+    for sub in schema.get("anyOf", []):
+        assert_strict(sub, where)
+    if "items" in schema:
+        assert_strict(schema["items"], f"{where}[]")
+
+
+def test_the_registry_has_every_tool_the_issue_names() -> None:
+    assert set(TOOLS.names()) >= REQUIRED_TOOLS
+    assert len(TOOLS.names()) == len(set(TOOLS.names()))
+
+
+def test_a_key_sees_only_the_tools_its_scopes_allow_in_every_format(api: TestClient, keys: Keys) -> None:
+    for fmt in ("wealthgate", "openai", "anthropic", "mcp"):
+        agent = tools(api, keys.agent, fmt)
+        reader = tools(api, keys.reader, fmt)
+        name = (lambda t: t["function"]["name"]) if fmt == "openai" else (lambda t: t["name"])
+        assert {name(t) for t in agent} == set(TOOLS.names())
+        assert {name(t) for t in reader} == {t.name for t in TOOLS if t.scope == "clients:read"}
+        assert "propose_recommendation" not in {name(t) for t in reader}
+    assert tools(api, keys.compliance) == []
+    assert api.get("/tools").status_code == 401
+    assert api.get("/tools", params={"format": "xml"}, headers=Keys.auth(keys.agent)).status_code == 422
+
+
+def test_every_openai_schema_is_strict_valid(api: TestClient, keys: Keys) -> None:
+    listed = tools(api, keys.agent, "openai")
+    assert len(listed) == len(TOOLS.names())
+    for t in listed:
+        assert t["type"] == "function"
+        assert t["function"]["strict"] is True
+        assert t["function"]["description"]
+        assert_strict(t["function"]["parameters"], t["function"]["name"])
+
+
+def test_anthropic_and_mcp_lists_match_the_registry(api: TestClient, keys: Keys) -> None:
+    anthropic = {t["name"]: t for t in tools(api, keys.agent, "anthropic")}
+    mcp = {t["name"]: t for t in tools(api, keys.agent, "mcp")}
+    for t in TOOLS:
+        assert anthropic[t.name]["description"] == mcp[t.name]["description"] == t.description
+        assert anthropic[t.name]["input_schema"] == mcp[t.name]["inputSchema"]
+        assert set(anthropic[t.name]["input_schema"]["properties"]) == set(t.input.model_fields)
+        assert mcp[t.name]["annotations"]["readOnlyHint"] is t.read_only
+        assert mcp[t.name]["outputSchema"]["type"] == "object"
+
+
+def test_a_tool_answers_like_its_rest_twin(api: TestClient, keys: Keys) -> None:
+    via_tool = call(api, keys.agent, "get_client_context", {"client_id": 1})
+    direct = api.get("/clients/1/context", headers=Keys.auth(keys.agent))
+    assert via_tool.status_code == 200
+    assert via_tool.json() == direct.json()
+    assert via_tool.json()["client"]["name"] == "Alice Chen"
+    other = call(api, keys.agent, "get_client_context", {"client_id": 40})
+    twin = api.get("/clients/40/context", headers=Keys.auth(keys.agent))
+    assert other.status_code == twin.status_code == 404
+    assert other.json()["detail"] == twin.json()["detail"]
+    assert other.headers["content-type"].startswith("application/problem+json")
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments", "field"),
+    [
+        ("get_client_context", {}, "client_id"),
+        ("get_client_context", {"client_id": "one"}, "client_id"),
+        ("get_risk", {"client_id": 1, "window": 5}, "window"),
+        (
+            "check_suitability",
+            {"client_id": 1, "trades": [{"side": "hold", "symbol": "AAPL"}]},
+            "trades.0.side",
+        ),
+        ("get_portfolio", {"client_id": 1, "surprise": True}, "surprise"),
+    ],
+)
+def test_bad_arguments_are_a_422_naming_the_field(
+    api: TestClient, keys: Keys, name: str, arguments: dict[str, Any], field: str
+) -> None:
+    r = call(api, keys.agent, name, arguments)
+    assert r.status_code == 422
+    assert field in {e["field"] for e in r.json()["errors"]}
+
+
+def test_hidden_and_unknown_tools_are_404(api: TestClient, keys: Keys) -> None:
+    note = {"client_id": 1, "event_type": "x", "payload": "y"}
+    assert call(api, keys.reader, "record_note", note).status_code == 404
+    assert call(api, keys.agent, "no_such_tool", {}).status_code == 404
+
+
+def test_tool_calls_and_their_writes_are_audited(api: TestClient, keys: Keys, db_url: str) -> None:
+    r = call(
+        api,
+        keys.agent,
+        "propose_recommendation",
+        {
+            "client_id": 1,
+            "trades": [{"side": "buy", "symbol": "WGAGG", "quantity": "1"}],
+            "rationale": "More bonds.",
+            "agent_name": "tool-test",
+            "idempotency_key": "tool-1",
+        },
+    )
+    assert r.status_code == 201, r.text
+    rec = r.json()
+    assert rec["status"] in ("proposed", "needs_review")
+    again = call(
+        api,
+        keys.agent,
+        "propose_recommendation",
+        {
+            "client_id": 1,
+            "trades": [{"side": "buy", "symbol": "WGAGG", "quantity": "1"}],
+            "rationale": "More bonds.",
+            "agent_name": "tool-test",
+            "idempotency_key": "tool-1",
+        },
+    )
+    assert again.json()["id"] == rec["id"]  # a retried tool call with the same key stores nothing new
+    assert fetchval(db_url, "SELECT count(*) FROM recommendations WHERE agent_name = 'tool-test'") == 1
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:  # tool calls are batched with reads (flushed every 0.1 s)
+        n = fetchval(
+            db_url,
+            "SELECT count(*) FROM audit_events WHERE action = 'tool.called'"
+            " AND details->>'tool' = 'propose_recommendation' AND details->>'outcome' = 'ok'",
+        )
+        if n == 2:
+            break
+        time.sleep(0.1)
+    assert n == 2
+    assert fetchval(
+        db_url,
+        "SELECT count(*) FROM audit_events WHERE action = 'recommendation.proposed' AND target_id = $1",
+        str(rec["id"]),
+    )
