@@ -34,10 +34,13 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix src tests bench examples
 	$(BIN)/ruff format src tests bench examples
 
-bench: $(VENV)/.installed-dev  ## context read, audited writes (10,000 clients x 20), search at 10M transactions
+bench: $(VENV)/.installed-dev  ## context (10k and 1M clients), audited writes, search at 10M transactions
 	$(BIN)/python bench/context.py
 	$(BIN)/python bench/audit_writes.py
 	$(BIN)/python bench/search.py
+	BENCH_SCENARIO=context-1m BENCH_CLIENTS=1000000 BENCH_TRANSACTIONS=21 WEALTHGATE_HOME=.bench-home-scale \
+		$(BIN)/python bench/context.py
+	$(BIN)/python bench/compare.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

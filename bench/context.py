@@ -35,6 +35,8 @@ from wealthgate.settings import Settings  # noqa: E402
 
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "10000"))
 POSITIONS = int(os.environ.get("BENCH_POSITIONS", "20"))
+TRANSACTIONS = int(os.environ.get("BENCH_TRANSACTIONS", str(POSITIONS + 5)))
+SCENARIO = os.environ.get("BENCH_SCENARIO", "context")  # "context-1m": the same run at 1,000,000 clients
 DURATION = int(os.environ.get("BENCH_SECONDS", "15"))
 CONNECTIONS = 32
 WRK_THREADS = int(os.environ.get("BENCH_WRK_THREADS", "2"))
@@ -114,7 +116,7 @@ def load_book(env: dict[str, str]) -> None:
         "--positions-per-client",
         str(POSITIONS),
         "--transactions-per-client",
-        str(POSITIONS + 5),
+        str(TRANSACTIONS),
         "--firm",
         "1",
         env=env,
@@ -222,21 +224,24 @@ def main() -> None:
             "WHERE firm_id = 1 AND external_id LIKE 'synth-1-%'",
         )
         first_id, last_id, count = (int(x) for x in bounds.split(","))
-        ids = synthetic_ids(url)
+        contiguous = count == last_id - first_id + 1
+        ids = [] if contiguous else synthetic_ids(url)
         positions = psql_value(url, "SELECT count(*) FROM positions")
 
         with tempfile.TemporaryDirectory() as tmp:
             lua = Path(tmp) / "context.lua"
             lua.write_text(
                 "local ids = {" + ",".join(map(str, ids)) + "}\n"
+                f"local first, last = {first_id}, {last_id}\n"
                 f'wrk.headers["Authorization"] = "Bearer {key}"\n'
                 "request = function()\n"
-                '  return wrk.format("GET", "/clients/" .. ids[math.random(#ids)] .. "/context")\n'
+                "  local id = #ids > 0 and ids[math.random(#ids)] or math.random(first, last)\n"
+                '  return wrk.format("GET", "/clients/" .. id .. "/context")\n'
                 "end\n"
             )
             with serving(env, 8765, cores) as base:
                 sample = httpx.get(
-                    f"{base}/clients/{ids[0]}/context", headers={"Authorization": f"Bearer {key}"}
+                    f"{base}/clients/{first_id}/context", headers={"Authorization": f"Bearer {key}"}
                 )
                 sample.raise_for_status()
                 print("warming up (3 s)...", flush=True)
@@ -293,7 +298,7 @@ def main() -> None:
         "http_to_pgbench_ratio": round(http["requests_per_second"] / tps, 3) if tps else None,
         "targets": {"requests_per_second": 2500, "p99_ms": 40},
     }
-    save_result("context", result)
+    save_result(SCENARIO, result)
     print(out.strip())
     print()
     print(

@@ -23,6 +23,7 @@ from context import (
     REPO,
     WEALTHGATE,
     ensure_wrk,
+    psql_exec,
     psql_value,
     run,
     save_result,
@@ -63,7 +64,7 @@ def main() -> None:
             env=env,
         )
         load_seconds = time.monotonic() - t0
-        psql_value(url, "ANALYZE transactions")
+        psql_exec(url, "ANALYZE transactions")
         total = int(psql_value(url, "SELECT count(*) FROM transactions"))
         ids = [
             int(x)
