@@ -348,3 +348,15 @@ def test_every_creating_post_honours_an_idempotency_key(api: TestClient, keys: K
         fetchval(db_url, "SELECT count(*) FROM transactions WHERE account_id = $1 AND amount = 10", account)
         == 1
     )
+
+
+def test_recommendations_are_scoped_to_the_firm_and_the_advisor(api: TestClient, keys: Keys) -> None:
+    rid = propose(api, keys.agent).json()["id"]
+    assert api.get(f"/recommendations/{rid}", headers=auth(keys.agent)).status_code == 200
+    for key in (keys.advisor2, keys.other_firm):  # advisor 2's book and firm 2 do not hold client 1
+        r = api.get(f"/recommendations/{rid}", headers=auth(key))
+        assert r.status_code == 404
+        assert r.json()["detail"] == api.get("/recommendations/999999", headers=auth(key)).json()["detail"]
+        assert api.get(f"/recommendations/{rid}/replay", headers=auth(key)).status_code == 404
+    other_firm_client = {"client_id": 40, **SMALL_BUY, "rationale": "r", "agent": {"name": "a"}}
+    assert propose(api, keys.agent, other_firm_client).status_code == 404
