@@ -8,9 +8,10 @@ import time
 from fastapi.testclient import TestClient
 
 from tests.conftest import Keys
-from tests.support import fetch, with_conn
+from tests.support import fetch, fetchval, with_conn
 from wealthgate.api.app import create_app
 from wealthgate.audit.verify import verify
+from wealthgate.auth.principal import Principal
 from wealthgate.settings import Settings
 
 
@@ -56,3 +57,23 @@ def test_a_refused_read_is_not_recorded_as_a_read(api: TestClient, keys: Keys, d
     assert api.get("/clients/1/context").status_code == 401
     api.portal.call(api.app.state.reads.flush)  # type: ignore[attr-defined]
     assert reads(db_url) == []
+
+
+def test_an_event_the_database_refuses_does_not_hold_back_the_others(
+    api: TestClient, keys: Keys, db_url: str
+) -> None:
+    """A pending event naming a client that does not exist (foreign key) is logged and left out; the rest of
+    its batch is stored."""
+    recorder = api.app.state.reads  # type: ignore[attr-defined]
+    ghost = Principal(key_id=1, firm_id=1, advisor_id=None, scopes=frozenset(), name="g", owner="g")
+    before = fetchval(db_url, "SELECT count(*) FROM audit_events WHERE action = 'client.read'")
+    recorder.note(ghost, 999_999, "GET /ghost", None)  # no such client: the foreign key refuses it
+    recorder.note(ghost, 1, "GET /real", None)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        after = fetchval(db_url, "SELECT count(*) FROM audit_events WHERE action = 'client.read'")
+        if after > before:
+            break
+        time.sleep(0.05)
+    assert after == before + 1
+    assert fetchval(db_url, "SELECT count(*) FROM audit_events WHERE details->>'read' = 'GET /real'") == 1

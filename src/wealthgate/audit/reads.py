@@ -79,6 +79,9 @@ class ReadRecorder:
         try:
             async with self.pool.acquire() as proxy, proxy.transaction():
                 await append_many(cast(asyncpg.Connection, proxy), batch)
+        except (asyncpg.IntegrityConstraintViolationError, asyncpg.DataError):
+            # one event the database can never accept must not hold back every other: store them one by one
+            return await self._one_by_one(batch)
         except Exception:
             self.pending[:0] = batch  # keep them, oldest first, for the next tick
             if len(self.pending) > MAX_PENDING:
@@ -87,6 +90,17 @@ class ReadRecorder:
                 log.error("read audit buffer full: dropped %d oldest reads", dropped)
             raise
         return len(batch)
+
+    async def _one_by_one(self, batch: list[Pending]) -> int:
+        stored = 0
+        for event in batch:
+            try:
+                async with self.pool.acquire() as proxy, proxy.transaction():
+                    await append_many(cast(asyncpg.Connection, proxy), [event])
+                stored += 1
+            except (asyncpg.IntegrityConstraintViolationError, asyncpg.DataError):
+                log.error("read audit event refused by the database, not stored: %r", event)
+        return stored
 
     async def _run(self) -> None:
         while True:
