@@ -161,6 +161,22 @@ def save_result(scenario: str, result: dict[str, object]) -> None:
     path.write_text(json.dumps(result, indent=2) + "\n")
 
 
+def reader_key(env: dict[str, str], *, firm: int) -> str:
+    """A fresh clients:read key of `firm` (the CLI prints the key on its last line)."""
+    args = ("keys", "create", "--firm", str(firm), "--scope", "clients:read", "--name", "bench")
+    return run(WEALTHGATE, *args, env=env).strip().splitlines()[-1]
+
+
+def measure(wrk: str, lua: Path, base: str, *, connections: int, warmup: int) -> str:
+    """A `warmup`-second warm-up, then the measured wrk run (DURATION s, with latencies): its output."""
+    print(f"warming up ({warmup} s)...", flush=True)
+    warm = [wrk, "-t2", f"-c{connections}", f"-d{warmup}s", "-s", str(lua), base]
+    subprocess.run(warm, capture_output=True, check=True)
+    print(f"wrk: {connections} connections, {DURATION} s...", flush=True)
+    args = [wrk, f"-t{WRK_THREADS}", f"-c{connections}", f"-d{DURATION}s", "--latency", "-s", str(lua), base]
+    return subprocess.run(args, capture_output=True, text=True, check=True).stdout
+
+
 def wrk_figures(output: str) -> dict[str, float]:
     def latency_ms(label: str) -> float:
         m = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
@@ -202,22 +218,7 @@ def main() -> None:
         t0 = time.monotonic()
         load_book(env)
         load_seconds = time.monotonic() - t0
-        key = (
-            run(
-                WEALTHGATE,
-                "keys",
-                "create",
-                "--firm",
-                "1",
-                "--scope",
-                "clients:read",
-                "--name",
-                "bench",
-                env=env,
-            )
-            .strip()
-            .splitlines()[-1]
-        )
+        key = reader_key(env, firm=1)
         bounds = psql_value(
             url,
             "SELECT min(id) || ',' || max(id) || ',' || count(*) FROM clients "
@@ -244,28 +245,7 @@ def main() -> None:
                     f"{base}/clients/{first_id}/context", headers={"Authorization": f"Bearer {key}"}
                 )
                 sample.raise_for_status()
-                print("warming up (3 s)...", flush=True)
-                subprocess.run(
-                    [wrk, "-t2", f"-c{CONNECTIONS}", "-d3s", "-s", str(lua), base],
-                    capture_output=True,
-                    check=True,
-                )
-                print(f"wrk: {CONNECTIONS} connections, {DURATION} s...", flush=True)
-                out = subprocess.run(
-                    [
-                        wrk,
-                        f"-t{WRK_THREADS}",
-                        f"-c{CONNECTIONS}",
-                        f"-d{DURATION}s",
-                        "--latency",
-                        "-s",
-                        str(lua),
-                        base,
-                    ],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                ).stdout
+                out = measure(wrk, lua, base, connections=CONNECTIONS, warmup=3)
             http = wrk_figures(out)
 
             script = Path(tmp) / "context.sql"
@@ -273,7 +253,7 @@ def main() -> None:
             print(f"pgbench: -M prepared -c16 -j2 -T{DURATION} on the endpoint's SQL...", flush=True)
             tps = pgbench_tps(url, script, clients=16)
 
-    result = {
+    result: dict[str, object] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {
             "cores": cores,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import platform
-import subprocess
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -23,8 +22,10 @@ from context import (
     REPO,
     WEALTHGATE,
     ensure_wrk,
+    measure,
     psql_exec,
     psql_value,
+    reader_key,
     run,
     save_result,
     serving,
@@ -74,22 +75,7 @@ def main() -> None:
                 " WHERE firm_id = 2 AND external_id LIKE 'synth-2-%'",
             ).split(",")
         ]
-        key = (
-            run(
-                WEALTHGATE,
-                "keys",
-                "create",
-                "--firm",
-                "2",
-                "--scope",
-                "clients:read",
-                "--name",
-                "bench",
-                env=env,
-            )
-            .strip()
-            .splitlines()[-1]
-        )
+        key = reader_key(env, firm=2)
         with tempfile.TemporaryDirectory() as tmp:
             lua = Path(tmp) / "search.lua"
             terms = ",".join('"' + t.replace(" ", "%20") + '"' for t in TERMS)
@@ -113,19 +99,7 @@ def main() -> None:
                 )
                 sample.raise_for_status()
                 hits = len(sample.json()["items"])
-                print("warming up (5 s)...", flush=True)
-                subprocess.run(
-                    [wrk, "-t2", f"-c{CONNECTIONS}", "-d5s", "-s", str(lua), base],
-                    capture_output=True,
-                    check=True,
-                )
-                print(f"wrk: {CONNECTIONS} connections, {DURATION} s...", flush=True)
-                out = subprocess.run(
-                    [wrk, "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}s", "--latency", "-s", str(lua), base],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                ).stdout
+                out = measure(wrk, lua, base, connections=CONNECTIONS, warmup=5)
     http = wrk_figures(out)
     p95 = next(
         (int(line.split()[1]) / 1000 for line in out.splitlines() if line.startswith("P95_US")), float("nan")

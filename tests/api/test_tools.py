@@ -11,8 +11,9 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import Keys
 from tests.support import fetchval
-from wealthgate.tools.catalog import TOOLS
+from wealthgate.tools.catalog import TOOLS, SearchSecuritiesIn
 from wealthgate.tools.schemas import STRICT_KEYWORDS
+from wealthgate.vocabulary import ASSET_CLASSES
 
 REQUIRED_TOOLS = {
     "list_clients", "get_client_context", "get_portfolio", "get_allocation", "get_risk", "get_drift",
@@ -48,6 +49,9 @@ def assert_strict(schema: dict[str, Any], where: str = "parameters") -> None:
 def test_the_registry_has_every_tool_the_issue_names() -> None:
     assert set(TOOLS.names()) >= REQUIRED_TOOLS
     assert len(TOOLS.names()) == len(set(TOOLS.names()))
+    # the closed vocabularies a tool offers are the schema's own
+    asset_classes = SearchSecuritiesIn.model_json_schema()["properties"]["asset_class"]["anyOf"][0]["enum"]
+    assert tuple(asset_classes) == ASSET_CLASSES
 
 
 def test_a_key_sees_only_the_tools_its_scopes_allow_in_every_format(api: TestClient, keys: Keys) -> None:

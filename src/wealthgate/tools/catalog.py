@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from wealthgate.ledger.schemas import TransactionType
 from wealthgate.tools.registry import Call, Registry, Tool
 
 ClientId = Annotated[int, Field(ge=1, le=2**63 - 1, description="The client's id (from list_clients).")]
@@ -75,9 +76,7 @@ class SearchTransactionsIn(In):
         None, max_length=200, description="Free text, e.g. 'apple dividend', 'advisory fee'."
     )
     account_id: Annotated[int, Field(ge=1)] | None = None
-    type: (
-        Literal["buy", "sell", "dividend", "interest", "deposit", "withdrawal", "fee", "transfer"] | None
-    ) = None
+    type: TransactionType | None = None
     symbol: str | None = Field(None, pattern=r"^[A-Z0-9][A-Z0-9.\-]{0,14}$")
     from_date: Day | None = None
     to_date: Day | None = None
