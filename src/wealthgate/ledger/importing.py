@@ -24,31 +24,33 @@
 from __future__ import annotations
 
 import csv
-import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 import asyncpg
 
-from wealthgate.audit.record import record
 from wealthgate.auth.principal import Principal, operator_actor
+from wealthgate.clients.importing import import_account, import_client
 from wealthgate.errors import DomainError
 from wealthgate.ledger import posting
+from wealthgate.ledger.csv_cells import (
+    PRICE_LIMIT,
+    RowError,
+    cell_database_field,
+    cell_date,
+    cell_decimal,
+    cell_figure,
+    cell_optional_text,
+    cell_text,
+    cell_whole,
+)
 from wealthgate.ledger.replay import Entry, replay
 from wealthgate.money import MONEY_PLACES, PRICE_PLACES, QUANTITY_PLACES, to_money, to_price
 from wealthgate.vocabulary import (
-    ACCOUNT_TYPES,
     ASSET_CLASSES,
-    EXPERIENCE_LEVELS,
-    INVESTMENT_OBJECTIVES,
-    LIQUIDITY_NEEDS,
-    RISK_LEVELS,
     SECURITY_LIQUIDITY,
-    TAX_STATUSES,
-    TIME_HORIZONS,
 )
 
 KINDS = ("clients", "accounts", "securities", "prices", "transactions", "positions")
@@ -76,25 +78,6 @@ REQUIRED = {
 }
 ONE_OF = {"positions": ("account_external_id", "account_id")}  # the header needs at least one of these
 REST = "#rest"  # suffix of the external id of a position's last unit when it carries the remaining cost
-LIMIT = Decimal("1e16")  # NUMERIC(20,4) money and NUMERIC(24,8) quantities hold 16 digits before the point
-PRICE_LIMIT = Decimal("1e14")  # NUMERIC(20,6)
-BIGINT = 2**63
-# Constraints whose name does not say the field they guard (CHECKs are named after their field otherwise).
-CONSTRAINT_FIELDS = {
-    "ck_clients_finances": "net_worth",
-    "fk_clients_firm_id_advisor_id_advisors": "advisor_id",
-    "uq_clients_firm_id_external_id": "external_id",
-    "fk_accounts_firm_id_client_id_clients": "client_external_id",
-    "uq_accounts_firm_id_external_id": "external_id",
-    "uq_transactions_firm_id_external_id": "external_id",
-}
-
-
-class RowError(Exception):
-    def __init__(self, field: str | None, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 @dataclass(slots=True)
@@ -105,113 +88,6 @@ class ImportResult:
     unchanged: int = 0
     errors: list[tuple[int, str | None, str]] = field(default_factory=list)  # (line, field, message)
     committed: bool = False
-
-
-def _decimal(row: dict[str, str], name: str, *, required: bool = True) -> Decimal | None:
-    text = (row.get(name) or "").strip()
-    if not text:
-        if required:
-            raise RowError(name, f"{name} is required")
-        return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation as exc:
-        raise RowError(name, f"{name} is not a decimal number: {text!r}") from exc
-    if not value.is_finite():
-        raise RowError(name, f"{name} must be finite")
-    return value
-
-
-def _figure(row: dict[str, str], name: str, places: Decimal, *, minimum: Decimal = Decimal(0)) -> Decimal:
-    """A required decimal stored as given: at least `minimum`, at most `places` decimals, in range."""
-    value = _optional_figure(row, name, places, minimum=minimum)
-    if value is None:
-        raise RowError(name, f"{name} is required")
-    return value
-
-
-def _optional_figure(
-    row: dict[str, str], name: str, places: Decimal, *, minimum: Decimal = Decimal(0)
-) -> Decimal | None:
-    value = _decimal(row, name, required=False)
-    if value is None:
-        return None
-    if value < minimum:
-        raise RowError(name, f"{name} must not be negative" if minimum == 0 else f"{name} must be positive")
-    if abs(value) >= LIMIT:
-        raise RowError(name, f"{name} is too large")
-    if int(value.normalize().as_tuple().exponent) < int(places.as_tuple().exponent):
-        raise RowError(name, f"{name} has more than {-int(places.as_tuple().exponent)} decimals")
-    return value
-
-
-def _date(row: dict[str, str], name: str) -> date:
-    try:
-        return date.fromisoformat((row.get(name) or "").strip())
-    except ValueError as exc:
-        raise RowError(name, f"{name} must be a date like 2018-04-11") from exc
-
-
-def _text(row: dict[str, str], name: str) -> str:
-    value = _optional_text(row, name)
-    if value is None:
-        raise RowError(name, f"{name} is required")
-    return value
-
-
-def _optional_text(row: dict[str, str], name: str) -> str | None:
-    value = (row.get(name) or "").strip()
-    if "\x00" in value:
-        raise RowError(name, f"{name} must not contain the NUL character")
-    return value or None
-
-
-def _choice(row: dict[str, str], name: str, allowed: tuple[str, ...], default: str | None = None) -> str:
-    value = _optional_text(row, name) or default
-    if value not in allowed:
-        raise RowError(name, f"{name} must be one of {', '.join(allowed)}")
-    return value
-
-
-def _whole(row: dict[str, str], name: str) -> int:
-    try:
-        value = int(_text(row, name))
-    except ValueError as exc:
-        raise RowError(name, f"{name} must be a whole number") from exc
-    if not 0 < value < BIGINT:
-        raise RowError(name, f"{name} must be a positive id")
-    return value
-
-
-def _yes_no(row: dict[str, str], name: str) -> bool:
-    value = (_optional_text(row, name) or "false").lower()
-    if value not in ("true", "false", "yes", "no", "1", "0"):
-        raise RowError(name, f"{name} must be true or false")
-    return value in ("true", "yes", "1")
-
-
-def _items(row: dict[str, str], name: str, *, upper: bool = False) -> list[str]:
-    """A `;`-separated list, blanks and repeats dropped."""
-    items = [i.strip().upper() if upper else i.strip() for i in (_optional_text(row, name) or "").split(";")]
-    return list(dict.fromkeys(i for i in items if i))
-
-
-def _document(values: dict[str, Any]) -> dict[str, Any]:
-    """Values as an audit document holds them: dates and decimals as strings."""
-    return {
-        k: v if isinstance(v, bool | int | str | list) or v is None else str(v) for k, v in values.items()
-    }
-
-
-def _database_field(exc: asyncpg.PostgresError) -> str | None:
-    column: str | None = getattr(exc, "column_name", None)
-    constraint: str = getattr(exc, "constraint_name", None) or ""
-    table: str = getattr(exc, "table_name", None) or ""
-    if constraint in CONSTRAINT_FIELDS:
-        return CONSTRAINT_FIELDS[constraint]
-    if constraint.startswith(f"ck_{table}_"):
-        return constraint.removeprefix(f"ck_{table}_")
-    return column
 
 
 async def _security(conn: asyncpg.Connection, row: dict[str, str]) -> bool:
@@ -241,7 +117,7 @@ async def _security(conn: asyncpg.Connection, row: dict[str, str]) -> bool:
 
 async def _price(conn: asyncpg.Connection, row: dict[str, str]) -> bool:
     symbol = row["symbol"].strip().upper()
-    close = _decimal(row, "close")
+    close = cell_decimal(row, "close")
     if close is None or close <= 0:
         raise RowError("close", "close must be positive")
     if not await conn.fetchval("SELECT 1 FROM securities WHERE symbol = $1", symbol):
@@ -249,7 +125,7 @@ async def _price(conn: asyncpg.Connection, row: dict[str, str]) -> bool:
     status: str = await conn.execute(
         "INSERT INTO prices (symbol, price_date, close) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
         symbol,
-        _date(row, "date"),
+        cell_date(row, "date"),
         close,
     )
     return status.endswith(" 1")
@@ -263,13 +139,13 @@ async def _transaction(
     except ValueError as exc:
         raise RowError("account_id", "account_id must be a whole number") from exc
     t = posting.NewTransaction(
-        trade_date=_date(row, "trade_date"),
+        trade_date=cell_date(row, "trade_date"),
         type=row["type"].strip(),
         symbol=(row.get("symbol") or "").strip().upper() or None,
-        quantity=_decimal(row, "quantity", required=False),
-        price=_decimal(row, "price", required=False),
-        amount=_decimal(row, "amount", required=False),
-        fees=_decimal(row, "fees", required=False) or Decimal(0),
+        quantity=cell_decimal(row, "quantity", required=False),
+        price=cell_decimal(row, "price", required=False),
+        amount=cell_decimal(row, "amount", required=False),
+        fees=cell_decimal(row, "fees", required=False) or Decimal(0),
         description=(row.get("description") or "").strip() or None,
         external_id=row["external_id"].strip(),
     )
@@ -280,117 +156,6 @@ async def _transaction(
     except DomainError as exc:
         raise RowError(exc.field, exc.detail) from exc
     return posted.created
-
-
-def _client_profile(row: dict[str, str]) -> dict[str, Any]:
-    born = _date(row, "date_of_birth")
-    if born > datetime.now(UTC).date():
-        raise RowError("date_of_birth", "date_of_birth must not be in the future")
-    email = _optional_text(row, "email")
-    if email is not None and "@" not in email:
-        raise RowError("email", "email must be an address like name@example.com")
-    net_worth = _figure(row, "net_worth", MONEY_PLACES)
-    liquid_net_worth = _figure(row, "liquid_net_worth", MONEY_PLACES)
-    if net_worth < liquid_net_worth:
-        raise RowError("net_worth", "net_worth must be at least liquid_net_worth")
-    tax_rate = _optional_figure(row, "marginal_tax_rate", MONEY_PLACES)
-    if tax_rate is not None and tax_rate > 1:
-        raise RowError("marginal_tax_rate", "marginal_tax_rate must be between 0 and 1 (0.24 for 24%)")
-    return {
-        "name": _text(row, "name"),
-        "email": email,
-        "date_of_birth": born,
-        "risk_tolerance": _choice(row, "risk_tolerance", RISK_LEVELS),
-        "investment_objective": _choice(row, "investment_objective", INVESTMENT_OBJECTIVES),
-        "time_horizon": _choice(row, "time_horizon", TIME_HORIZONS),
-        "liquidity_needs": _choice(row, "liquidity_needs", LIQUIDITY_NEEDS),
-        "annual_income": _figure(row, "annual_income", MONEY_PLACES),
-        "net_worth": net_worth,
-        "liquid_net_worth": liquid_net_worth,
-        "tax_status": _choice(row, "tax_status", TAX_STATUSES),
-        "marginal_tax_rate": tax_rate,
-        "investment_experience": _choice(row, "investment_experience", EXPERIENCE_LEVELS),
-        "excluded_symbols": _items(row, "excluded_symbols", upper=True),
-        "excluded_sectors": _items(row, "excluded_sectors"),
-    }
-
-
-async def _client(
-    conn: asyncpg.Connection, row: dict[str, str], principal: Principal, actor: dict[str, Any]
-) -> bool:
-    firm_id = principal.firm_id
-    external_id = _text(row, "external_id")
-    advisor_id = _whole(row, "advisor_id")
-    profile = _client_profile(row)
-    if not await conn.fetchval("SELECT 1 FROM advisors WHERE firm_id = $1 AND id = $2", firm_id, advisor_id):
-        raise RowError("advisor_id", f"unknown advisor {advisor_id}")
-    values = {"external_id": external_id, "advisor_id": advisor_id, **profile}
-    columns = ", ".join(values)
-    params = ", ".join(f"${i}" for i in range(2, len(values) + 2))
-    client_id = await conn.fetchval(
-        f"INSERT INTO clients (firm_id, {columns}) VALUES ($1, {params})"
-        " ON CONFLICT (firm_id, external_id) DO NOTHING RETURNING id",
-        firm_id,
-        *values.values(),
-    )
-    if client_id is None:
-        return False
-    await record(
-        conn,
-        firm_id=firm_id,
-        actor=actor,
-        action="client.imported",
-        target_type="client",
-        target_id=client_id,
-        client_id=client_id,
-        details=_document(values),
-    )
-    return True
-
-
-async def _account(
-    conn: asyncpg.Connection, row: dict[str, str], principal: Principal, actor: dict[str, Any]
-) -> bool:
-    firm_id = principal.firm_id
-    external_id = _text(row, "external_id")
-    client = _text(row, "client_external_id")
-    currency = (_optional_text(row, "currency") or "USD").upper()
-    if not re.fullmatch(r"[A-Z]{3}", currency):
-        raise RowError("currency", "currency must be a three-letter ISO 4217 code such as USD")
-    values = {
-        "external_id": external_id,
-        "name": _text(row, "name"),
-        "account_type": _choice(row, "account_type", ACCOUNT_TYPES),
-        "currency": currency,
-        "allows_shorting": _yes_no(row, "allows_shorting"),
-        "opened_on": _date(row, "opened_on"),
-    }
-    client_id = await conn.fetchval(
-        "SELECT id FROM clients WHERE firm_id = $1 AND external_id = $2", firm_id, client
-    )
-    if client_id is None:
-        raise RowError("client_external_id", f"unknown client {client}")
-    account_id = await conn.fetchval(
-        "INSERT INTO accounts (firm_id, client_id, external_id, name, account_type, currency,"
-        " allows_shorting, opened_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-        " ON CONFLICT (firm_id, external_id) DO NOTHING RETURNING id",
-        firm_id,
-        client_id,
-        *values.values(),
-    )
-    if account_id is None:
-        return False
-    await record(
-        conn,
-        firm_id=firm_id,
-        actor=actor,
-        action="account.imported",
-        target_type="account",
-        target_id=account_id,
-        client_id=client_id,
-        details=_document({"client_external_id": client, **values}),
-    )
-    return True
 
 
 def _transferred_cost(legs: list[tuple[Decimal, Decimal]]) -> Decimal:
@@ -417,14 +182,14 @@ def opening_legs(quantity: Decimal, cost_basis: Decimal) -> list[tuple[Decimal, 
 
 
 async def _position_account(conn: asyncpg.Connection, row: dict[str, str], firm_id: int) -> int:
-    if _optional_text(row, "account_external_id") is not None:
-        ref = _text(row, "account_external_id")
+    if cell_optional_text(row, "account_external_id") is not None:
+        ref = cell_text(row, "account_external_id")
         found = await conn.fetchval(
             "SELECT id FROM accounts WHERE firm_id = $1 AND external_id = $2", firm_id, ref
         )
         name = "account_external_id"
     else:
-        number = _whole(row, "account_id")
+        number = cell_whole(row, "account_id")
         found = await conn.fetchval("SELECT id FROM accounts WHERE firm_id = $1 AND id = $2", firm_id, number)
         ref = str(number)
         name = "account_id"
@@ -438,11 +203,11 @@ async def _position(
     conn: asyncpg.Connection, row: dict[str, str], principal: Principal, actor: dict[str, Any]
 ) -> bool:
     account_id = await _position_account(conn, row, principal.firm_id)
-    symbol = _text(row, "symbol").upper()
-    quantity = _figure(row, "quantity", QUANTITY_PLACES, minimum=QUANTITY_PLACES)
-    cost_basis = _figure(row, "cost_basis", MONEY_PLACES)
-    acquired_on = _date(row, "acquired_on")
-    external_id = _text(row, "external_id")
+    symbol = cell_text(row, "symbol").upper()
+    quantity = cell_figure(row, "quantity", QUANTITY_PLACES, minimum=QUANTITY_PLACES)
+    cost_basis = cell_figure(row, "cost_basis", MONEY_PLACES)
+    acquired_on = cell_date(row, "acquired_on")
+    external_id = cell_text(row, "external_id")
     created = False
     for i, (leg_quantity, price) in enumerate(opening_legs(quantity, cost_basis)):
         leg_id = external_id if i == 0 else external_id + REST
@@ -512,7 +277,7 @@ async def import_csv(
                 except (KeyError, AttributeError) as exc:
                     result.errors.append((line, None, f"the row is incomplete ({exc})"))
                 except (asyncpg.IntegrityConstraintViolationError, asyncpg.DataError) as exc:
-                    result.errors.append((line, _database_field(exc), f"refused by the database: {exc}"))
+                    result.errors.append((line, cell_database_field(exc), f"refused by the database: {exc}"))
                 else:
                     result.added += int(added)
                     result.unchanged += int(not added)
@@ -531,8 +296,8 @@ class _AllOrNothing(Exception):
 
 Handler = Callable[[asyncpg.Connection, dict[str, str], Principal, dict[str, Any]], Awaitable[bool]]
 HANDLERS: dict[str, Handler] = {
-    "clients": _client,
-    "accounts": _account,
+    "clients": import_client,
+    "accounts": import_account,
     "securities": lambda conn, row, _principal, _actor: _security(conn, row),
     "prices": lambda conn, row, _principal, _actor: _price(conn, row),
     "transactions": _transaction,
