@@ -34,6 +34,7 @@ from wealthgate.auth.authenticate import KeyCache
 from wealthgate.db.pool import create_pool
 from wealthgate.db.server import database_url
 from wealthgate.idempotency.store import purge
+from wealthgate.mcp import http as mcp_http
 from wealthgate.settings import Settings, get_settings
 
 log = logging.getLogger("wealthgate")
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if settings.audit_checkpoint_seconds > 0:
                 timer = asyncio.create_task(checkpoint_timer(app.state.pool, settings))
                 stack.callback(timer.cancel)
+            await stack.enter_async_context(mcp_http.serving(app))  # /mcp; stops before the pool closes
             # Start-up objects live for the process: keep them out of every collection, and fewer objects to
             # traverse on each collection lowers tail latency under load.
             gc.collect()
@@ -108,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tools.router)
     app.include_router(audit.router)
     app.include_router(audit_trail.router)
+    mcp_http.mount(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(RequestId)
     return app

