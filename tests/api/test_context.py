@@ -23,6 +23,7 @@ def test_the_guides_keys_are_there(api: TestClient, keys: Keys) -> None:
     assert doc["client"]["id"] == 1
     assert doc["client"]["name"] == "Alice Chen"
     assert doc["client"]["risk_profile"] == "moderate"
+    assert isinstance(doc["instructions"], list)  # a list of sentences, not a JSON string holding one
     assert "Use risk profile before making any recommendation" in doc["instructions"]
     assert "Write every decision to audit_events" in doc["instructions"]
     for holding in doc["portfolio"]:

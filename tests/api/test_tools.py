@@ -175,3 +175,16 @@ def test_tool_calls_and_their_writes_are_audited(api: TestClient, keys: Keys, db
         "SELECT count(*) FROM audit_events WHERE action = 'recommendation.proposed' AND target_id = $1",
         str(rec["id"]),
     )
+
+
+def test_an_idempotency_key_on_a_tool_call_reaches_its_twin(api: TestClient, keys: Keys, db_url: str) -> None:
+    """A write tool retried with the same Idempotency-Key is stored once (the SDK relies on it)."""
+    note = {"client_id": 1, "event_type": "tool-note", "payload": "once"}
+    headers = {**Keys.auth(keys.agent), "Idempotency-Key": "tool-note-1"}
+    first = api.post("/tools/record_note", json=note, headers=headers)
+    second = api.post("/tools/record_note", json=note, headers=headers)
+    assert first.status_code == second.status_code == 200
+    assert first.json() == second.json()
+    assert fetchval(db_url, "SELECT count(*) FROM audit_events WHERE details->>'payload' = 'once'") == 1
+    fresh = api.post("/tools/record_note", json=note, headers={**headers, "Idempotency-Key": "tool-note-2"})
+    assert fresh.json()["audit_event_id"] != first.json()["audit_event_id"]

@@ -80,16 +80,9 @@ def detail_of(base: str, key: str, path: str) -> str:
     return detail
 
 
-# Found by these tests: the REST context answers `instructions` as a JSON *string* holding the list, not the
-# list its schema (and docs/api.md) declare, so the official client's output-schema check rejects the result.
-# Cause: clients/service.py passes pre-encoded JSON to a `$4::json` parameter whose codec (db/pool.py) encodes
-# it again. Until that is fixed, the schema check alone is an expected failure; everything else is asserted.
-KNOWN_CONTEXT_BUG = "REST /clients/{id}/context renders instructions as a JSON string, not list[str]"
-
-
-async def alice(session: ClientSession) -> bool:
-    """Alice's context as structured content (plus its JSON as text). Returns whether it also passes the
-    official client's output-schema check; False only for the known `instructions` defect."""
+async def alice(session: ClientSession) -> None:
+    """Alice's context as structured content (plus its JSON as text), which also passes the official
+    client's check against the tool's output schema."""
     raw = await session.send_request(
         types.CallToolRequest(
             params=types.CallToolRequestParams(name="get_client_context", arguments={"client_id": 1})
@@ -100,14 +93,8 @@ async def alice(session: ClientSession) -> bool:
     assert isinstance(raw.structured_content, dict)
     assert raw.structured_content["client"]["name"] == "Alice Chen"
     assert json.loads(text_of(raw)) == raw.structured_content
-    try:
-        checked = await session.call_tool("get_client_context", {"client_id": 1})
-    except RuntimeError as exc:
-        if "Invalid structured content" in str(exc) and "['instructions']" in str(exc):
-            return False
-        raise
+    checked = await session.call_tool("get_client_context", {"client_id": 1})
     assert checked.structured_content == raw.structured_content
-    return True
 
 
 async def refusal(session: ClientSession, detail: str) -> None:
@@ -133,7 +120,7 @@ def test_mcp_over_streamable_http(served: str, db_url: str) -> None:
     reader = make_key(db_url, 1, ["clients:read"], name="mcp-reader")
     detail = detail_of(served, agent, "/clients/40/context")
 
-    async def scenario() -> tuple[dict[str, Any], bool]:
+    async def scenario() -> dict[str, Any]:
         async with over_http(served, agent) as session:
             listed = (await session.list_tools()).tools
             assert len(listed) == 14
@@ -155,7 +142,7 @@ def test_mcp_over_streamable_http(served: str, db_url: str) -> None:
             assert not proposed.is_error, text_of(proposed)
             assert isinstance(proposed.structured_content, dict)
             recommendation: dict[str, Any] = proposed.structured_content
-            schema_ok = await alice(session)
+            await alice(session)
         async with over_http(served, reader) as session:
             visible = await names(session)
             assert "get_client_context" in visible
@@ -165,9 +152,9 @@ def test_mcp_over_streamable_http(served: str, db_url: str) -> None:
             )
             assert refused.is_error
             assert text_of(refused) == "no tool named 'record_note' is available to this key"
-        return recommendation, schema_ok
+        return recommendation
 
-    recommendation, schema_ok = asyncio.run(scenario())
+    recommendation = asyncio.run(scenario())
     assert recommendation["client_id"] == 1
     assert fetchval(
         db_url,
@@ -185,8 +172,6 @@ def test_mcp_over_streamable_http(served: str, db_url: str) -> None:
         "SELECT count(*) FROM audit_events WHERE action = 'tool.called' AND details->>'face' = 'mcp-http'"
         " AND details->>'client_id' = '40' AND details->>'outcome' = 'error'",
     )
-    if not schema_ok:
-        pytest.xfail(KNOWN_CONTEXT_BUG)
 
 
 def test_mcp_over_http_needs_a_valid_key(served: str) -> None:
@@ -218,48 +203,43 @@ def test_mcp_over_stdio_in_process(api: TestClient, db_url: str) -> None:
     refused = api.get("/clients/40/context", headers={"Authorization": f"Bearer {agent}"})
     assert refused.status_code == 404
 
-    async def scenario() -> bool:
+    async def scenario() -> None:
         async with over_stdio(DATABASE_URL=db_url, WEALTHGATE_API_KEY=agent) as session:
             assert len(await names(session)) == 14
             await refusal(session, refused.json()["detail"])
-            schema_ok = await alice(session)
+            await alice(session)
         async with over_stdio(DATABASE_URL=db_url, FASTAPI_WEALTH_API_KEY=reader) as session:
             visible = await names(session)
             assert "get_client_context" in visible
             assert not visible & WRITERS
-        return schema_ok
 
-    schema_ok = asyncio.run(scenario())
+    asyncio.run(scenario())
     assert wait_for(
         db_url,
         "SELECT count(*) FROM audit_events WHERE action = 'tool.called' AND client_id = 1"
         " AND details->>'face' = 'mcp-stdio' AND actor->>'key_name' = 'mcp-stdio'",
     )
-    if not schema_ok:
-        pytest.xfail(KNOWN_CONTEXT_BUG)
 
 
 def test_mcp_over_stdio_as_a_proxy(served: str, db_url: str) -> None:
     agent = make_key(db_url, 1, AGENT, name="mcp-proxy")
     detail = detail_of(served, agent, "/clients/40/context")
 
-    async def scenario() -> bool:
+    async def scenario() -> None:
         async with over_stdio(WEALTHGATE_URL=served, WEALTHGATE_API_KEY=agent) as session:
             assert len(await names(session)) == 14
             await refusal(session, detail)
             unknown = await session.call_tool("../clients/1/context", {})
             assert unknown.is_error
             assert text_of(unknown) == "no tool named '../clients/1/context' is available to this key"
-            return await alice(session)
+            await alice(session)
 
-    schema_ok = asyncio.run(scenario())
+    asyncio.run(scenario())
     assert wait_for(
         db_url,
         "SELECT count(*) FROM audit_events WHERE action = 'tool.called' AND client_id = 1"
         " AND actor->>'key_name' = 'mcp-proxy'",
     )
-    if not schema_ok:
-        pytest.xfail(KNOWN_CONTEXT_BUG)
 
 
 def test_stdio_refuses_to_start_without_a_valid_key(db_url: str, served: str) -> None:

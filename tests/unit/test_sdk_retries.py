@@ -105,11 +105,20 @@ def test_each_logical_call_gets_its_own_key() -> None:
 
 
 @pytest.mark.parametrize("failure", [httpx.ReadError, httpx.ReadTimeout, httpx.Response(503)])
-def test_an_unkeyed_write_is_not_retried_once_it_may_have_arrived(failure: Step) -> None:
-    """record_note's tool face forwards no key, so a lost answer is reported, not risked twice."""
-    script = Script(failure, httpx.Response(201, json={"status": "stored", "audit_event_id": 1}))
+def test_a_tool_write_is_retried_under_the_same_key(failure: Step) -> None:
+    """The tool face passes the Idempotency-Key on to the REST twin, so record_note is retried safely."""
+    script = Script(failure, httpx.Response(200, json={"status": "stored", "audit_event_id": 1}))
+    with client(script) as wg:
+        assert wg.record_note(1, event_type="note", payload="p")["audit_event_id"] == 1
+    assert len(script.requests) == 2
+    assert len(set(script.keys())) == 1
+
+
+@pytest.mark.parametrize("failure", [httpx.ReadError, httpx.ReadTimeout, httpx.Response(503)])
+def test_an_unknown_tool_is_not_retried_once_it_may_have_arrived(failure: Step) -> None:
+    script = Script(failure, httpx.Response(404, json={"status": 404, "detail": "no tool"}))
     with client(script) as wg, pytest.raises((ConnectionFailed, ServerError)) as raised:
-        wg.record_note(1, event_type="note", payload="p")
+        wg.call("no_such_tool", {})
     assert len(script.requests) == 1
     if isinstance(raised.value, ConnectionFailed):
         assert "may have been applied" in str(raised.value)

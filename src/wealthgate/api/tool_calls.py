@@ -6,6 +6,7 @@ answers, scopes and fails exactly like its route, and the error message is the p
 from __future__ import annotations
 
 import hashlib
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,8 +81,11 @@ async def invoke(
     *,
     face: str,
     request_id: str | None = None,
+    idempotency_key: str | None = None,
 ) -> Result:
-    """Run tool `name` for `principal` (whose API key is `key`). Never raises for a caller's mistake."""
+    """Run tool `name` for `principal` (whose API key is `key`). Never raises for a caller's mistake.
+    `idempotency_key` (the caller's `Idempotency-Key`) goes to the REST twin, so a retried write is stored
+    once; a tool argument of that name wins; a twin that requires one and got none gets a fresh one."""
     tool = TOOLS.get(name)
     if tool is None or tool not in visible(principal):
         return _problem(404, "Not found", f"no tool named {name!r} is available to this key")
@@ -102,8 +106,11 @@ async def invoke(
     headers = {"authorization": f"Bearer {key}"}
     if request_id:
         headers["x-request-id"] = request_id
-    if call.idempotency_key:
-        headers["idempotency-key"] = call.idempotency_key
+    idem = call.idempotency_key or idempotency_key
+    if idem is None and tool.key_required:
+        idem = f"tool-{uuid.uuid4()}"
+    if idem is not None and call.method == "POST":
+        headers["idempotency-key"] = idem
     response = await _client(app).request(
         call.method, call.path, params=call.params, json=call.json, headers=headers
     )

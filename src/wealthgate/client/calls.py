@@ -95,10 +95,10 @@ def list_tools(fmt: str) -> Prepared:
 
 
 def tool_call(name: str, arguments: Mapping[str, Any] | None) -> Prepared:
-    """`POST /tools/{name}`. The Idempotency-Key goes in the header, and for a tool that takes an
-    `idempotency_key` argument (propose_recommendation) in that argument too, unless the caller gave one:
-    that argument is what the tool face forwards to its REST twin. A call is replay-safe when the registry
-    marks the tool idempotent or it is keyed that way; any other write is retried only if it never left."""
+    """`POST /tools/{name}`. The Idempotency-Key goes in the header, which the tool face forwards to the
+    tool's REST twin, and for a tool that takes an `idempotency_key` argument (propose_recommendation) in that
+    argument too, unless the caller gave one. Every registry tool is therefore replay-safe: a read changes
+    nothing and a write under the same key is stored once. An unknown name: retried only if unsent."""
     args = dict(arguments or {})
     tool = TOOLS.get(name)
     keyed = tool is not None and "idempotency_key" in tool.input.model_fields
@@ -107,7 +107,7 @@ def tool_call(name: str, arguments: Mapping[str, Any] | None) -> Prepared:
         if args.get("idempotency_key") is None:
             args["idempotency_key"] = key
         key = str(args["idempotency_key"])
-    safe = tool is not None and (tool.idempotent or keyed)
+    safe = tool is not None
     return Prepared("POST", f"/tools/{quote(name, safe='')}", None, args, {IDEMPOTENCY_HEADER: key}, safe)
 
 

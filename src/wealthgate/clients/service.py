@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import asyncpg
-import orjson
 
 from wealthgate.auth.principal import Principal
 from wealthgate.clients import queries
@@ -13,7 +12,7 @@ from wealthgate.clients.visibility import scope_args
 from wealthgate.errors import NotFound
 from wealthgate.pagination import decode_cursor, encode_cursor
 
-_INSTRUCTIONS_JSON = orjson.dumps(list(queries.INSTRUCTIONS)).decode()
+_INSTRUCTIONS = list(queries.INSTRUCTIONS)  # the pool's json codec encodes it (once)
 CLIENT_NOT_FOUND = "Client not found"
 
 
@@ -22,7 +21,7 @@ async def context_json(
 ) -> str:
     """The agent context of one visible client, as JSON text built by PostgreSQL."""
     statement = queries.CONTEXT_WITH_SUMMARY if summary else queries.CONTEXT
-    doc: str | None = await conn.fetchval(statement, *scope_args(principal, client_id, _INSTRUCTIONS_JSON))
+    doc: str | None = await conn.fetchval(statement, *scope_args(principal, client_id, _INSTRUCTIONS))
     if doc is None:
         raise NotFound(CLIENT_NOT_FOUND)
     return doc

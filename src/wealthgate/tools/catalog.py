@@ -6,7 +6,6 @@ may be null. Outputs name the fields an agent relies on and allow the rest (the 
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -383,13 +382,14 @@ TOOLS = Registry(
                     "rationale": a.rationale,
                     "agent": {"name": a.agent_name, "model": a.agent_model},
                 },
-                idempotency_key=a.idempotency_key or f"tool-{uuid.uuid4()}",
+                idempotency_key=a.idempotency_key,
                 client_id=a.client_id,
             ),
             scope="recommendations:write",
             read_only=False,
             destructive=False,
             idempotent=False,
+            key_required=True,
         ),
         Tool(
             "get_recommendation",

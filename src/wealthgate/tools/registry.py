@@ -37,6 +37,7 @@ class Tool:
     destructive: bool
     idempotent: bool
     to_call: Callable[[Any], Call]
+    key_required: bool = False  # the REST twin refuses a write without an Idempotency-Key
 
     def call(self, arguments: BaseModel) -> Call:
         return self.to_call(arguments)

@@ -44,7 +44,8 @@ async def call_tool(
     arguments: Annotated[dict[str, Any] | None, Body(description="The tool's arguments.")] = None,
 ) -> Response:
     """Runs the tool's REST twin with the caller's credentials and returns its answer unchanged (status and
-    body, problem+json on failure); the call is recorded in the audit trail (`tool.called`)."""
+    body, problem+json on failure); the call is recorded in the audit trail (`tool.called`). An
+    `Idempotency-Key` header is passed on to the twin: a retried write is stored once."""
     result = await invoke.invoke(
         request.app,
         principal,
@@ -53,6 +54,7 @@ async def call_tool(
         arguments or {},
         face="rest",
         request_id=request_id_of(request),
+        idempotency_key=request.headers.get("idempotency-key"),
     )
     return Response(
         orjson.dumps(result.body),
