@@ -238,7 +238,7 @@ def test_mcp_over_stdio_as_a_proxy(served: str, db_url: str) -> None:
     assert wait_for(
         db_url,
         "SELECT count(*) FROM audit_events WHERE action = 'tool.called' AND client_id = 1"
-        " AND actor->>'key_name' = 'mcp-proxy'",
+        " AND details->>'face' = 'mcp-stdio' AND actor->>'key_name' = 'mcp-proxy'",
     )
 
 

@@ -31,6 +31,7 @@ from mcp.types import INVALID_REQUEST
 
 from wealthgate import __version__
 from wealthgate.api.app import create_app
+from wealthgate.api.routes.tools import FACE_HEADER
 from wealthgate.api.tool_calls import Result, invoke, principal_of, visible
 from wealthgate.mcp.server import Context, build, entries
 from wealthgate.settings import Settings
@@ -156,7 +157,11 @@ class Remote:
         self.url = url.rstrip("/")
         self.http = httpx.AsyncClient(
             base_url=self.url,
-            headers={"authorization": f"Bearer {key}", "user-agent": f"wealthgate-mcp-stdio/{__version__}"},
+            headers={
+                "authorization": f"Bearer {key}",
+                "user-agent": f"wealthgate-mcp-stdio/{__version__}",
+                FACE_HEADER: "mcp-stdio",  # the server records the call under this face
+            },
             timeout=60,
         )
 

@@ -18,6 +18,8 @@ from wealthgate.vocabulary import SCOPES
 
 router = APIRouter(route_class=StrictJSONRoute, tags=["tools"])
 AnyKey = Depends(require(*SCOPES))
+FACE_HEADER = "x-wealthgate-face"  # a proxy (e.g. `wealthgate mcp` on stdio) names the face it serves
+FACES = {"mcp-stdio", "sdk"}
 
 
 @router.get("/tools", summary="The agent tools this key may use, as function-calling schemas")
@@ -52,7 +54,7 @@ async def call_tool(
         presented_key(request) or "",
         name,
         arguments or {},
-        face="rest",
+        face=face if (face := request.headers.get(FACE_HEADER, "")) in FACES else "rest",
         request_id=request_id_of(request),
         idempotency_key=request.headers.get("idempotency-key"),
     )
