@@ -16,6 +16,7 @@ from tests.support import execute, fetchval, make_key, with_conn
 from wealthgate.auth.principal import Principal
 from wealthgate.errors import Conflict
 from wealthgate.idempotency import store
+from wealthgate.recommendations.service import expire_due
 
 SMALL_BUY = {"trades": [{"side": "buy", "symbol": "WGAGG", "quantity": "1"}]}
 
@@ -360,3 +361,26 @@ def test_recommendations_are_scoped_to_the_firm_and_the_advisor(api: TestClient,
         assert api.get(f"/recommendations/{rid}/replay", headers=auth(key)).status_code == 404
     other_firm_client = {"client_id": 40, **SMALL_BUY, "rationale": "r", "agent": {"name": "a"}}
     assert propose(api, keys.agent, other_firm_client).status_code == 404
+
+
+def test_expiry_is_stored_and_audited_once(api: TestClient, keys: Keys, db_url: str) -> None:
+    due = propose(api, keys.agent).json()["id"]
+    fresh = propose(api, keys.agent).json()["id"]
+    execute(db_url, "UPDATE recommendations SET expires_at = now() - interval '1 minute' WHERE id = $1", due)
+
+    async def sweep(conn: Any) -> int:
+        async with conn.transaction():
+            return int(await expire_due(conn))
+
+    assert with_conn(db_url, sweep) == 1
+    assert with_conn(db_url, sweep) == 0  # nothing is expired twice
+    assert fetchval(db_url, "SELECT status FROM recommendations WHERE id = $1", due) == "expired"
+    assert fetchval(db_url, "SELECT status FROM recommendations WHERE id = $1", fresh) != "expired"
+    events = fetchval(
+        db_url,
+        "SELECT count(*) FROM audit_events WHERE action = 'recommendation.expired' AND target_id = $1",
+        str(due),
+    )
+    assert events == 1
+    r = api.post(f"/recommendations/{due}/approve", json={"comment": "late"}, headers=auth(keys.compliance))
+    assert r.status_code == 409

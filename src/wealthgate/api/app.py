@@ -31,10 +31,11 @@ from wealthgate.audit.reads import ReadRecorder
 from wealthgate.audit.signing import configured_private_key, configured_public_key
 from wealthgate.audit.timer import checkpoint_timer
 from wealthgate.auth.authenticate import KeyCache
-from wealthgate.db.pool import create_pool
+from wealthgate.db.pool import create_pool, unit_of_work
 from wealthgate.db.server import database_url
 from wealthgate.idempotency.store import purge
 from wealthgate.mcp import http as mcp_http
+from wealthgate.recommendations.service import expire_due
 from wealthgate.settings import Settings, get_settings
 
 log = logging.getLogger("wealthgate")
@@ -50,13 +51,19 @@ async def _close_tool_client(app: FastAPI) -> None:
         await client.aclose()
 
 
-async def idempotency_purger(pool: asyncpg.Pool, hours: int, every: float = 3600) -> None:
-    """Forget Idempotency-Keys older than `hours`, hourly. A failed round is logged and retried next hour."""
+async def housekeeping(pool: asyncpg.Pool, idempotency_hours: int, every: float = 60) -> None:
+    """Every minute, store `expired` on recommendations past their expiry (audited); every hour, forget
+    Idempotency-Keys older than `idempotency_hours`. A failed round is logged and tried again next time."""
+    rounds = 0
     while True:
         try:
-            await purge(pool, hours)
+            async with unit_of_work(pool) as conn:
+                await expire_due(conn)
+            if rounds % 60 == 0:
+                await purge(pool, idempotency_hours)
         except (OSError, asyncpg.PostgresError):
-            log.exception("purging idempotency keys failed")
+            log.exception("housekeeping round failed")
+        rounds += 1
         await asyncio.sleep(every)
 
 
@@ -78,8 +85,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.reads.start()
             stack.push_async_callback(app.state.reads.stop)  # runs before the pool closes
             stack.push_async_callback(_close_tool_client, app)
-            purger = asyncio.create_task(idempotency_purger(app.state.pool, settings.idempotency_hours))
-            stack.callback(purger.cancel)
+            keeper = asyncio.create_task(housekeeping(app.state.pool, settings.idempotency_hours))
+            stack.callback(keeper.cancel)
             if settings.audit_checkpoint_seconds > 0:
                 timer = asyncio.create_task(checkpoint_timer(app.state.pool, settings))
                 stack.callback(timer.cancel)

@@ -322,6 +322,40 @@ async def execute(
     )
 
 
+_DUE = """
+SELECT firm_id, id, client_id, status FROM recommendations
+WHERE status IN ('proposed', 'needs_review', 'approved') AND expires_at <= now()
+ORDER BY firm_id, id
+LIMIT $1
+FOR UPDATE SKIP LOCKED
+"""
+EXPIRY_ACTOR = {"type": "system", "owner": "wealthgate expiry"}
+
+
+async def expire_due(conn: asyncpg.Connection, *, limit: int = 500) -> int:
+    """Store `expired` on pending recommendations past their expiry, each with its audit event, in the
+    caller's transaction. Rows another worker is expiring are skipped, never expired twice."""
+    due = await conn.fetch(_DUE, limit)
+    for r in due:
+        await conn.execute(
+            "UPDATE recommendations SET status = 'expired', updated_at = now()"
+            " WHERE firm_id = $1 AND id = $2",
+            r["firm_id"],
+            r["id"],
+        )
+        await record(
+            conn,
+            firm_id=r["firm_id"],
+            actor={**EXPIRY_ACTOR, "firm_id": r["firm_id"]},
+            action="recommendation.expired",
+            target_type="recommendation",
+            target_id=r["id"],
+            client_id=r["client_id"],
+            details={"recommendation_id": r["id"], "from": r["status"], "to": "expired"},
+        )
+    return len(due)
+
+
 async def replay(
     conn: asyncpg.Connection | asyncpg.Pool, principal: Principal, rec_id: int
 ) -> dict[str, Any]:
