@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Keys
-from tests.support import execute, fetch, fetchval
+from tests.support import execute, fetch, fetchval, make_key, with_conn
+from wealthgate.api.app import create_app
+from wealthgate.auth.service import revoke_key
+from wealthgate.settings import Settings
 
 NOTE = {"event_type": "portfolio_recommendation", "payload": "{}"}
 # (method, path template, body template, scope needed)
@@ -122,3 +126,24 @@ def test_health_and_docs_need_no_key(api: TestClient) -> None:
     assert api.get("/docs").status_code == 200
     spec = api.get("/openapi.json").json()
     assert "/clients/{client_id}/context" in spec["paths"]
+
+
+def test_a_revoked_key_is_refused_at_once_despite_a_long_cache(settings: Settings, db_url: str) -> None:
+    """With keys cached for an hour, revocation still reaches the worker (NOTIFY at commit)."""
+    key = make_key(db_url, 1, ["clients:read"], name="soon-revoked")
+    key_id = int(key.split("_")[2])
+    with TestClient(create_app(settings.model_copy(update={"auth_cache_seconds": 3600}))) as api:
+        assert api.get("/clients/1/context", headers=Keys.auth(key)).status_code == 200  # now cached
+
+        async def revoke(conn: Any) -> None:
+            async with conn.transaction():
+                await revoke_key(
+                    conn, key_id=key_id, actor_for_firm=lambda f: {"type": "operator", "firm_id": f}
+                )
+
+        with_conn(db_url, revoke)
+        deadline = time.monotonic() + 10
+        while api.get("/clients/1/context", headers=Keys.auth(key)).status_code == 200:
+            assert time.monotonic() < deadline, "the revoked key is still accepted from the cache"
+            time.sleep(0.05)
+        assert api.get("/clients/1/context", headers=Keys.auth(key)).status_code == 401

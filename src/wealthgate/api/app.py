@@ -30,8 +30,8 @@ from wealthgate.api.routes import (
 from wealthgate.audit.reads import ReadRecorder
 from wealthgate.audit.signing import configured_private_key, configured_public_key
 from wealthgate.audit.timer import checkpoint_timer
-from wealthgate.auth.authenticate import KeyCache
-from wealthgate.db.pool import create_pool, unit_of_work
+from wealthgate.auth.authenticate import REVOCATIONS, KeyCache
+from wealthgate.db.pool import connect, create_pool, unit_of_work
 from wealthgate.db.server import database_url
 from wealthgate.idempotency.store import purge
 from wealthgate.mcp import http as mcp_http
@@ -79,6 +79,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
             stack.push_async_callback(app.state.pool.close)
             app.state.key_cache = KeyCache(settings.auth_cache_seconds)
+            listener = await connect(url)  # revocations reach this worker's key cache as they commit
+            stack.push_async_callback(listener.close)
+            await listener.add_listener(REVOCATIONS, app.state.key_cache.on_revocation)
             app.state.audit_public_key = configured_public_key(settings)
             app.state.audit_signing_key = configured_private_key(settings)
             app.state.reads = ReadRecorder(app.state.pool)

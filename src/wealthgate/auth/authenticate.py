@@ -17,8 +17,12 @@ WHERE firm_id = $1 AND id = $2 AND revoked_at IS NULL
 """
 
 
+REVOCATIONS = "wealthgate_keys"  # NOTIFY channel: payload "<firm_id>:<key_id>" of a revoked key
+
+
 class KeyCache:
-    """Digest -> Principal for `ttl` seconds: a revoked key stops working within `ttl` in every worker."""
+    """Digest -> Principal for `ttl` seconds. A revocation is announced on `REVOCATIONS` and forgotten at
+    once by every worker that listens; `ttl` bounds it should a worker miss the notification."""
 
     def __init__(self, ttl: float, max_entries: int = 10_000) -> None:
         self.ttl = ttl
@@ -43,6 +47,19 @@ class KeyCache:
 
     def clear(self) -> None:
         self._entries.clear()
+
+    def forget(self, firm_id: int, key_id: int) -> None:
+        for digest, (_expiry, principal) in list(self._entries.items()):
+            if principal.firm_id == firm_id and principal.key_id == key_id:
+                del self._entries[digest]
+
+    def on_revocation(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        """An asyncpg listener: forget the revoked key (or everything, when the payload is unreadable)."""
+        firm, _, key = payload.partition(":")
+        if firm.isdigit() and key.isdigit():
+            self.forget(int(firm), int(key))
+        else:
+            self.clear()
 
 
 async def authenticate(pool: asyncpg.Pool, cache: KeyCache, presented: str) -> Principal | None:

@@ -10,6 +10,7 @@ import asyncpg
 
 from wealthgate.audit.record import record
 from wealthgate.auth import keys
+from wealthgate.auth.authenticate import REVOCATIONS
 from wealthgate.errors import Invalid, NotFound
 from wealthgate.vocabulary import SCOPES
 
@@ -116,4 +117,6 @@ async def revoke_key(conn: asyncpg.Connection, *, key_id: int, actor_for_firm: A
         target_type="api_key",
         target_id=key_id,
     )
+    # delivered at commit: every serving worker drops the key from its cache at once
+    await conn.execute("SELECT pg_notify($1, $2)", REVOCATIONS, f"{firm_id}:{key_id}")
     return firm_id
