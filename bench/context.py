@@ -200,8 +200,7 @@ def wrk_figures(output: str) -> dict[str, float]:
 
 def pgbench_script(first_id: int, last_id: int) -> str:
     sql = queries.CONTEXT
-    instructions = json.dumps(list(queries.INSTRUCTIONS)).replace("'", "''")
-    for n, value in ((1, "1"), (2, "NULL"), (3, ":id"), (4, f"'{instructions}'")):
+    for n, value in ((1, "1"), (2, "NULL"), (3, ":id")):
         sql = re.sub(rf"\${n}(?!\d)", value, sql)
     sql = " ".join(line.strip() for line in sql.splitlines() if line.strip())
     return f"\\set id random({first_id}, {last_id})\n{sql};\n"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from wealthgate.clients.sql import exact, money
 from wealthgate.clients.visibility import scoped
 
@@ -18,6 +20,9 @@ INSTRUCTIONS = (
     "Weights are shares of total value (holdings plus cash) at each holding's price_date",
     "Respect restrictions.excluded_symbols and restrictions.excluded_sectors in any proposal",
 )
+
+# A constant of the statement: PostgreSQL keeps it in the prepared plan, nothing is encoded per request.
+INSTRUCTIONS_JSON = "'" + json.dumps(list(INSTRUCTIONS)).replace("'", "''") + "'"
 
 SUMMARY_CTES = """, by_class AS (
     SELECT cls, sum(v) AS v FROM (
@@ -155,7 +160,7 @@ def _context(summary: bool) -> str:
         'positions', t.n,
         'priced_as_of', t.as_of
     ),
-{summary_json}    'instructions', $4::json
+{summary_json}    'instructions', {INSTRUCTIONS_JSON}::json
 )::text
 FROM c, t
 """

@@ -12,7 +12,6 @@ from wealthgate.clients.visibility import scope_args
 from wealthgate.errors import NotFound
 from wealthgate.pagination import decode_cursor, encode_cursor
 
-_INSTRUCTIONS = list(queries.INSTRUCTIONS)  # the pool's json codec encodes it (once)
 CLIENT_NOT_FOUND = "Client not found"
 
 
@@ -21,7 +20,7 @@ async def context_json(
 ) -> str:
     """The agent context of one visible client, as JSON text built by PostgreSQL."""
     statement = queries.CONTEXT_WITH_SUMMARY if summary else queries.CONTEXT
-    doc: str | None = await conn.fetchval(statement, *scope_args(principal, client_id, _INSTRUCTIONS))
+    doc: str | None = await conn.fetchval(statement, *scope_args(principal, client_id))
     if doc is None:
         raise NotFound(CLIENT_NOT_FOUND)
     return doc
