@@ -6,6 +6,7 @@ may be null. Outputs name the fields an agent relies on and allow the rest (the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -195,9 +196,22 @@ def _client(route: str) -> Any:
 
 DATES = {"from_date": "from", "to_date": "to"}
 
+
+def _reader(
+    name: str,
+    title: str,
+    description: str,
+    input: type[BaseModel],
+    output: type[BaseModel],
+    to_call: Callable[[Any], Call],
+) -> Tool:
+    """A tool that only reads (scope clients:read; read-only and idempotent hints)."""
+    return Tool(name, title, description, input, output, "clients:read", True, False, True, to_call)
+
+
 TOOLS = Registry(
     [
-        Tool(
+        _reader(
             "list_clients",
             "List clients",
             "List the clients this key may see (id, name, risk profile, advisor, objective), 50 per page. "
@@ -205,12 +219,8 @@ TOOLS = Registry(
             ListClientsIn,
             Page,
             to_call=lambda a: Call("GET", "/clients", _query(a, skip=())),
-            scope="clients:read",
-            read_only=True,
-            destructive=False,
-            idempotent=True,
         ),
-        Tool(
+        _reader(
             "get_client_context",
             "Client context",
             "Everything needed before advising one client: the full investment profile (risk profile, "
@@ -221,12 +231,8 @@ TOOLS = Registry(
             ContextIn,
             ContextOut,
             to_call=_client("context"),
-            scope="clients:read",
-            read_only=True,
-            destructive=False,
-            idempotent=True,
         ),
-        Tool(
+        _reader(
             "get_portfolio",
             "Portfolio valuation",
             "A client's holdings valued as of a date (default: latest close): quantity, price and price "
@@ -236,12 +242,8 @@ TOOLS = Registry(
             PortfolioIn,
             ClientFigures,
             to_call=_client("portfolio"),
-            scope="clients:read",
-            read_only=True,
-            destructive=False,
-            idempotent=True,
         ),
-        Tool(
+        _reader(
             "get_allocation",
             "Allocation",
             "What is my allocation? Weights of the client's total value by asset class, sector, region and "
@@ -249,12 +251,8 @@ TOOLS = Registry(
             AsOfIn,
             ClientFigures,
             to_call=_client("allocation"),
-            scope="clients:read",
-            read_only=True,
-            destructive=False,
-            idempotent=True,
         ),
-        Tool(
+        _reader(
             "get_risk",
             "Concentration and risk",
             "Am I too concentrated? Largest position, top-five and largest-sector weights, cash share, "
@@ -263,12 +261,8 @@ TOOLS = Registry(
             RiskIn,
             ClientFigures,
             to_call=_client("risk"),
-            scope="clients:read",
-            read_only=True,
-            destructive=False,
-            idempotent=True,
         ),
-        Tool(
+        _reader(
             "get_drift",
             "Drift from the model",
             "How far is the client from the model portfolio of their risk profile? Per asset class: target, "
@@ -276,12 +270,8 @@ TOOLS = Registry(
             AsOfIn,
             ClientFigures,
             to_call=_client("drift"),
-            scope="clients:read",
-            read_only=True,
-            destructive=False,
-            idempotent=True,
         ),
-        Tool(
+        _reader(
             "get_performance",
             "Performance",
             "How is my portfolio doing? Time-weighted and money-weighted returns over the period and over "
@@ -292,12 +282,8 @@ TOOLS = Registry(
             to_call=lambda a: Call(
                 "GET", f"/clients/{a.client_id}/performance", _query(a, rename=DATES), client_id=a.client_id
             ),
-            scope="clients:read",
-            read_only=True,
-            destructive=False,
-            idempotent=True,
         ),
-        Tool(
+        _reader(
             "propose_rebalance",
             "Propose a rebalance",
             "The trades that would bring every asset class back inside its model band, honouring a cash "
@@ -309,12 +295,8 @@ TOOLS = Registry(
             to_call=lambda a: Call(
                 "POST", f"/clients/{a.client_id}/rebalance-proposal", json=_query(a), client_id=a.client_id
             ),
-            scope="clients:read",
-            read_only=True,
-            destructive=False,
-            idempotent=True,
         ),
-        Tool(
+        _reader(
             "search_transactions",
             "Search transactions",
             "What did I buy in March? A client's transactions filtered by account, type, symbol and dates, "
@@ -325,12 +307,8 @@ TOOLS = Registry(
             to_call=lambda a: Call(
                 "GET", f"/clients/{a.client_id}/transactions", _query(a, rename=DATES), client_id=a.client_id
             ),
-            scope="clients:read",
-            read_only=True,
-            destructive=False,
-            idempotent=True,
         ),
-        Tool(
+        _reader(
             "search_securities",
             "Search securities",
             "Search the security master by symbol, name or sector, asset class and highest product risk "
@@ -339,10 +317,6 @@ TOOLS = Registry(
             SearchSecuritiesIn,
             Page,
             to_call=lambda a: Call("GET", "/securities", _query(a, skip=())),
-            scope="clients:read",
-            read_only=True,
-            destructive=False,
-            idempotent=True,
         ),
         Tool(
             "check_suitability",
@@ -391,7 +365,7 @@ TOOLS = Registry(
             idempotent=False,
             key_required=True,
         ),
-        Tool(
+        _reader(
             "get_recommendation",
             "Get a recommendation",
             "A recommendation's status (proposed, blocked, needs_review, approved, rejected, executed, "
@@ -399,10 +373,6 @@ TOOLS = Registry(
             RecommendationRef,
             RecommendationOut,
             to_call=lambda a: Call("GET", f"/recommendations/{a.recommendation_id}"),
-            scope="clients:read",
-            read_only=True,
-            destructive=False,
-            idempotent=True,
         ),
         Tool(
             "record_note",
