@@ -32,7 +32,6 @@ from wealthgate.suitability.snapshot import (
 
 NOT_FOUND = "Recommendation not found"
 STATUS_OF = {"pass": "proposed", "fail": "blocked", "needs_review": "needs_review"}
-PENDING = ("proposed", "needs_review", "approved")
 REVIEWABLE = ("proposed", "needs_review")
 
 _INSERT = """
