@@ -46,3 +46,27 @@ def test_the_rule_can_fail(tmp_path: Path) -> None:
         "from fastapi import HTTPException\nimport wealthgate.api.app\n"
     )
     assert len(offending(tmp_path)) == 2
+
+
+MIGRATIONS = PACKAGE / "db" / "migrations" / "versions"
+
+
+def importing_the_application(versions: Path) -> list[str]:
+    """Migrations that import wealthgate: a migration is frozen at its revision and carries what it computes
+    (a hash, a replay) in its own file, so a later change to the application cannot change an old upgrade."""
+    return [
+        f"{path.name}: imports {name}"
+        for path in sorted(versions.glob("*.py"))
+        for name in sorted(imports_of(path))
+        if name.split(".")[0] == "wealthgate"
+    ]
+
+
+def test_no_migration_imports_the_application() -> None:
+    assert len(list(MIGRATIONS.glob("*.py"))) >= 6
+    assert importing_the_application(MIGRATIONS) == []
+
+
+def test_the_migration_rule_can_fail(tmp_path: Path) -> None:
+    (tmp_path / "0099_bad.py").write_text("from wealthgate.audit import chain\nimport alembic\n")
+    assert importing_the_application(tmp_path) == ["0099_bad.py: imports wealthgate.audit"]

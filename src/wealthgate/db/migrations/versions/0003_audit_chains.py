@@ -5,12 +5,14 @@ Revises: 0002
 Create Date: 2026-11-25 16:30:00
 """
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from alembic import op
-
-from wealthgate.audit import chain
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -19,6 +21,34 @@ depends_on: str | Sequence[str] | None = None
 
 APPEND_ONLY = ("audit_events", "audit_checkpoints")
 
+# The hash format as it was on this revision's day (format 1), frozen here: a later change to the application's
+# hashing must not change what this upgrade writes. Canonical JSON: sorted keys, no whitespace, UTF-8.
+GENESIS = bytes(32)
+
+
+def _content(r: Mapping[str, Any], chain_key: int, chain_seq: int, prev_hash: bytes) -> dict[str, Any]:
+    occurred_at: datetime = r["occurred_at"]
+    return {
+        "id": r["id"],
+        "firm_id": r["firm_id"],
+        "chain_key": chain_key,
+        "chain_seq": chain_seq,
+        "occurred_at": occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor_key_id": r["actor_key_id"],
+        "actor": dict(r["actor"]),
+        "action": r["action"],
+        "target_type": r["target_type"],
+        "target_id": r["target_id"],
+        "client_id": r["client_id"],
+        "details": dict(r["details"]),
+        "request_id": r["request_id"],
+        "prev_hash": prev_hash.hex(),
+    }
+
+
+def _digest(content: Mapping[str, Any]) -> bytes:
+    return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).digest()
+
 
 def _backfill() -> None:
     """Chain the events written before chains existed, in id order."""
@@ -26,26 +56,10 @@ def _backfill() -> None:
     rows = bind.execute(sa.text("SELECT * FROM audit_events ORDER BY firm_id, id")).mappings().all()
     heads: dict[tuple[int, int], tuple[int, bytes]] = {}
     for r in rows:
-        key = (r["firm_id"], chain.chain_key(r["client_id"]))
-        seq, prev = heads.get(key, (0, chain.GENESIS))
+        key = (r["firm_id"], 0 if r["client_id"] is None else r["client_id"])
+        seq, prev = heads.get(key, (0, GENESIS))
         seq += 1
-        body = chain.content(
-            id=r["id"],
-            firm_id=r["firm_id"],
-            chain_key=key[1],
-            chain_seq=seq,
-            occurred_at=r["occurred_at"],
-            actor_key_id=r["actor_key_id"],
-            actor=r["actor"],
-            action=r["action"],
-            target_type=r["target_type"],
-            target_id=r["target_id"],
-            client_id=r["client_id"],
-            details=r["details"],
-            request_id=r["request_id"],
-            prev_hash=prev,
-        )
-        digest = chain.digest(body)
+        digest = _digest(_content(r, key[1], seq, prev))
         bind.execute(
             sa.text(
                 "UPDATE audit_events SET chain_key = :k, chain_seq = :s, prev_hash = :p, event_hash = :h"
