@@ -119,13 +119,15 @@ def test_the_note_records_who_wrote_it(api: TestClient, keys: Keys, db_url: str)
     body = r.json()
     assert body["status"] == "stored"
     assert isinstance(body["audit_event_id"], int)
-    assert r.headers["x-request-id"] == "req-123"
+    assert r.headers["x-request-id"] != "req-123"  # the server's own id; the caller's is kept beside it
+    assert r.headers["x-client-request-id"] == "req-123"
     row = fetch(db_url, "SELECT * FROM audit_events WHERE id = $1", body["audit_event_id"])[0]
     assert row["firm_id"] == 1
     assert row["client_id"] == 1
     assert row["action"] == "agent.note"
     assert row["details"] == {"event_type": "portfolio_recommendation", "payload": payload}
-    assert row["request_id"] == "req-123"
+    assert row["request_id"] == r.headers["x-request-id"]
+    assert row["client_request_id"] == "req-123"
     assert row["actor"]["key_name"] == "agent"
     assert row["actor_key_id"] == row["actor"]["key_id"]
 

@@ -33,7 +33,9 @@ def test_a_context_read_is_recorded_within_a_second(api: TestClient, keys: Keys,
     found = reads(db_url)
     assert len(found) == 1
     event = found[0]
-    assert (event["client_id"], event["request_id"]) == (1, "read-1")
+    # the server's own request id, with the caller's beside it
+    assert (event["client_id"], event["request_id"]) == (1, r.headers["x-request-id"])
+    assert event["client_request_id"] == "read-1"
     assert event["actor"]["key_name"] == "reader"  # type: ignore[index]
     assert event["details"] == {"read": "GET /clients/{id}/context"}
 

@@ -172,6 +172,12 @@ def test_mcp_over_streamable_http(served: str, db_url: str) -> None:
         "SELECT count(*) FROM audit_events WHERE action = 'tool.called' AND details->>'face' = 'mcp-http'"
         " AND details->>'client_id' = '40' AND details->>'outcome' = 'error'",
     )
+    assert wait_for(  # a tool outside the key's scopes: refused, and recorded all the same
+        db_url,
+        "SELECT count(*) FROM audit_events WHERE action = 'tool.called' AND details->>'face' = 'mcp-http'"
+        " AND details->>'tool' = 'record_note' AND details->>'outcome' = 'refused'"
+        " AND details->>'status' = '404' AND actor->>'key_name' = 'mcp-reader' AND request_id IS NOT NULL",
+    )
 
 
 def test_mcp_over_http_needs_a_valid_key(served: str) -> None:
@@ -212,12 +218,20 @@ def test_mcp_over_stdio_in_process(api: TestClient, db_url: str) -> None:
             visible = await names(session)
             assert "get_client_context" in visible
             assert not visible & WRITERS
+            invalid = await session.call_tool("get_risk", {"client_id": 1, "window": 5})
+            assert invalid.is_error
 
     asyncio.run(scenario())
     assert wait_for(
         db_url,
         "SELECT count(*) FROM audit_events WHERE action = 'tool.called' AND client_id = 1"
         " AND details->>'face' = 'mcp-stdio' AND actor->>'key_name' = 'mcp-stdio'",
+    )
+    assert wait_for(  # invalid arguments: refused, and recorded all the same, under a request id of its own
+        db_url,
+        "SELECT count(*) FROM audit_events WHERE action = 'tool.called' AND details->>'face' = 'mcp-stdio'"
+        " AND details->>'outcome' = 'refused' AND details->>'status' = '422'"
+        " AND actor->>'key_name' = 'mcp-stdio-reader' AND request_id IS NOT NULL",
     )
 
 
@@ -229,16 +243,32 @@ def test_mcp_over_stdio_as_a_proxy(served: str, db_url: str) -> None:
         async with over_stdio(WEALTHGATE_URL=served, WEALTHGATE_API_KEY=agent) as session:
             assert len(await names(session)) == 14
             await refusal(session, detail)
-            unknown = await session.call_tool("../clients/1/context", {})
+            unknown = await session.call_tool("../clients/1/context", {})  # refused by the proxy itself
             assert unknown.is_error
             assert text_of(unknown) == "no tool named '../clients/1/context' is available to this key"
+            made_up = await session.call_tool("getClientContext", {"client_id": 1})  # refused by the server
+            assert made_up.is_error
+            assert text_of(made_up) == "no tool named 'getClientContext' is available to this key"
             await alice(session)
 
     asyncio.run(scenario())
+    # the server records the face it saw (its REST tool face) and keeps the proxy's claim beside it
     assert wait_for(
         db_url,
         "SELECT count(*) FROM audit_events WHERE action = 'tool.called' AND client_id = 1"
-        " AND details->>'face' = 'mcp-stdio' AND actor->>'key_name' = 'mcp-proxy'",
+        " AND details->>'face' = 'rest' AND details->>'client_face' = 'mcp-stdio'"
+        " AND actor->>'key_name' = 'mcp-proxy'",
+    )
+    assert wait_for(
+        db_url,
+        "SELECT count(*) FROM audit_events WHERE action = 'tool.called' AND details->>'face' = 'rest'"
+        " AND details->>'client_face' = 'mcp-stdio' AND details->>'tool' = 'getClientContext'"
+        " AND details->>'outcome' = 'refused' AND actor->>'key_name' = 'mcp-proxy'",
+    )
+    assert not fetchval(
+        db_url,
+        "SELECT count(*) FROM audit_events WHERE details->>'face' = 'mcp-stdio'"
+        " AND actor->>'key_name' = 'mcp-proxy'",
     )
 
 

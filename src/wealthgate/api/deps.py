@@ -1,4 +1,4 @@
-"""Request dependencies: the Principal with a required scope, and the request id.
+"""Request dependencies: the Principal with a required scope, and the request ids.
 
 Dependencies are `async def` on purpose: FastAPI runs plain `def` dependencies in a thread pool, a cost on
 every request. Authentication reads the two headers itself (one dependency, not three nested security
@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import Request
 
+from wealthgate.api.middleware import SCOPE_CLIENT_REQUEST_ID, SCOPE_REQUEST_ID
 from wealthgate.auth.authenticate import authenticate
 from wealthgate.auth.principal import Principal
 from wealthgate.errors import Forbidden, Unauthorized
@@ -47,5 +48,12 @@ def require(scope: str, *alternatives: str) -> Callable[[Request], Awaitable[Pri
 
 
 def request_id_of(request: Request) -> str | None:
-    rid: str | None = request.scope.get("wealthgate.request_id")
+    """The server's own id of this request (`middleware.RequestId`), what audit events record."""
+    rid: str | None = request.scope.get(SCOPE_REQUEST_ID)
+    return rid
+
+
+def client_request_id_of(request: Request) -> str | None:
+    """The caller's own `X-Request-ID`, if it sent a sane one: kept beside the server's id, never for it."""
+    rid: str | None = request.scope.get(SCOPE_CLIENT_REQUEST_ID)
     return rid

@@ -3,18 +3,49 @@
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
+from typing import NamedTuple
 
 import orjson
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wealthgate.api.problems import MEDIA_TYPE
+from wealthgate.audit.context import CLIENT_REQUEST_ID
 
 _REQUEST_ID = b"x-request-id"
+_CLIENT_REQUEST_ID = b"x-client-request-id"
+SCOPE_REQUEST_ID = "wealthgate.request_id"  # where the ids ride in the ASGI scope
+SCOPE_CLIENT_REQUEST_ID = "wealthgate.client_request_id"
+
+
+class RequestIds(NamedTuple):
+    """The server's own id for a request, and the caller's `X-Request-ID` kept beside it (if sane)."""
+
+    server: str
+    client: str | None
+
+
+INNER_REQUEST: ContextVar[RequestIds | None] = ContextVar("wealthgate_inner_request", default=None)
+"""Set by the tool face (`tool_calls.invoke`) around the in-process call of a tool's REST twin, so the twin's
+events carry the outer request's ids. A context variable, not a header: httpx's ASGITransport runs the app in
+the caller's task, so only code of this process can set it; a remote caller cannot."""
+
+
+def new_request_id() -> str:
+    return os.urandom(12).hex()
+
+
+def _claimed(value: bytes) -> str | None:
+    candidate = value.decode("latin-1")
+    return candidate if 0 < len(candidate) <= 128 and candidate.isprintable() else None
 
 
 class RequestId:
-    """Take a sane `X-Request-ID` from the caller or make one; echo it and keep it for the audit trail."""
+    """Give every request the server's own id (echoed in `X-Request-ID`, recorded by the audit trail). A
+    caller's sane `X-Request-ID` is kept beside it as the client request id (echoed in `X-Client-Request-ID`,
+    recorded as `client_request_id`), never instead of it: an id the caller chose could repeat another
+    request's, or name one that never happened."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -23,24 +54,26 @@ class RequestId:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = ""
-        for name, value in scope["headers"]:
-            if name == _REQUEST_ID:
-                candidate = value.decode("latin-1")
-                if 0 < len(candidate) <= 128 and candidate.isprintable():
-                    request_id = candidate
-                break
-        if not request_id:
-            request_id = os.urandom(12).hex()
-        scope["wealthgate.request_id"] = request_id
-        encoded = request_id.encode("latin-1")
+        ids = INNER_REQUEST.get()
+        if ids is None:
+            claimed = next((_claimed(value) for name, value in scope["headers"] if name == _REQUEST_ID), None)
+            ids = RequestIds(new_request_id(), claimed)
+        scope[SCOPE_REQUEST_ID] = ids.server
+        scope[SCOPE_CLIENT_REQUEST_ID] = ids.client
+        echoed = [(_REQUEST_ID, ids.server.encode("latin-1"))]
+        if ids.client is not None:
+            echoed.append((_CLIENT_REQUEST_ID, ids.client.encode("latin-1")))
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), (_REQUEST_ID, encoded)]
+                message["headers"] = [*message.get("headers", []), *echoed]
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        token = CLIENT_REQUEST_ID.set(ids.client)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            CLIENT_REQUEST_ID.reset(token)
 
 
 class BodyTooLarge(HTTPException):

@@ -1,6 +1,9 @@
 """Calling a tool: validate its arguments, run its REST twin in-process with the caller's own credentials,
 audit the call. Every face (REST `/tools/{name}`, MCP over HTTP and stdio) goes through `invoke`, so a tool
 answers, scopes and fails exactly like its route, and the error message is the problem+json `detail`.
+
+Every call is recorded as `tool.called`, a refused one too (an unknown tool, one outside the key's scopes,
+invalid arguments: outcome `refused`): an agent probing for tools it may not use leaves a trace.
 """
 
 from __future__ import annotations
@@ -15,12 +18,15 @@ import orjson
 from fastapi import FastAPI
 from pydantic import ValidationError
 
+from wealthgate.api.middleware import INNER_REQUEST, RequestIds, new_request_id
+from wealthgate.audit.context import CLIENT_REQUEST_ID
 from wealthgate.auth.authenticate import authenticate
 from wealthgate.auth.principal import Principal
 from wealthgate.tools.catalog import TOOLS
 from wealthgate.tools.registry import Tool
 
 INTERNAL = "http://wealthgate.internal"
+MAX_NAME_SHOWN = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +62,31 @@ def digest(arguments: Any) -> str:
     return "sha256:" + hashlib.sha256(orjson.dumps(arguments, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
+def received_digest(arguments: Any) -> str:
+    """The digest of a refused call's arguments as received: they may not be JSON at all (a bare body that is
+    no object, an integer past 64 bits), so those are hashed in their `repr` form, marked by the prefix."""
+    try:
+        return digest(arguments)
+    except TypeError:  # orjson.JSONEncodeError is one
+        return (
+            "sha256-repr:" + hashlib.sha256(repr(arguments).encode("utf-8", "backslashreplace")).hexdigest()
+        )
+
+
+def shown(name: str) -> str:
+    """A tool name as the audit trail keeps it. Over MCP a caller may name a tool with any string; the event
+    keeps a short storable text (no NUL, no control character), so an odd or long name is kept escaped."""
+    if 0 < len(name) <= MAX_NAME_SHOWN and name.isprintable():
+        return name
+    return ascii(name[:MAX_NAME_SHOWN]) + ("..." if len(name) > MAX_NAME_SHOWN else "")
+
+
+def claimed_client(arguments: Any) -> int | None:
+    """The client id a refused call's arguments name, when it is one (kept in the details, not the chain)."""
+    value = arguments.get("client_id") if isinstance(arguments, dict) else None
+    return value if type(value) is int and 0 < value < 2**63 else None
+
+
 def _client(app: FastAPI) -> httpx.AsyncClient:
     client: httpx.AsyncClient | None = getattr(app.state, "tool_client", None)
     if client is None:
@@ -72,6 +103,15 @@ def visible(principal: Principal) -> list[Tool]:
     return TOOLS.visible_to(principal.scopes)
 
 
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    result: Result
+    client_id: int | None  # the client the arguments name
+    seen: bool  # the call could see that client: its event joins the client's chain
+    arguments_digest: str
+    outcome: str  # ok, error (the twin refused) or refused (never reached the twin)
+
+
 async def invoke(
     app: FastAPI,
     principal: Principal,
@@ -81,14 +121,57 @@ async def invoke(
     *,
     face: str,
     request_id: str | None = None,
+    client_request_id: str | None = None,
+    client_face: str | None = None,
     idempotency_key: str | None = None,
 ) -> Result:
-    """Run tool `name` for `principal` (whose API key is `key`). Never raises for a caller's mistake.
+    """Run tool `name` for `principal` (whose API key is `key`) and record the call, refused ones too (an
+    unknown or out-of-scope tool, invalid arguments). Never raises for a caller's mistake.
+
+    `face` is the server's own name for the way in (`rest`, `mcp-http`, `mcp-stdio`); a face the caller claims
+    is only `client_face`. `request_id` is the server's id of the request carrying the call (a fresh one when
+    there is none, as on stdio) and `client_request_id` the caller's own: both reach the twin's events too.
     `idempotency_key` (the caller's `Idempotency-Key`) goes to the REST twin, so a retried write is stored
     once; a tool argument of that name wins; a twin that requires one and got none gets a fresh one."""
+    ids = RequestIds(request_id or new_request_id(), client_request_id)
+    token = CLIENT_REQUEST_ID.set(ids.client)  # a face need not run in the HTTP request's own context
+    try:
+        done = await _run(app, principal, key, name, arguments, ids, idempotency_key)
+        result = done.result
+        app.state.reads.tool_call(
+            principal,
+            # only a client the call could see joins that client's chain; a refused id is kept in the details
+            done.client_id if done.seen else None,
+            {
+                "tool": shown(name),
+                "client_id": done.client_id,
+                "face": face,
+                **({"client_face": client_face} if client_face else {}),
+                "arguments_digest": done.arguments_digest,
+                "outcome": done.outcome,
+                "status": result.status,
+                "problem": result.body.get("type") if result.is_error else None,
+            },
+            ids.server,
+        )
+        return result
+    finally:
+        CLIENT_REQUEST_ID.reset(token)
+
+
+async def _run(
+    app: FastAPI,
+    principal: Principal,
+    key: str,
+    name: str,
+    arguments: Any,
+    ids: RequestIds,
+    idempotency_key: str | None,
+) -> _Outcome:
     tool = TOOLS.get(name)
     if tool is None or tool not in visible(principal):
-        return _problem(404, "Not found", f"no tool named {name!r} is available to this key")
+        refusal = _problem(404, "Not found", f"no tool named {name!r} is available to this key")
+        return _Outcome(refusal, claimed_client(arguments), False, received_digest(arguments), "refused")
     try:
         args = tool.input.model_validate(arguments if arguments is not None else {})
     except ValidationError as exc:
@@ -101,19 +184,22 @@ async def invoke(
             for e in exc.errors()
         ]
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-        return _problem(422, "Request validation failed", detail, errors=errors)
+        refusal = _problem(422, "Request validation failed", detail, errors=errors)
+        return _Outcome(refusal, claimed_client(arguments), False, received_digest(arguments), "refused")
     call = tool.call(args)
     headers = {"authorization": f"Bearer {key}"}
-    if request_id:
-        headers["x-request-id"] = request_id
     idem = call.idempotency_key or idempotency_key
     if idem is None and tool.key_required:
         idem = f"tool-{uuid.uuid4()}"
     if idem is not None and call.method == "POST":
         headers["idempotency-key"] = idem
-    response = await _client(app).request(
-        call.method, call.path, params=call.params, json=call.json, headers=headers
-    )
+    inner = INNER_REQUEST.set(ids)  # the twin's events carry this request's ids (see middleware.py)
+    try:
+        response = await _client(app).request(
+            call.method, call.path, params=call.params, json=call.json, headers=headers
+        )
+    finally:
+        INNER_REQUEST.reset(inner)
     try:
         body = response.json()
     except ValueError:
@@ -121,19 +207,10 @@ async def invoke(
     if not isinstance(body, dict):
         body = {"items": body}
     result = Result(response.status_code, body)
-    app.state.reads.tool_call(
-        principal,
-        # only a client the call could see joins that client's chain; a refused id is kept in the details
-        call.client_id if not result.is_error else None,
-        {
-            "tool": name,
-            "client_id": call.client_id,
-            "face": face,
-            "arguments_digest": digest(args.model_dump(mode="json")),
-            "outcome": "ok" if not result.is_error else "error",
-            "status": result.status,
-            "problem": body.get("type") if result.is_error else None,
-        },
-        response.headers.get("x-request-id") or request_id,
+    return _Outcome(
+        result,
+        call.client_id,
+        not result.is_error,
+        digest(args.model_dump(mode="json")),
+        "error" if result.is_error else "ok",
     )
-    return result

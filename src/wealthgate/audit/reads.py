@@ -16,6 +16,7 @@ from typing import Any, cast
 import asyncpg
 
 from wealthgate.audit.batch import Pending, append_many
+from wealthgate.audit.context import CLIENT_REQUEST_ID
 from wealthgate.auth.principal import Principal
 
 log = logging.getLogger(__name__)
@@ -30,9 +31,12 @@ class ReadRecorder:
         self.pending: list[Pending] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def note(self, principal: Principal, client_id: int | None, what: str, request_id: str | None) -> None:
-        """Remember that `principal` read `what` (about `client_id`, or firm-wide when None)."""
+        """Remember that `principal` read `what` (about `client_id`, or firm-wide when None). `request_id` is
+        the server's id of the request; the caller's own id is taken from the request being served now, as
+        the flusher runs later, outside it."""
         self.pending.append(
             Pending(
                 firm_id=principal.firm_id,
@@ -43,6 +47,7 @@ class ReadRecorder:
                 client_id=client_id,
                 details={"read": what},
                 request_id=request_id,
+                client_request_id=CLIENT_REQUEST_ID.get(),
             )
         )
         if len(self.pending) >= FLUSH_AT:
@@ -55,8 +60,8 @@ class ReadRecorder:
         details: dict[str, Any],
         request_id: str | None,
     ) -> None:
-        """Remember an agent tool call (tool, face, arguments digest, outcome), batched like reads. What the
-        tool changed is audited by its REST twin in the change's own transaction."""
+        """Remember an agent tool call (tool, face, arguments digest, outcome), batched like reads; refused
+        calls too. What the tool changed is audited by its REST twin in the change's own transaction."""
         self.pending.append(
             Pending(
                 firm_id=principal.firm_id,
@@ -67,6 +72,7 @@ class ReadRecorder:
                 client_id=client_id,
                 details=details,
                 request_id=request_id,
+                client_request_id=CLIENT_REQUEST_ID.get(),
             )
         )
         if len(self.pending) >= FLUSH_AT:
@@ -103,7 +109,7 @@ class ReadRecorder:
         return stored
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=FLUSH_SECONDS)
             self._wake.clear()
@@ -113,11 +119,14 @@ class ReadRecorder:
                 log.exception("read audit flush failed; retrying")
 
     def start(self) -> None:
+        self._stopping = False
         self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
+        """Let the flusher finish the flush it may be in, then store what is left. Cancelling it instead could
+        interrupt a flush between taking its batch and committing it, and lose those events."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            self._stopping = True
+            self._wake.set()
+            await self._task
         await self.flush()

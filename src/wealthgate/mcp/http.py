@@ -2,14 +2,17 @@
 
 `Endpoint` authenticates `Authorization: Bearer <key>` (or `X-API-Key`) like the REST routes and answers 401
 problem+json before any MCP handling; the Principal and key ride in the ASGI scope, which the SDK hands to the
-handlers as `ctx.request`. Sessions are stateless (every POST stands alone, JSON answers): `wealthgate
-serve --workers N` runs N processes, and a session kept in one worker's memory would be unknown to the others.
+handlers as `ctx.request`, with the request's ids (the server's own, and the caller's `X-Request-ID` kept
+beside it) that the POST's tool calls record under face `mcp-http`. Sessions are stateless (every POST stands
+alone, JSON answers): `wealthgate serve --workers N` runs N processes, and a session kept in one worker's
+memory would be unknown to the others.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI
@@ -21,6 +24,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from wealthgate.api.deps import presented_key
+from wealthgate.api.middleware import SCOPE_CLIENT_REQUEST_ID, SCOPE_REQUEST_ID
 from wealthgate.api.problems import problem
 from wealthgate.api.tool_calls import Result, invoke, principal_of, visible
 from wealthgate.auth.principal import Principal
@@ -31,21 +35,39 @@ _PRINCIPAL = "wealthgate.principal"
 _KEY = "wealthgate.key"
 
 
-def _caller(ctx: Context) -> tuple[Principal, str, str | None]:
+@dataclass(frozen=True, slots=True)
+class _Caller:
+    principal: Principal
+    key: str
+    request_id: str | None  # the server's id of this POST /mcp (middleware.RequestId)
+    client_request_id: str | None  # the caller's own X-Request-ID, kept beside it
+
+
+def _caller(ctx: Context) -> _Caller:
     scope: Any = getattr(ctx.request, "scope", None)
     if not isinstance(scope, dict) or _PRINCIPAL not in scope:
         raise MCPError(INVALID_REQUEST, "this request was not authenticated")
-    return scope[_PRINCIPAL], scope[_KEY], scope.get("wealthgate.request_id")
+    return _Caller(
+        scope[_PRINCIPAL], scope[_KEY], scope.get(SCOPE_REQUEST_ID), scope.get(SCOPE_CLIENT_REQUEST_ID)
+    )
 
 
 def _sessions_for(app: FastAPI) -> StreamableHTTPSessionManager:
     async def listing(ctx: Context) -> list[dict[str, Any]]:
-        principal, _key, _rid = _caller(ctx)
-        return entries(visible(principal))
+        return entries(visible(_caller(ctx).principal))
 
     async def calling(ctx: Context, name: str, arguments: dict[str, Any]) -> Result:
-        principal, key, request_id = _caller(ctx)
-        return await invoke(app, principal, key, name, arguments, face="mcp-http", request_id=request_id)
+        caller = _caller(ctx)
+        return await invoke(
+            app,
+            caller.principal,
+            caller.key,
+            name,
+            arguments,
+            face="mcp-http",
+            request_id=caller.request_id,
+            client_request_id=caller.client_request_id,
+        )
 
     return StreamableHTTPSessionManager(app=build(listing, calling), stateless=True, json_response=True)
 

@@ -2,9 +2,11 @@
 
 The key comes from WEALTHGATE_API_KEY (or the guide's FASTAPI_WEALTH_API_KEY). With a URL (WEALTHGATE_URL) the
 tools are those of that running server, over its REST tool face (`GET /tools?format=mcp`, `POST
-/tools/{name}`); without one the app runs in this process on the configured database and calls `invoke`
-directly (face `mcp-stdio`). Standard input and output carry the protocol and nothing else: from the start
-fd 1 points at stderr and fd 0 at the null device, and the protocol uses private duplicates of the originals.
+/tools/{name}`), which records the calls as face `rest` (and, as the proxy's claim, `client_face: mcp-stdio`);
+without one the app runs in this process on the configured database and calls `invoke` directly (face
+`mcp-stdio`, each call under a request id of its own). Standard input and output carry the protocol and
+nothing else: from the start fd 1 points at stderr and fd 0 at the null device, and the protocol uses private
+duplicates of the originals.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import asyncio
 import io
 import logging
 import os
+import re
 import signal
 import sys
 from collections.abc import Coroutine, Iterator
@@ -35,11 +38,14 @@ from wealthgate.api.routes.tools import FACE_HEADER
 from wealthgate.api.tool_calls import Result, invoke, principal_of, visible
 from wealthgate.mcp.server import Context, build, entries
 from wealthgate.settings import Settings
-from wealthgate.tools.catalog import TOOLS
 
 KEY_VARIABLES = ("WEALTHGATE_API_KEY", "FASTAPI_WEALTH_API_KEY")
 REVOKED = "the API key is invalid or revoked"
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024  # one JSON-RPC message per line
+# Names passed on to the server, which refuses and records an unknown one (an agent's made-up `getClient`);
+# any other character (a slash, a space) or dots alone could make the name another path on the way: such a
+# name is refused here, unrecorded.
+FORWARDED = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 
 
 class Refused(Exception):
@@ -129,12 +135,15 @@ async def in_process(settings: Settings, key: str, wire: Wire) -> None:
         # a refusal is raised after the lifespan: inside it, it would surface as an ExceptionGroup
         refused = await principal_of(app, key) is None
         if not refused:
-            await _serve(_in_app(app, key), wire)
+            await _serve(tools_server(app, key), wire)
     if refused:
         raise Refused(REVOKED)
 
 
-def _in_app(app: FastAPI, key: str) -> Server[Any]:
+def tools_server(app: FastAPI, key: str) -> Server[Any]:
+    """The MCP server of `app`'s tools for `key`, called in this process (face `mcp-stdio`); the app's
+    lifespan must be running."""
+
     async def listing(ctx: Context) -> list[dict[str, Any]]:
         principal = await principal_of(app, key)
         if principal is None:
@@ -160,7 +169,8 @@ class Remote:
             headers={
                 "authorization": f"Bearer {key}",
                 "user-agent": f"wealthgate-mcp-stdio/{__version__}",
-                FACE_HEADER: "mcp-stdio",  # the server records the call under this face
+                # the server records the calls under its own face (rest) and keeps this claim beside it
+                FACE_HEADER: "mcp-stdio",
             },
             timeout=60,
         )
@@ -176,7 +186,7 @@ class Remote:
         return tools
 
     async def call(self, name: str, arguments: dict[str, Any]) -> Result:
-        if TOOLS.get(name) is None:  # never let a name become another path on the server
+        if not FORWARDED.fullmatch(name) or not name.strip("."):  # never let a name become another path
             detail = f"no tool named {name!r} is available to this key"
             return Result(404, {"type": "about:blank", "title": "Not found", "status": 404, "detail": detail})
         try:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from wealthgate.api import tool_calls as invoke
-from wealthgate.api.deps import presented_key, request_id_of, require
+from wealthgate.api.deps import client_request_id_of, presented_key, request_id_of, require
 from wealthgate.api.problems import MEDIA_TYPE
 from wealthgate.api.routing import StrictJSONRoute
 from wealthgate.auth.principal import Principal
@@ -19,7 +19,14 @@ from wealthgate.vocabulary import SCOPES
 router = APIRouter(route_class=StrictJSONRoute, tags=["tools"])
 AnyKey = Depends(require(*SCOPES))
 FACE_HEADER = "x-wealthgate-face"  # a proxy (e.g. `wealthgate mcp` on stdio) names the face it serves
-FACES = {"mcp-stdio", "sdk"}
+FACES = {"mcp-stdio", "sdk"}  # the claims kept (as `client_face`); the face recorded is always `rest`
+ARGUMENTS_SCHEMA = {"type": "object"}  # what the body is meant to be; any JSON reaches invoke
+
+
+def client_face(claimed: str | None) -> str | None:
+    """The face a caller claims to serve, kept beside the server's own when it is one we know. A header is
+    the caller's word: it never replaces the face the server saw the call arrive on."""
+    return claimed if claimed in FACES else None
 
 
 @router.get("/tools", summary="The agent tools this key may use, as function-calling schemas")
@@ -35,27 +42,32 @@ async def list_tools(
 
 
 @router.post(
-    "/tools/{name}",
+    "/tools/{name:path}",
     summary="Call a tool by name (what function-calling loops dispatch to)",
     responses={404: {"description": "No such tool for this key"}, 422: {"description": "Bad arguments"}},
+    openapi_extra={"requestBody": {"content": {"application/json": {"schema": ARGUMENTS_SCHEMA}}}},
 )
 async def call_tool(
-    name: Annotated[str, Path(pattern=r"^[a-z_]{1,64}$")],
+    name: Annotated[str, Path(description="The tool's name, as `GET /tools` lists it.")],
     principal: Annotated[Principal, AnyKey],
     request: Request,
-    arguments: Annotated[dict[str, Any] | None, Body(description="The tool's arguments.")] = None,
+    arguments: Annotated[Any, Body(description="The tool's arguments.")] = None,
 ) -> Response:
     """Runs the tool's REST twin with the caller's credentials and returns its answer unchanged (status and
-    body, problem+json on failure); the call is recorded in the audit trail (`tool.called`). An
-    `Idempotency-Key` header is passed on to the twin: a retried write is stored once."""
+    body, problem+json on failure); the call is recorded in the audit trail (`tool.called`), a refused one
+    too. An `Idempotency-Key` header is passed on to the twin: a retried write is stored once."""
+    # Any name and any JSON body reach `invoke`, which refuses (404, 422) and records what a narrower
+    # signature would have turned away unrecorded: a made-up tool name, arguments that are no object.
     result = await invoke.invoke(
         request.app,
         principal,
         presented_key(request) or "",
         name,
-        arguments or {},
-        face=face if (face := request.headers.get(FACE_HEADER, "")) in FACES else "rest",
+        {} if arguments is None else arguments,
+        face="rest",
         request_id=request_id_of(request),
+        client_request_id=client_request_id_of(request),
+        client_face=client_face(request.headers.get(FACE_HEADER)),
         idempotency_key=request.headers.get("idempotency-key"),
     )
     return Response(
