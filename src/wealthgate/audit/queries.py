@@ -9,10 +9,12 @@ from typing import Any
 import asyncpg
 
 from wealthgate.audit.chain import timestamp
+from wealthgate.auth.principal import Principal
 from wealthgate.pagination import decode_cursor, encode_cursor
 
 EVENT_COLUMNS = """id, firm_id, occurred_at, actor_key_id, actor, action, target_type, target_id, client_id,
-       details, request_id, chain_key, chain_seq, prev_hash, event_hash"""
+       details, request_id, chain_key, chain_seq, prev_hash, event_hash, hash_version, client_request_id,
+       mac_key_id, mac"""
 
 _PAGE = f"""
 SELECT {EVENT_COLUMNS}
@@ -26,6 +28,7 @@ WHERE firm_id = $1
   AND ($7::text IS NULL OR target_id = $7)
   AND ($8::timestamptz IS NULL OR occurred_at >= $8)
   AND ($9::timestamptz IS NULL OR occurred_at < $9)
+  AND ($11::bigint[] IS NULL OR chain_key = ANY($11))
 ORDER BY id
 LIMIT $10
 """
@@ -60,7 +63,24 @@ def event_document(r: asyncpg.Record) -> dict[str, Any]:
         "chain_seq": r["chain_seq"],
         "prev_hash": r["prev_hash"].hex(),
         "event_hash": r["event_hash"].hex(),
+        "hash_version": r["hash_version"],
+        "client_request_id": r["client_request_id"],
+        "mac_key_id": r["mac_key_id"],
+        "mac": r["mac"].hex() if r["mac"] is not None else None,
     }
+
+
+async def advisor_chains(conn: asyncpg.Connection, principal: Principal) -> list[int] | None:
+    """The chains a key bound to an advisor may read: its clients' (never the firm's chain 0, which holds
+    firm-level events such as keys and policy). None for a key not bound to an advisor: every chain."""
+    if principal.advisor_id is None:
+        return None
+    rows = await conn.fetch(
+        "SELECT id FROM clients WHERE firm_id = $1 AND advisor_id = $2",
+        principal.firm_id,
+        principal.advisor_id,
+    )
+    return [r["id"] for r in rows]
 
 
 async def page(
@@ -70,6 +90,7 @@ async def page(
     *,
     limit: int,
     cursor: str | None,
+    chain_keys: list[int] | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     rows = await conn.fetch(
         _PAGE,
@@ -83,6 +104,7 @@ async def page(
         where.since,
         where.until,
         limit + 1,
+        chain_keys,
     )
     items = [event_document(r) for r in rows[:limit]]
     return items, (encode_cursor(rows[limit - 1]["id"]) if len(rows) > limit else None)

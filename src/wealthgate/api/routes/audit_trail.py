@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 
 from wealthgate.api.deps import require
 from wealthgate.api.routing import StrictJSONRoute
-from wealthgate.audit import queries
+from wealthgate.audit import keyring, queries
 from wealthgate.audit.export import export
 from wealthgate.audit.verify import verify
 from wealthgate.auth.principal import Principal
@@ -27,11 +27,20 @@ async def verify_trail(
         datetime | None, Query(alias="from", description="Only events at or after this time.")
     ] = None,
 ) -> dict[str, Any]:
-    """`ok: true` when every chain of the firm is intact; otherwise `first_break` names the first broken
-    event and why (edited, missing, inserted, reordered)."""
+    """`ok: true` when every chain of the firm is intact (links, hashes, every event's MAC, the signed
+    checkpoints); otherwise `first_break` names the first broken event (or checkpoint) and why (edited,
+    missing, inserted, reordered, forged, checkpoint mismatch, checkpoint missing). A key bound to an advisor
+    verifies that advisor's clients' chains only. `newest_checkpoint_age_seconds`: how long ago the trail was
+    last vouched for by a signed checkpoint."""
+    ring = keyring.installed()
     async with request.app.state.pool.acquire() as conn:
         result = await verify(
-            conn, firm_id=principal.firm_id, since=since, public_key=request.app.state.audit_public_key
+            conn,
+            firm_id=principal.firm_id,
+            since=since,
+            public_keys=ring.public_keys(),
+            mac_keys=ring.mac_secrets(),
+            chain_keys=await queries.advisor_chains(conn, principal),
         )
     return result.as_dict()
 
@@ -52,12 +61,20 @@ async def list_events(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict[str, Any]:
-    """Every event with who acted, on what, when, the request id, and its chain position and hash.
-    Only the caller's firm's events exist here. Oldest first; pass `next_cursor` back as `cursor`."""
+    """Every event with who acted, on what, when, the request id (and the caller's own, if it sent one), and
+    its chain position, hash and MAC. Only the caller's firm's events exist here; a key bound to an advisor
+    sees only that advisor's clients' events (no firm-level ones). Oldest first; pass `next_cursor` back as
+    `cursor`."""
     where = queries.EventFilter(client_id, actor_key_id, action, target_type, target_id, since, until)
-    items, next_cursor = await queries.page(
-        request.app.state.pool, principal.firm_id, where, limit=limit, cursor=cursor
-    )
+    async with request.app.state.pool.acquire() as conn:
+        items, next_cursor = await queries.page(
+            conn,
+            principal.firm_id,
+            where,
+            limit=limit,
+            cursor=cursor,
+            chain_keys=await queries.advisor_chains(conn, principal),
+        )
     return {"items": items, "next_cursor": next_cursor}
 
 
@@ -69,14 +86,24 @@ async def export_trail(
     until: Annotated[datetime | None, Query(alias="to")] = None,
     fmt: Annotated[Literal["jsonl", "csv"], Query(alias="format")] = "jsonl",
 ) -> StreamingResponse:
-    """Every event of the caller's firm with its hash and chain position, then the signed checkpoints;
-    verifiable offline with wealthgate/audit/offline.py."""
-    key = request.app.state.audit_signing_key
+    """Every event of the caller's firm with its hash, chain position and MAC, then the signed checkpoints
+    and a signed seal; verifiable offline with wealthgate/audit/offline.py and the firm's public keys. A key
+    bound to an advisor exports that advisor's clients' chains only, without checkpoints."""
+    ring = keyring.installed()
 
     async def lines() -> AsyncIterator[str]:
         async with request.app.state.pool.acquire() as conn:
+            chains = await queries.advisor_chains(conn, principal)
+            scope = "firm" if chains is None else f"advisor:{principal.advisor_id}"
             async for line in export(
-                conn, firm_id=principal.firm_id, since=since, until=until, fmt=fmt, signing_key=key
+                conn,
+                firm_id=principal.firm_id,
+                since=since,
+                until=until,
+                fmt=fmt,
+                ring=ring,
+                chain_keys=chains,
+                scope=scope,
             ):
                 yield line
 

@@ -13,6 +13,7 @@ from wealthgate.api.routing import StrictJSONRoute
 from wealthgate.audit.schemas import MAX_ID
 from wealthgate.auth.principal import Principal
 from wealthgate.db.pool import unit_of_work
+from wealthgate.errors import Forbidden
 from wealthgate.suitability import policies
 from wealthgate.suitability import service as suitability
 from wealthgate.suitability.schemas import CheckIn, CheckOut, PolicyIn, PolicyOut
@@ -83,7 +84,10 @@ async def publish_policy(
     request: Request,
 ) -> dict[str, Any]:
     """Validates the whole document (a 422 names the setting), and stores it as the next version unless it
-    equals the current one (same content hash): then nothing is stored and `created` is false."""
+    equals the current one (same content hash): then nothing is stored and `created` is false. The policy is
+    the firm's: a key bound to one advisor may not change it (403)."""
+    if principal.advisor_id is not None:
+        raise Forbidden("the firm's policy cannot be changed with a key bound to one advisor")
     async with unit_of_work(request.app.state.pool) as conn:
         stored, created = await policies.publish(
             conn,
