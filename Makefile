@@ -34,9 +34,10 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix src tests bench examples
 	$(BIN)/ruff format src tests bench examples
 
-bench: $(VENV)/.installed-dev  ## context read and audited writes (10,000 clients), search at 10M transactions
+bench: $(VENV)/.installed-dev  ## context read, audited writes (MACed), verify over 1M events, search at 10M transactions
 	$(BIN)/python bench/context.py
 	$(BIN)/python bench/audit_writes.py
+	$(BIN)/python bench/audit_verify.py
 	$(BIN)/python bench/search.py
 
 bench-scale: $(VENV)/.installed-dev  ## the context read at 1,000,000 clients against 10,000 (first run: ~1 h of data)

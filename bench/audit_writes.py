@@ -111,7 +111,7 @@ def main() -> None:
 
     result = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "scenario": "POST /audit/recommendation (hash-chained, durable)",
+        "scenario": "POST /audit/recommendation (hash-chained, HMAC-authenticated, durable)",
         "workers": cores,
         "connections": CONNECTIONS,
         "seconds": DURATION,

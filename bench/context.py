@@ -106,8 +106,18 @@ def serving(env: dict[str, str], port: int, workers: int) -> Iterator[str]:
         server.wait(timeout=30)
 
 
+def ensure_keyring(env: dict[str, str]) -> None:
+    """The bench's own audit keyring in its WEALTHGATE_HOME, created once (nothing creates one implicitly)."""
+    path = env.get("WEALTHGATE_AUDIT_KEYRING_FILE") or str(
+        Path(env["WEALTHGATE_HOME"]) / "audit-keyring.json"
+    )
+    if not Path(path).exists():
+        run(WEALTHGATE, "audit", "keys", "init", env=env)
+
+
 def load_book(env: dict[str, str]) -> None:
     """The synthetic book both scenarios use (idempotent: a second run adds nothing)."""
+    ensure_keyring(env)
     run(
         WEALTHGATE,
         "demo-data",

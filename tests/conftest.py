@@ -4,6 +4,7 @@ migrated with Alembic and loaded with the demo book, and a fresh clone of it per
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from psycopg import sql
 
 from tests.support import make_key, with_conn
 from wealthgate.api.app import create_app
+from wealthgate.audit import keyring, registry
 from wealthgate.db import urls
 from wealthgate.db.embedded import EmbeddedPostgres
 from wealthgate.db.migrate import upgrade
@@ -30,6 +32,15 @@ hypothesis_settings.register_profile("ci", deadline=None, max_examples=100, dera
 hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 REPO = Path(__file__).resolve().parent.parent
+
+# One audit keyring for the session, outside every test's WEALTHGATE_HOME: in-process writers use it directly,
+# and every `wealthgate` child process finds it through the environment it inherits. Tests of the keyring's
+# own lifecycle point WEALTHGATE_AUDIT_KEYRING_FILE elsewhere.
+KEYRING_FILE = Path(tempfile.mkdtemp(prefix="wealthgate-keyring-")) / "audit-keyring.json"
+SESSION_KEYRING = keyring.generate()
+keyring.save(SESSION_KEYRING, KEYRING_FILE)
+os.environ["WEALTHGATE_AUDIT_KEYRING_FILE"] = str(KEYRING_FILE)
+keyring.install(SESSION_KEYRING)
 
 
 def _admin(server_url: str, statement: sql.Composable) -> None:
@@ -80,6 +91,7 @@ def template_db(pg_server_url: str, worker: str) -> Iterator[str]:
     upgrade(url)
 
     async def load(conn: object) -> None:
+        await registry.ensure(conn, SESSION_KEYRING)  # type: ignore[arg-type]
         async with conn.transaction():  # type: ignore[attr-defined]
             await load_demo_book(conn, operator="pytest")  # type: ignore[arg-type]
 

@@ -50,3 +50,12 @@ class RuleViolation(DomainError):
     status = 422
     slug = "rule-violation"
     title = "Rule violation"
+
+
+class Unavailable(DomainError):
+    """The service cannot act now (a missing or mismatched configuration, a dependency away); not the
+    caller's fault."""
+
+    status = 503
+    slug = "unavailable"
+    title = "Service unavailable"

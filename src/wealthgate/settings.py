@@ -29,12 +29,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
     auth_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     log_level: str = "info"
-    # The Ed25519 key that signs audit checkpoints lives outside the database (docs/audit.md).
-    audit_signing_key_file: Path | None = None  # default: $WEALTHGATE_HOME/audit-signing-key.pem
-    audit_signing_key: SecretStr | None = None  # or the PEM itself, e.g. from a secret store
-    audit_public_key: str | None = (
-        None  # hex; lets a verify-only node check signatures without the private key
-    )
+    # The audit keyring (signing and MAC keys) lives outside the database (docs/audit.md): a file, or the
+    # document itself from a secret store.
+    audit_keyring_file: Path | None = None  # default: $WEALTHGATE_HOME/audit-keyring.json
+    audit_keyring: SecretStr | None = None
+    # Every checkpoint is also appended to a witness the database cannot reach (docs/audit.md).
+    audit_witness_dir: Path | None = None  # default: $WEALTHGATE_HOME/audit-witness
     audit_checkpoint_seconds: float = Field(default=300.0, ge=0)  # 0: no timer; `wealthgate audit checkpoint`
     audit_retention_years: int = Field(default=6, ge=6, le=100)  # SEC 17a-4: six years at the least
     recommendation_ttl_hours: int = Field(default=72, ge=1, le=24 * 365)  # pending ones expire after this
@@ -45,8 +45,12 @@ class Settings(BaseSettings):
         return self.home / "pgdata"
 
     @property
-    def signing_key_path(self) -> Path:
-        return self.audit_signing_key_file or self.home / "audit-signing-key.pem"
+    def keyring_path(self) -> Path:
+        return self.audit_keyring_file or self.home / "audit-keyring.json"
+
+    @property
+    def witness_path(self) -> Path:
+        return (self.audit_witness_dir or self.home / "audit-witness") / "checkpoints.jsonl"
 
 
 @lru_cache(maxsize=1)

@@ -14,8 +14,8 @@ from tests.conftest import Keys
 from tests.e2e.process import cli
 from tests.integration.test_audit_trail import checkpoint, write_notes
 from tests.support import fetchval
+from wealthgate.audit import keyring
 from wealthgate.audit.offline import verify_export
-from wealthgate.audit.signing import load_or_create, public_bytes
 from wealthgate.settings import Settings
 
 
@@ -41,9 +41,9 @@ def export_file(db_url: str, tmp_path: Path, fmt: str, home: Path) -> Path:
 def prepared(db_url: str, settings: Settings) -> tuple[str, str]:
     """Notes for client 1, a signed checkpoint, then notes for client 2 after it."""
     write_notes(db_url, 1, 3)
-    checkpoint(db_url, settings)
+    checkpoint(db_url)
     write_notes(db_url, 2, 2)
-    return db_url, public_bytes(load_or_create(settings).public_key()).hex()
+    return db_url, keyring.installed().signer.public_hex
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])
@@ -89,8 +89,8 @@ def test_a_truncated_or_foreign_signed_export_fails(exported: tuple[str, str], t
     lines = text.splitlines(keepends=True)
     assert not verify_export(lines[:-2] + lines[-1:], public_key)["ok"]  # a line removed
     assert not verify_export(lines[:-1], public_key)["ok"]  # the seal cut off
-    stranger = public_bytes(load_or_create(Settings(home=tmp_path / "stranger")).public_key())
-    assert not verify_export(lines, stranger.hex())["ok"]
+    stranger = keyring.generate().signer.public_hex
+    assert not verify_export(lines, stranger)["ok"]
 
 
 def test_exports_and_queries_hold_only_the_callers_firm(
@@ -162,6 +162,7 @@ def test_the_bytes_around_the_seal_count_too(exported: tuple[str, str]) -> None:
         text[:-1] + " ",
         text + "\n",
         text[:-1],
-        text.replace('{"kind":"seal"', '{ "kind":"seal"'),
+        text.replace(',"kind":"seal"', ', "kind":"seal"'),
     ):
+        assert changed != text
         assert not verify_export(changed.splitlines(keepends=True), public_key)["ok"]

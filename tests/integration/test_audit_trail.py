@@ -15,17 +15,22 @@ from fastapi.testclient import TestClient
 from tests.conftest import Keys
 from tests.e2e.process import cli
 from tests.support import fetch, fetchval, with_conn
-from wealthgate.audit import chain, checkpoints
+from wealthgate.audit import chain, checkpoints, keyring
 from wealthgate.audit.batch import Pending, append_many
 from wealthgate.audit.record import record
-from wealthgate.audit.signing import configured_public_key, load_or_create
 from wealthgate.audit.verify import Verification, verify
 from wealthgate.db.pool import create_pool
-from wealthgate.settings import Settings
 
 
-def verified(url: str, firm: int | None = None) -> Verification:
-    return with_conn(url, lambda c: verify(c, firm_id=firm))
+def verified(url: str, firm: int | None = None, *, macs: bool = True) -> Verification:
+    """Verify with the session's keyring: signatures, and MACs unless `macs` is false."""
+    ring = keyring.installed()
+    return with_conn(
+        url,
+        lambda c: verify(
+            c, firm_id=firm, public_keys=ring.public_keys(), mac_keys=ring.mac_secrets() if macs else None
+        ),
+    )
 
 
 def tamper(url: str, *statements: str) -> None:
@@ -83,8 +88,7 @@ def test_the_service_role_can_do_its_work(db_url: str) -> None:
 def test_changes_to_audit_tables_fail_even_for_the_owner(db_url: str, table: str, statement: str) -> None:
     fetch(
         db_url,
-        "INSERT INTO audit_checkpoints (firm_id, heads, signature, public_key_fingerprint)"
-        " VALUES (1, '{}', '\\x00', 'test')",
+        "INSERT INTO audit_checkpoints (firm_id, heads, signature, key_id) VALUES (1, '{}', '\\x00', 'test')",
     )
     with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
         fetch(db_url, statement.format(t=table))
@@ -207,17 +211,16 @@ def test_the_migration_chained_the_events_written_before_it(db_url: str) -> None
     assert fetchval(db_url, "SELECT count(*) FROM audit_events WHERE event_hash IS NULL") == 0
 
 
-def checkpoint(url: str, settings: Settings, firm: int = 1) -> None:
-    key = load_or_create(settings)
-    with_conn(url, lambda c: checkpoints.create(c, key, firm))
+def checkpoint(url: str, firm: int = 1) -> None:
+    with_conn(url, lambda c: checkpoints.create(c, keyring.installed(), firm))
 
 
-def test_a_rewritten_chain_is_caught_by_the_signed_checkpoint(db_url: str, settings: Settings) -> None:
-    """(e) An administrator rewrites a whole chain with freshly computed, self-consistent hashes."""
+def test_a_rewritten_chain_fails_its_macs_at_the_edit_and_its_checkpoint_at_the_head(db_url: str) -> None:
+    """An administrator rewrites a whole chain with freshly computed, self-consistent hashes. The MACs name
+    the edited event; without them (a verifier lacking the secrets) the signed checkpoint still catches it."""
     ids = write_notes(db_url, 1, 4)
-    checkpoint(db_url, settings)
-    key = configured_public_key(settings)
-    assert with_conn(db_url, lambda c: verify(c, public_key=key)).ok
+    checkpoint(db_url)
+    assert verified(db_url).ok
 
     async def rewrite(conn: asyncpg.Connection) -> None:
         await conn.execute("SET session_replication_role = replica")
@@ -244,29 +247,25 @@ def test_a_rewritten_chain_is_caught_by_the_signed_checkpoint(db_url: str, setti
         )
 
     with_conn(db_url, rewrite)
-    assert links_only(db_url) is None, "the rewrite is self-consistent: only the checkpoint can expose it"
-    result = with_conn(db_url, lambda c: verify(c, public_key=key))
+    assert links_only(db_url) is None, "the rewrite is self-consistent: its links alone cannot expose it"
+    result = verified(db_url)
     assert result.first_break is not None
+    assert (result.first_break.reason, result.first_break.event_id) == ("forged", ids[1])
+    without_macs = verified(db_url, macs=False)
+    assert without_macs.first_break is not None
     # The checkpoint pinned the chain's head (the last note); that is where the rewritten chain diverges.
-    assert (result.first_break.reason, result.first_break.event_id) == ("checkpoint mismatch", ids[-1])
+    assert (without_macs.first_break.reason, without_macs.first_break.event_id) == (
+        "checkpoint mismatch",
+        ids[-1],
+    )
 
 
 def links_only(url: str) -> chain.Break | None:
-    """The rewritten chain checked by its own links alone, as if no checkpoint existed."""
+    """The rewritten chain checked by its own links alone, as if no checkpoint or MAC existed."""
     rows = fetch(url, "SELECT * FROM audit_events WHERE firm_id = 1 AND chain_key = 1 ORDER BY chain_seq")
     events = [chain.Event(**{k: r[k] for k in chain.Event.__dataclass_fields__}) for r in rows]
     head = fetch(url, "SELECT * FROM audit_chain_heads WHERE firm_id = 1 AND chain_key = 1")[0]
     return chain.verify_chain(events, chain.Head(1, 1, head["seq"], head["head_hash"]))[1]
-
-
-def test_a_forged_checkpoint_signature_is_caught(db_url: str, settings: Settings) -> None:
-    checkpoint(db_url, settings)
-    other = Settings(home=settings.home / "elsewhere")  # an attacker's own key
-    checkpoint(db_url, other)
-    result = with_conn(db_url, lambda c: verify(c, public_key=configured_public_key(settings)))
-    assert result.first_break is not None
-    assert result.first_break.reason == "checkpoint mismatch"
-    assert "does not verify" in result.first_break.detail
 
 
 def test_batched_and_single_appends_interleave_safely(db_url: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tests.support import fetch
 
-REFERENCE_TABLES = {"securities", "prices", "alembic_version"}
+REFERENCE_TABLES = {"securities", "prices", "alembic_version", "audit_keys"}  # audit_keys: the deployment's
 TENANT_ROOT = "firms"  # its id *is* the firm id
 
 CONSTRAINTS = """

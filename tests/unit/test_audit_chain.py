@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wealthgate.audit import chain
+from wealthgate.audit import chain, keyring
 from wealthgate.audit.chain import Event, Head, verify_chain
+from wealthgate.errors import Conflict
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -109,3 +113,112 @@ def test_a_partial_window_starts_on_trust() -> None:
 def test_only_hashable_documents_are_accepted(bad: object) -> None:
     with pytest.raises((TypeError, ValueError)):
         chain.check_hashable({"v": bad})
+
+
+SECRET = bytes(range(32))
+KEYS = {"mac-test": SECRET}
+
+
+def authenticated(events: list[Event]) -> list[Event]:
+    """Events MACed as the application does: HMAC-SHA256 (computed here with the standard library directly,
+    not with the application's helper) over a domain tag and the event hash."""
+    return [
+        replace(
+            e,
+            mac_key_id="mac-test",
+            mac=hmac.new(SECRET, b"wealthgate audit event\x00" + e.event_hash, "sha256").digest(),
+        )
+        for e in events
+    ]
+
+
+def test_an_authenticated_chain_verifies_and_the_application_macs_agree() -> None:
+    events, head = build(5)
+    macked = authenticated(events)
+    assert verify_chain(macked, head, mac_keys=KEYS) == (5, None)
+    assert keyring.mac(SECRET, events[0].event_hash) == macked[0].mac
+
+
+@given(st.integers(3, 12), st.data())
+def test_a_made_up_mac_anywhere_is_forged(n: int, data: st.DataObject) -> None:
+    events, head = build(n)
+    macked = authenticated(events)
+    k = data.draw(st.integers(0, n - 1))
+    macked[k] = replace(macked[k], mac=bytes(32))
+    _, broken = verify_chain(macked, head, mac_keys=KEYS)
+    assert broken is not None
+    assert (broken.reason, broken.event_id) == ("forged", macked[k].id)
+
+
+def test_an_unknown_mac_key_is_forged() -> None:
+    events, head = build(3)
+    macked = [replace(e, mac_key_id="mac-other") for e in authenticated(events)]
+    _, broken = verify_chain(macked, head, mac_keys=KEYS)
+    assert broken is not None
+    assert broken.reason == "forged"
+    assert "not in the keyring" in broken.detail
+
+
+def test_events_without_a_mac_pass_only_as_vouched_pre_mac_history() -> None:
+    events, head = build(4)
+    legacy = [replace(e, hash_version=1) for e in events]
+    legacy = rechain(legacy)
+    head = Head(1, 7, 4, legacy[-1].event_hash)
+    vouched = {4: legacy[-1].event_hash}
+    assert verify_chain(legacy, head, mac_keys=KEYS, anchors=vouched) == (4, None)
+    _, unvouched = verify_chain(legacy, head, mac_keys=KEYS, anchors={2: legacy[1].event_hash})
+    assert unvouched is not None
+    assert (unvouched.reason, unvouched.chain_seq) == ("forged", 3)
+    current_format = verify_chain(
+        events, Head(1, 7, 4, events[-1].event_hash), mac_keys=KEYS, anchors={4: events[-1].event_hash}
+    )
+    assert current_format[1] is not None
+    assert (current_format[1].reason, current_format[1].chain_seq) == ("forged", 1)
+    mixed = rechain(authenticated(legacy[:2]) + legacy[2:])
+    _, after = verify_chain(
+        mixed, Head(1, 7, 4, mixed[-1].event_hash), mac_keys=KEYS, anchors={4: mixed[-1].event_hash}
+    )
+    assert after is not None
+    assert (after.reason, after.chain_seq) == ("forged", 3)
+
+
+def rechain(events: list[Event]) -> list[Event]:
+    """Recompute links and hashes (keeping each event's format and MAC fields), as the writer would have."""
+    prev = chain.GENESIS
+    out = []
+    for original in events:
+        linked = replace(original, prev_hash=prev)
+        e = replace(linked, event_hash=linked.recomputed_hash())
+        if e.mac is not None:
+            e = replace(
+                e, mac=hmac.new(SECRET, b"wealthgate audit event\x00" + e.event_hash, "sha256").digest()
+            )
+        out.append(e)
+        prev = e.event_hash
+    return out
+
+
+def test_a_keyring_round_trips_and_a_rotation_keeps_only_public_halves(tmp_path: Path) -> None:
+    ring = keyring.generate()
+    path = tmp_path / "ring.json"
+    keyring.save(ring, path)
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    again = keyring.parse(path.read_bytes(), "test")
+    assert again.signer.id == ring.signer.id
+    assert again.mac_secrets() == ring.mac_secrets()
+    rotated = ring.rotated()
+    assert rotated.signer.id != ring.signer.id
+    assert set(rotated.public_keys()) == {ring.signer.id, rotated.signer.id}
+    old = next(k for k in rotated.signing if k.id == ring.signer.id)
+    assert old.private_key is None
+    assert old.retired_at is not None
+    assert set(rotated.mac_secrets()) == {ring.mac_key.id, rotated.mac_key.id}
+    with pytest.raises(Conflict):
+        keyring.save(rotated, path)
+
+
+def test_a_keyring_whose_ids_do_not_match_its_keys_is_refused() -> None:
+    doc = keyring.generate().document()
+    doc["signing"][0]["id"] = "0" * 32
+    with pytest.raises(keyring.KeyringMissing, match="fingerprint"):
+        keyring.parse(orjson.dumps(doc), "test")

@@ -27,8 +27,8 @@ from wealthgate.api.routes import (
     tools,
     transactions,
 )
+from wealthgate.audit import keyring, registry, witness
 from wealthgate.audit.reads import ReadRecorder
-from wealthgate.audit.signing import configured_private_key, configured_public_key
 from wealthgate.audit.timer import checkpoint_timer
 from wealthgate.auth.authenticate import REVOCATIONS, KeyCache
 from wealthgate.db.pool import connect, create_pool, unit_of_work
@@ -72,6 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ring = keyring.load(settings)  # no keyring, no service: every write is authenticated with it
+        witness.check_outside(settings.witness_path, settings.pgdata)
         async with AsyncExitStack() as stack:
             url = stack.enter_context(database_url(settings))
             app.state.pool = await create_pool(
@@ -82,8 +84,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             listener = await connect(url)  # revocations reach this worker's key cache as they commit
             stack.push_async_callback(listener.close)
             await listener.add_listener(REVOCATIONS, app.state.key_cache.on_revocation)
-            app.state.audit_public_key = configured_public_key(settings)
-            app.state.audit_signing_key = configured_private_key(settings)
+            async with app.state.pool.acquire() as conn:
+                await registry.ensure(conn, ring)
+            keyring.install(ring)
             app.state.reads = ReadRecorder(app.state.pool)
             app.state.reads.start()
             stack.push_async_callback(app.state.reads.stop)  # runs before the pool closes

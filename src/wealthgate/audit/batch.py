@@ -12,7 +12,7 @@ from typing import Any
 
 import asyncpg
 
-from wealthgate.audit import chain
+from wealthgate.audit import chain, keyring
 
 _ADVANCE_MANY = """
 INSERT INTO audit_chain_heads AS h (firm_id, chain_key, seq)
@@ -24,10 +24,12 @@ _IDS = "SELECT nextval(pg_get_serial_sequence('audit_events', 'id')) FROM genera
 # One statement for the whole batch: PostgreSQL plans and executes once, not once per event.
 _INSERT = """
 INSERT INTO audit_events (firm_id, id, occurred_at, actor_key_id, actor, action, target_type, target_id,
-                          client_id, details, request_id, chain_key, chain_seq, prev_hash, event_hash)
+                          client_id, details, request_id, chain_key, chain_seq, prev_hash, event_hash,
+                          hash_version, client_request_id, mac_key_id, mac)
 SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::bigint[], $5::jsonb[], $6::text[],
                      $7::text[], $8::text[], $9::bigint[], $10::jsonb[], $11::text[], $12::bigint[],
-                     $13::bigint[], $14::bytea[], $15::bytea[])
+                     $13::bigint[], $14::bytea[], $15::bytea[], $16::smallint[], $17::text[], $18::text[],
+                     $19::bytea[])
 """
 _MOVE_HEADS = """
 UPDATE audit_chain_heads h SET head_hash = u.hash
@@ -46,6 +48,7 @@ class Pending:
     client_id: int | None
     details: dict[str, Any]
     request_id: str | None
+    client_request_id: str | None = None  # the caller's own request id, beside the server's
 
 
 async def append_many(conn: asyncpg.Connection, events: list[Pending]) -> list[int]:
@@ -56,6 +59,7 @@ async def append_many(conn: asyncpg.Connection, events: list[Pending]) -> list[i
     for i, e in enumerate(events):
         chain.check_hashable(e.details)
         by_chain[(e.firm_id, chain.chain_key(e.client_id))].append(i)
+    authenticator = keyring.installed()  # before any statement: no keyring, nothing written
     keys = sorted(by_chain)
     heads = await conn.fetch(
         _ADVANCE_MANY, [k[0] for k in keys], [k[1] for k in keys], [len(by_chain[k]) for k in keys]
@@ -84,9 +88,11 @@ async def append_many(conn: asyncpg.Connection, events: list[Pending]) -> list[i
                 client_id=e.client_id,
                 details=e.details,
                 request_id=e.request_id,
+                client_request_id=e.client_request_id,
                 prev_hash=prev,
             )
             digest = chain.digest(body)
+            mac_key_id, mac = authenticator.authenticate(digest)
             rows.append(
                 (
                     e.firm_id,
@@ -104,6 +110,10 @@ async def append_many(conn: asyncpg.Connection, events: list[Pending]) -> list[i
                     seq,
                     prev,
                     digest,
+                    chain.HASH_VERSION,
+                    e.client_request_id,
+                    mac_key_id,
+                    mac,
                 )
             )
             prev = digest

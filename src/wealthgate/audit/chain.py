@@ -1,14 +1,20 @@
-"""Hash chains over audit events: canonical content, SHA-256 links, and verification. Pure: no I/O.
+"""Hash chains over audit events: canonical content, SHA-256 links, MACs, and verification. Pure: no I/O.
 
 Each event belongs to one chain: a client's events to that client's chain, firm-level events (keys, loads)
 to the firm's chain 0. An event's hash covers its canonical content, which includes its position
 (`chain_seq`) and the previous event's hash, so editing, deleting, inserting or reordering events breaks the
-chain at a point that verification names. See docs/audit.md for why chains are per client.
+chain at a point that verification names. A hash anyone can recompute; the event's MAC (HMAC-SHA256 over the
+hash, with a key the database never sees) only the application can, so a re-hashed or appended event fails it.
+See docs/audit.md for why chains are per client, and for the hash formats:
+
+- format 1: the fields of `CONTENT_V1` (events written before MACs existed);
+- format 2 (current): format 1's fields plus `hash_version` and `client_request_id`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +24,7 @@ import orjson
 
 GENESIS = bytes(32)
 FIRM_CHAIN = 0  # chain key of events that concern no client
+HASH_VERSION = 2  # the format new events are hashed with
 
 
 def chain_key(client_id: int | None) -> int:
@@ -72,9 +79,15 @@ class Event:
     request_id: str | None
     prev_hash: bytes
     event_hash: bytes
+    hash_version: int = HASH_VERSION
+    client_request_id: str | None = None
+    mac_key_id: str | None = None
+    mac: bytes | None = None
 
     def content(self) -> dict[str, Any]:
         return content(
+            hash_version=self.hash_version,
+            client_request_id=self.client_request_id,
             id=self.id,
             firm_id=self.firm_id,
             chain_key=self.chain_key,
@@ -97,6 +110,8 @@ class Event:
 
 def content(
     *,
+    hash_version: int = HASH_VERSION,
+    client_request_id: str | None = None,
     id: int,
     firm_id: int,
     chain_key: int,
@@ -112,8 +127,8 @@ def content(
     request_id: str | None,
     prev_hash: bytes,
 ) -> dict[str, Any]:
-    """Everything an event's hash covers."""
-    return {
+    """Everything an event's hash covers, in format `hash_version`."""
+    body = {
         "id": id,
         "firm_id": firm_id,
         "chain_key": chain_key,
@@ -129,6 +144,11 @@ def content(
         "request_id": request_id,
         "prev_hash": prev_hash.hex(),
     }
+    if hash_version == 1:
+        return body
+    if hash_version == 2:
+        return {**body, "hash_version": 2, "client_request_id": client_request_id}
+    raise ValueError(f"unknown audit hash format {hash_version}")
 
 
 def digest(event_content: Mapping[str, Any]) -> bytes:
@@ -147,14 +167,15 @@ class Head:
 
 @dataclass(frozen=True, slots=True)
 class Break:
-    """The first point where a chain fails verification."""
+    """The first point where a chain (or a checkpoint) fails verification."""
 
     firm_id: int
     chain_key: int
     event_id: int | None
     chain_seq: int
-    reason: str  # edited | missing | inserted | reordered | checkpoint mismatch
+    reason: str  # edited | missing | inserted | reordered | forged | checkpoint mismatch | checkpoint missing
     detail: str
+    checkpoint_id: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -162,12 +183,34 @@ class Break:
             "chain_key": self.chain_key,
             "event_id": self.event_id,
             "chain_seq": self.chain_seq,
+            "checkpoint_id": self.checkpoint_id,
             "reason": self.reason,
             "detail": self.detail,
         }
 
 
-def _check(event: Event, expected_seq: int, previous_hash: bytes, known: dict[bytes, int]) -> Break | None:
+def mac_problem(
+    event: Event, mac_keys: Mapping[str, bytes], vouched_up_to: int, after_mac: bool
+) -> str | None:
+    """Why `event`'s MAC fails, or None. An event without a MAC passes only if it is a format-1 event (written
+    before MACs existed), no authenticated event precedes it in its chain (`after_mac`), and a signed
+    checkpoint vouches for its position (its hash is then fixed by the signed head it links to)."""
+    if event.mac is None or event.mac_key_id is None:
+        if event.hash_version == 1 and not after_mac and event.chain_seq <= vouched_up_to:
+            return None
+        return "it carries no MAC, and it is not a pre-MAC event a signed checkpoint vouches for"
+    secret = mac_keys.get(event.mac_key_id)
+    if secret is None:
+        return f"its MAC key {event.mac_key_id} is not in the keyring"
+    expected = hmac.new(secret, b"wealthgate audit event\x00" + event.event_hash, hashlib.sha256).digest()
+    if not hmac.compare_digest(expected, event.mac):
+        return "its MAC does not verify: it was written or rewritten without the application's audit key"
+    return None
+
+
+def _check(  # noqa: PLR0911  (one return per kind of break)
+    event: Event, expected_seq: int, previous_hash: bytes, known: dict[bytes, int]
+) -> Break | None:
     """The first thing wrong with `event` at position `expected_seq` after `previous_hash`, if any."""
     firm, key, seq = event.firm_id, event.chain_key, event.chain_seq
     if seq < expected_seq:
@@ -181,7 +224,11 @@ def _check(event: Event, expected_seq: int, previous_hash: bytes, known: dict[by
                 firm, key, event.id, seq, "reordered", "it links to another event than the one before it"
             )
         return Break(firm, key, event.id, seq, "inserted", "it links to no event of this chain")
-    if event.recomputed_hash() != event.event_hash:
+    try:
+        recomputed = event.recomputed_hash()
+    except ValueError as exc:  # an unknown hash format
+        return Break(firm, key, event.id, seq, "edited", str(exc))
+    if recomputed != event.event_hash:
         return Break(firm, key, event.id, seq, "edited", "its content no longer matches its hash")
     return None
 
@@ -192,20 +239,30 @@ def verify_chain(
     *,
     partial: bool = False,
     anchors: Mapping[int, bytes] | None = None,
+    mac_keys: Mapping[str, bytes] | None = None,
 ) -> tuple[int, Break | None]:
     """Walk one chain in `chain_seq` order; returns (events checked, first break or None).
 
     With `partial`, the walk starts mid-chain (a `--since` window): the first event's link to its
     predecessor is taken on trust, everything after it is checked. `anchors` (position -> hash) come from
-    signed checkpoints: a chain rewritten with fresh hashes is self-consistent but fails there.
+    signed checkpoints (and the witness): a chain rewritten with fresh hashes is self-consistent but fails
+    there, and a chain cut short of a signed position is missing events. `mac_keys` (id -> secret): every
+    event's MAC is checked; None skips MACs (a node without the keyring's secrets).
     """
     anchors = anchors or {}
+    vouched_up_to = max(anchors, default=0)
     ordered = list(events)
     known = {e.event_hash: e.chain_seq for e in ordered}
     expected_seq = ordered[0].chain_seq if (partial and ordered) else 1
     previous_hash = ordered[0].prev_hash if (partial and ordered) else GENESIS
+    after_mac = False
     for checked, event in enumerate(ordered):
         broken = _check(event, expected_seq, previous_hash, known)
+        if broken is None and mac_keys is not None:
+            problem = mac_problem(event, mac_keys, vouched_up_to, after_mac)
+            after_mac = after_mac or event.mac is not None
+            if problem is not None:
+                broken = Break(event.firm_id, event.chain_key, event.id, event.chain_seq, "forged", problem)
         if broken is None and anchors.get(event.chain_seq, event.event_hash) != event.event_hash:
             detail = "its hash differs from the one a signed checkpoint recorded for this position"
             broken = Break(
@@ -218,12 +275,15 @@ def verify_chain(
     last_seq = expected_seq - 1
     beyond = [seq for seq in anchors if seq > last_seq]
     if beyond and not partial:
-        detail = f"a signed checkpoint recorded position {min(beyond)}; the events end at {last_seq}"
+        detail = (
+            f"a signed checkpoint recorded position {min(beyond)}; the events end at {last_seq}: "
+            f"positions {last_seq + 1}..{max(beyond)} were removed"
+        )
         first = ordered[0] if ordered else None
         firm, key = (
             (first.firm_id, first.chain_key) if first else (head.firm_id, head.chain_key) if head else (0, 0)
         )
-        return len(ordered), Break(firm, key, None, min(beyond), "missing", detail)
+        return len(ordered), Break(firm, key, None, last_seq + 1, "missing", detail)
     if head is not None and (head.seq != last_seq or (head.head_hash or GENESIS) != previous_hash):
         reason = "missing" if head.seq > last_seq else "inserted" if head.seq < last_seq else "edited"
         detail = f"the chain head records position {head.seq}; the events end at {last_seq}"

@@ -2,21 +2,46 @@
 
 A rewrite of a whole chain with freshly computed hashes is self-consistent, so only a record kept outside
 the attacker's reach can expose it: the checkpoint's signed hash for position n no longer matches the event
-at position n. Export checkpoints (`wealthgate audit checkpoint` prints each one) to keep them off-site.
+at position n, and a chain cut short of a signed position is missing events. Every checkpoint is also
+appended to the witness (audit/witness.py), which the database cannot reach.
+
+Formats of the signed document:
+
+- 1: `{firm_id, created_at, heads, public_key}` (`public_key` is the key id): every chain of the firm;
+- 2 (current): `{format, firm_id, id, created_at, key_id, previous, heads}`: only the chains that moved
+  since the previous checkpoint, and `previous` the SHA-256 of the firm's previous checkpoint's signed
+  document, so a checkpoint deleted from the middle breaks the links.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from wealthgate.audit import registry
 from wealthgate.audit.chain import canonical, timestamp
-from wealthgate.audit.signing import fingerprint, public_bytes
+from wealthgate.audit.keyring import Keyring, KeyringMismatch
+
+FORMAT = 2
+_COLUMNS = "firm_id, id, created_at, heads, signature, key_id, format, previous_digest"
+_MOVED = """
+SELECT h.chain_key, h.seq, h.head_hash FROM audit_chain_heads h
+LEFT JOIN audit_chain_marks m ON m.firm_id = h.firm_id AND m.chain_key = h.chain_key
+WHERE h.firm_id = $1 AND h.seq > coalesce(m.seq, 0)
+ORDER BY h.chain_key
+"""
+_MARK = """
+INSERT INTO audit_chain_marks AS m (firm_id, chain_key, seq)
+SELECT $1, k, s FROM unnest($2::bigint[], $3::bigint[]) AS u(k, s)
+ON CONFLICT (firm_id, chain_key) DO UPDATE SET seq = excluded.seq
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,77 +51,133 @@ class Checkpoint:
     created_at: datetime
     heads: dict[str, dict[str, Any]]  # chain key -> {"seq": n, "hash": hex}
     signature: bytes
-    public_key_fingerprint: str
+    key_id: str
+    format: int = FORMAT
+    previous_digest: bytes | None = None
 
     def signed_document(self) -> bytes:
-        return signed_document(self.firm_id, self.created_at, self.heads, self.public_key_fingerprint)
+        return signed_document(
+            self.format, self.firm_id, self.id, self.created_at, self.heads, self.key_id, self.previous_digest
+        )
 
-    def verifies_with(self, key: Ed25519PublicKey) -> bool:
+    def digest(self) -> bytes:
+        """What the firm's next checkpoint links to."""
+        return hashlib.sha256(self.signed_document()).digest()
+
+    def verifies_with(self, keys: Mapping[str, Ed25519PublicKey]) -> bool:
+        key = keys.get(self.key_id)
+        if key is None:
+            return False
         try:
             key.verify(self.signature, self.signed_document())
         except InvalidSignature:
             return False
-        return fingerprint(key) == self.public_key_fingerprint
+        return True
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "firm_id": self.firm_id,
             "id": self.id,
+            "format": self.format,
             "created_at": timestamp(self.created_at),
+            "key_id": self.key_id,
+            "previous": self.previous_digest.hex() if self.previous_digest is not None else None,
             "heads": self.heads,
             "signature": self.signature.hex(),
-            "public_key_fingerprint": self.public_key_fingerprint,
         }
 
 
-def signed_document(firm_id: int, created_at: datetime, heads: dict[str, Any], key_fingerprint: str) -> bytes:
-    """The bytes a checkpoint's signature covers."""
+def signed_document(
+    fmt: int,
+    firm_id: int,
+    checkpoint_id: int,
+    created_at: datetime,
+    heads: Mapping[str, Any],
+    key_id: str,
+    previous: bytes | None,
+) -> bytes:
+    """The bytes a checkpoint's signature covers, in format `fmt`."""
+    if fmt == 1:
+        return canonical(
+            {"firm_id": firm_id, "created_at": timestamp(created_at), "heads": heads, "public_key": key_id}
+        )
     return canonical(
         {
+            "format": fmt,
             "firm_id": firm_id,
+            "id": checkpoint_id,
             "created_at": timestamp(created_at),
+            "key_id": key_id,
+            "previous": previous.hex() if previous is not None else None,
             "heads": heads,
-            "public_key": key_fingerprint,
         }
     )
 
 
-async def create(conn: asyncpg.Connection, key: Ed25519PrivateKey, firm_id: int) -> Checkpoint:
-    """Sign the firm's current chain heads and store the checkpoint (append-only)."""
+async def _latest(conn: asyncpg.Connection, firm_id: int) -> Checkpoint | None:
+    row = await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM audit_checkpoints WHERE firm_id = $1 ORDER BY id DESC LIMIT 1", firm_id
+    )
+    return Checkpoint(**dict(row)) if row else None
+
+
+async def create(conn: asyncpg.Connection, ring: Keyring, firm_id: int) -> Checkpoint:
+    """Sign the chains of the firm that moved since its last checkpoint, store the checkpoint (append-only)
+    and move the marks, in one repeatable-read transaction of its own. A checkpoint is made even when nothing
+    moved: its time tells a verifier the trail was vouched for up to then. Refused with a key that is not the
+    registered current signing key (rotation registers the new key first)."""
+    signer = ring.signer
     async with conn.transaction(isolation="repeatable_read"):
+        registered = (await registry.current(conn)).get("signing")
+        if registered != signer.id:
+            raise KeyringMismatch(
+                f"refusing to sign with key {signer.id}: this database's current signing key is {registered}"
+            )
         created_at: datetime = await conn.fetchval("SELECT now()")
-        rows = await conn.fetch(
-            "SELECT chain_key, seq, head_hash FROM audit_chain_heads WHERE firm_id = $1 ORDER BY chain_key",
-            firm_id,
-        )
+        rows = await conn.fetch(_MOVED, firm_id)
         heads = {str(r["chain_key"]): {"seq": r["seq"], "hash": r["head_hash"].hex()} for r in rows}
-        key_fingerprint = fingerprint(key.public_key())
-        signature = key.sign(signed_document(firm_id, created_at, heads, key_fingerprint))
+        previous = await _latest(conn, firm_id)
+        previous_digest = previous.digest() if previous is not None else None
         checkpoint_id: int = await conn.fetchval(
-            "INSERT INTO audit_checkpoints (firm_id, created_at, heads, signature, public_key_fingerprint)"
-            " VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "SELECT nextval(pg_get_serial_sequence('audit_checkpoints', 'id'))"
+        )
+        document = signed_document(
+            FORMAT, firm_id, checkpoint_id, created_at, heads, signer.id, previous_digest
+        )
+        signature = ring.private_key().sign(document)
+        await conn.execute(
+            f"INSERT INTO audit_checkpoints ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             firm_id,
+            checkpoint_id,
             created_at,
             heads,
             signature,
-            key_fingerprint,
+            signer.id,
+            FORMAT,
+            previous_digest,
         )
-    return Checkpoint(firm_id, checkpoint_id, created_at, heads, signature, key_fingerprint)
+        await conn.execute(_MARK, firm_id, [int(k) for k in heads], [h["seq"] for h in heads.values()])
+    return Checkpoint(
+        firm_id, checkpoint_id, created_at, heads, signature, signer.id, FORMAT, previous_digest
+    )
 
 
 async def load(conn: asyncpg.Connection, firm_id: int | None) -> list[Checkpoint]:
     rows = await conn.fetch(
-        "SELECT firm_id, id, created_at, heads, signature, public_key_fingerprint FROM audit_checkpoints"
+        f"SELECT {_COLUMNS} FROM audit_checkpoints"
         " WHERE $1::bigint IS NULL OR firm_id = $1 ORDER BY firm_id, id",
         firm_id,
     )
     return [Checkpoint(**dict(r)) for r in rows]
 
 
-async def create_for_all_firms(conn: asyncpg.Connection, key: Ed25519PrivateKey) -> list[Checkpoint]:
-    firms = [r["id"] for r in await conn.fetch("SELECT id FROM firms ORDER BY id")]
-    return [await create(conn, key, firm) for firm in firms]
+async def firms(conn: asyncpg.Connection) -> list[int]:
+    return [r["id"] for r in await conn.fetch("SELECT id FROM firms ORDER BY id")]
 
 
-def public_key_hex(key: Ed25519PrivateKey) -> str:
-    return public_bytes(key.public_key()).hex()
+async def newest_at(conn: asyncpg.Connection, firm_id: int | None = None) -> datetime | None:
+    """When the newest checkpoint (of one firm, or any) was signed; None before the first."""
+    moment: datetime | None = await conn.fetchval(
+        "SELECT max(created_at) FROM audit_checkpoints WHERE $1::bigint IS NULL OR firm_id = $1", firm_id
+    )
+    return moment

@@ -1,29 +1,36 @@
-"""Exporting a firm's audit trail with its checkpoints, as JSON lines or CSV (see audit/offline.py)."""
+"""Exporting a firm's audit trail with its checkpoints, as JSON lines or CSV (see audit/offline.py).
+
+Format 2: the header names the signing key (`key_id`) and carries every public key of the keyring by id
+(current and retired), events carry their hash format, client request id and MAC, and the seal names the key
+that signed it. An advisor-scoped export holds only that advisor's clients' chains and no checkpoints (a
+checkpoint covers every chain of the firm and cannot be cut without breaking its signature).
+"""
 
 from __future__ import annotations
 
 import csv
 import hashlib
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
 import asyncpg
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from wealthgate.audit import checkpoints
 from wealthgate.audit.chain import canonical, timestamp
-from wealthgate.audit.offline import CSV_COLUMNS
+from wealthgate.audit.keyring import Keyring
+from wealthgate.audit.offline import CSV_COLUMNS, CSV_JSON
 from wealthgate.audit.queries import EVENT_COLUMNS, event_document
-from wealthgate.audit.signing import public_bytes
 
 FORMATS = ("jsonl", "csv")
+FORMAT_VERSION = 2
 _EVENTS = f"""
 SELECT {EVENT_COLUMNS} FROM audit_events
 WHERE firm_id = $1
   AND ($2::timestamptz IS NULL OR occurred_at >= $2)
   AND ($3::timestamptz IS NULL OR occurred_at < $3)
+  AND ($4::bigint[] IS NULL OR chain_key = ANY($4))
 ORDER BY chain_key, chain_seq
 """
 
@@ -39,14 +46,15 @@ def _json(value: Any) -> str:
 
 
 def _event_csv(doc: dict[str, Any]) -> str:
-    as_json = {"id", "firm_id", "actor_key_id", "actor", "client_id", "details", "chain_key", "chain_seq"}
     row = ["event"] + [
-        (_json(doc[c]) if doc[c] is not None else "")
-        if c in as_json
-        else (doc[c] if doc[c] is not None else "")
-        for c in CSV_COLUMNS[1:-1]
+        "" if doc[c] is None else _json(doc[c]) if c in CSV_JSON else doc[c] for c in CSV_COLUMNS[1:-1]
     ]
     return _csv_line([*row, ""])
+
+
+def _record_csv(kind: str, doc: dict[str, Any]) -> str:
+    """A header, checkpoint or seal row: its JSON in the last column."""
+    return _csv_line([kind] + [""] * (len(CSV_COLUMNS) - 2) + [_json(doc)])
 
 
 async def export(
@@ -56,61 +64,65 @@ async def export(
     since: datetime | None,
     until: datetime | None,
     fmt: str,
-    signing_key: Ed25519PrivateKey | None,
+    ring: Keyring,
+    chain_keys: Sequence[int] | None = None,
+    scope: str = "firm",
 ) -> AsyncIterator[str]:
-    """Yield the export line by line, then a seal: SHA-256 over every byte before it, signed when a key is
-    configured, so that changing any byte (or cutting the file short) fails verification."""
+    """Yield the export line by line, then a seal: SHA-256 over every byte before it, signed with the
+    keyring's current signing key, so that changing any byte (or cutting the file short) fails
+    verification."""
     digest = hashlib.sha256()
-    async for line in _body(
-        conn, firm_id=firm_id, since=since, until=until, fmt=fmt, signing_key=signing_key
-    ):
+    async for line in _body(conn, firm_id, since, until, fmt, ring, chain_keys, scope):
         digest.update(line.encode("utf-8"))
         yield line
     seal = {
         "kind": "seal",
         "sha256": digest.hexdigest(),
-        "signature": signing_key.sign(digest.hexdigest().encode()).hex() if signing_key else None,
+        "key_id": ring.signer.id,
+        "signature": ring.private_key().sign(digest.hexdigest().encode()).hex(),
     }
-    yield (
-        _csv_line(["seal"] + [""] * (len(CSV_COLUMNS) - 2) + [_json(seal)])
-        if fmt == "csv"
-        else _json(seal) + "\n"
-    )
+    yield _record_csv("seal", seal) if fmt == "csv" else _json(seal) + "\n"
 
 
 async def _body(
     conn: asyncpg.Connection,
-    *,
     firm_id: int,
     since: datetime | None,
     until: datetime | None,
     fmt: str,
-    signing_key: Ed25519PrivateKey | None,
+    ring: Keyring,
+    chain_keys: Sequence[int] | None,
+    scope: str,
 ) -> AsyncIterator[str]:
     """Header, events (by chain and position) and checkpoints, from one consistent snapshot."""
-    public_key_hex = public_bytes(signing_key.public_key()).hex() if signing_key else None
     header = {
         "kind": "export",
-        "format_version": 1,
+        "format_version": FORMAT_VERSION,
         "firm_id": firm_id,
-        "public_key": public_key_hex,
+        "scope": scope,
+        "key_id": ring.signer.id,
+        "public_keys": {k.id: k.public_hex for k in ring.signing},
+        "checkpoints": "omitted: an advisor-scoped export" if chain_keys is not None else "included",
         "from": timestamp(since) if since else None,
         "to": timestamp(until) if until else None,
     }
     if fmt == "csv":
         yield _csv_line(CSV_COLUMNS)
-        yield _csv_line(["export"] + [""] * (len(CSV_COLUMNS) - 2) + [_json(header)])
+        yield _record_csv("export", header)
     else:
         yield _json(header) + "\n"
+    keys = list(chain_keys) if chain_keys is not None else None
     async with conn.transaction(isolation="repeatable_read", readonly=True):
-        async for r in conn.cursor(_EVENTS, firm_id, since, until, prefetch=2000):
+        async for r in conn.cursor(_EVENTS, firm_id, since, until, keys, prefetch=2000):
             doc = event_document(r)
             yield _event_csv(doc) if fmt == "csv" else _json({"kind": "event", **doc}) + "\n"
+        if keys is not None:
+            return
         for cp in await checkpoints.load(conn, firm_id):
             if until is not None and cp.created_at >= until:
                 continue
-            doc = {"kind": "checkpoint", **cp.as_dict()}
-            if fmt == "csv":
-                yield _csv_line(["checkpoint"] + [""] * (len(CSV_COLUMNS) - 2) + [_json(cp.as_dict())])
-            else:
-                yield _json(doc) + "\n"
+            yield (
+                _record_csv("checkpoint", cp.as_dict())
+                if fmt == "csv"
+                else _json({"kind": "checkpoint", **cp.as_dict()}) + "\n"
+            )

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Identity,
     Index,
     LargeBinary,
+    SmallInteger,
     Text,
     UniqueConstraint,
     func,
@@ -57,6 +58,10 @@ class AuditEvent(Base):
     chain_seq: Mapped[int] = mapped_column(BigInteger)
     prev_hash: Mapped[bytes] = mapped_column(LargeBinary)
     event_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    hash_version: Mapped[int] = mapped_column(SmallInteger, server_default=text("1"))
+    client_request_id: Mapped[str | None] = mapped_column(Text)
+    mac_key_id: Mapped[str | None] = mapped_column(Text)
+    mac: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class AuditChainHead(Base):
@@ -72,10 +77,40 @@ class AuditChainHead(Base):
 
 class AuditCheckpoint(Base):
     __tablename__ = "audit_checkpoints"
+    __table_args__ = (Index(None, "created_at"),)
 
     firm_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("firms.id"), primary_key=True)
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True, autoincrement=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     heads: Mapped[dict[str, Any]] = mapped_column(JSONB)
     signature: Mapped[bytes] = mapped_column(LargeBinary)
-    public_key_fingerprint: Mapped[str] = mapped_column(Text)
+    key_id: Mapped[str] = mapped_column(Text)  # the signing key's fingerprint (audit/keyring.py)
+    format: Mapped[int] = mapped_column(SmallInteger, server_default=text("1"))
+    previous_digest: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class AuditChainMark(Base):
+    """The position of each chain the last checkpoint recorded: the next one records only those that moved."""
+
+    __tablename__ = "audit_chain_marks"
+
+    firm_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("firms.id"), primary_key=True)
+    chain_key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class AuditKey(Base):
+    """The deployment's registered audit keys (public halves; MAC keys by id only), current and retired."""
+
+    __tablename__ = "audit_keys"
+    __table_args__ = (
+        CheckConstraint("kind IN ('signing', 'mac')", name="kind"),
+        Index("uq_audit_keys_current", "kind", unique=True, postgresql_where=text("retired_at IS NULL")),
+    )
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    kind: Mapped[str] = mapped_column(Text)
+    public_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

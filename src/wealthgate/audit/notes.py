@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from wealthgate.audit.context import CLIENT_REQUEST_ID
 from wealthgate.audit.record import HEAD_RETURNING, append
 from wealthgate.auth.principal import Principal
 from wealthgate.clients.service import CLIENT_NOT_FOUND
@@ -45,4 +46,5 @@ async def record_note(
         client_id=client_id,
         details={"event_type": event_type, "payload": payload},
         request_id=request_id,
+        client_request_id=CLIENT_REQUEST_ID.get(),  # the caller's own id, beside the server's
     )

@@ -5,12 +5,19 @@ its database:
 
     from offline import verify_export
     with open("trail.jsonl") as f:
-        report = verify_export(f, public_key_hex="<the firm's published Ed25519 public key>")
+        report = verify_export(f, public_keys={"<key id>": "<the firm's published Ed25519 public key, hex>"})
     assert report["ok"], report["first_break"]
 
-It recomputes every event's SHA-256 over its canonical JSON (sorted keys, no whitespace, UTF-8), checks each
-chain's positions and links, and checks every signed checkpoint in the export against the events it covers.
-This module deliberately imports nothing from wealthgate.
+(`wealthgate audit keys list --public` prints the firm's public keys by id.) It recomputes every event's
+SHA-256 over its canonical JSON (sorted keys, no whitespace, UTF-8) in the event's hash format, checks each
+chain's positions and links, every signed checkpoint (signature by key id, link to the previous one) against
+the events it covers, and the seal: a signed SHA-256 over every byte of the export. Event MACs need the
+firm's secret MAC key and are checked by `wealthgate audit verify`, not here. This module deliberately
+imports nothing from wealthgate.
+
+Hash formats: 1 covers `HASHED`; 2 adds `hash_version` and `client_request_id`. Checkpoint formats: 1
+signs `{firm_id, created_at, heads, public_key}`; 2 signs
+`{format, firm_id, id, created_at, key_id, previous, heads}`.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -43,8 +50,23 @@ CSV_COLUMNS = [
     "chain_seq",
     "prev_hash",
     "event_hash",
+    "hash_version",
+    "client_request_id",
+    "mac_key_id",
+    "mac",
     "checkpoint",
 ]
+CSV_JSON = {
+    "id",
+    "firm_id",
+    "actor_key_id",
+    "actor",
+    "client_id",
+    "details",
+    "chain_key",
+    "chain_seq",
+    "hash_version",
+}
 HASHED = [
     "id",
     "firm_id",
@@ -63,19 +85,53 @@ HASHED = [
 ]
 
 
+class Broken(Exception):
+    def __init__(self, reason: str, detail: str, **where: Any) -> None:
+        super().__init__(detail)
+        self.found = {"firm_id": None, "chain_key": None, "event_id": None, "chain_seq": None, **where}
+        self.found.update(reason=reason, detail=detail)
+
+
 def canonical(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def event_hash(event: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical({k: event[k] for k in HASHED})).hexdigest()
+def event_hash(event: Mapping[str, Any]) -> str:
+    version = event.get("hash_version") or 1
+    body = {k: event[k] for k in HASHED}
+    if version == 2:
+        body.update(hash_version=2, client_request_id=event.get("client_request_id"))
+    elif version != 1:
+        raise ValueError(f"unknown hash format {version}")
+    return hashlib.sha256(canonical(body)).hexdigest()
+
+
+def key_id(public_key_hex: str) -> str:
+    """A signing key's id: the first 128 bits of SHA-256 over the raw public key, in hex."""
+    return hashlib.sha256(bytes.fromhex(public_key_hex)).hexdigest()[:32]
+
+
+def _verifies(keys: Mapping[str, str], kid: str | None, signature_hex: str | None, message: bytes) -> bool:
+    public = keys.get(kid or "")
+    if public is None or not signature_hex or key_id(public) != kid:
+        return False
+    try:
+        Ed25519PublicKey.from_public_bytes(bytes.fromhex(public)).verify(
+            bytes.fromhex(signature_hex), message
+        )
+    except InvalidSignature:
+        return False
+    return True
+
+
+def _csv_line(values: list[Any]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(values)
+    return out.getvalue()
 
 
 def _parse_seal(line: str) -> dict[str, Any]:
-    if line.startswith("{"):
-        seal: dict[str, Any] = json.loads(line)
-    else:
-        seal = json.loads(next(csv.reader([line]))[-1])
+    seal: dict[str, Any] = json.loads(line if line.startswith("{") else next(csv.reader([line]))[-1])
     if seal.get("kind") != "seal":
         raise ValueError("the export does not end with its seal")
     return seal
@@ -83,210 +139,135 @@ def _parse_seal(line: str) -> dict[str, Any]:
 
 def _seal_text(seal: dict[str, Any], as_csv: bool) -> str:
     """The exact bytes of a seal line: the file ends with it, and nothing may differ."""
-    if not as_csv:
-        return canonical(seal).decode("utf-8") + "\n"
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerow(
-        ["seal"] + [""] * (len(CSV_COLUMNS) - 2) + [canonical(seal).decode("utf-8")]
-    )
-    return out.getvalue()
+    text = canonical(seal).decode("utf-8")
+    return _csv_line(["seal"] + [""] * (len(CSV_COLUMNS) - 2) + [text]) if as_csv else text + "\n"
 
 
-def _check_seal(raw: list[str], public_key_hex: str | None) -> str | None:
-    """Why the seal fails, or None: it covers every byte before it, is signed by the firm's key, and is the
-    exact last line of the file."""
-    if not raw:
-        return "the export is empty"
-    seal_line = raw.pop()
+def _check_seal(body: list[str], seal_line: str, keys: Mapping[str, str]) -> None:
+    """The seal covers every byte before it, is signed by a trusted key, and is the exact last line."""
     seal = _parse_seal(seal_line)
     if seal_line != _seal_text(seal, as_csv=not seal_line.startswith("{")):
-        return "the seal line was altered, or something follows it"
-    digest = hashlib.sha256("".join(raw).encode("utf-8")).hexdigest()
+        raise Broken("edited", "the seal line was altered, or something follows it")
+    digest = hashlib.sha256("".join(body).encode("utf-8")).hexdigest()
     if seal["sha256"] != digest:
-        return "the export's bytes differ from those its seal covers"
-    if public_key_hex is not None:
-        if not seal.get("signature"):
-            return "the seal is not signed"
-        try:
-            Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key_hex)).verify(
-                bytes.fromhex(seal["signature"]), digest.encode()
-            )
-        except InvalidSignature:
-            return "the seal's signature does not verify with the public key"
-    return None
+        raise Broken("edited", "the export's bytes differ from those its seal covers")
+    if not _verifies(keys, seal.get("key_id"), seal.get("signature"), digest.encode()):
+        raise Broken("edited", f"the seal is not signed by a trusted key (its key: {seal.get('key_id')})")
 
 
-def _records(lines: Iterable[str]) -> Iterable[dict[str, Any]]:
-    iterator = iter(lines)
-    first = next(iterator, "")
-    if first.startswith("{"):
-        yield json.loads(first)
-        for line in iterator:
-            if line.strip():
-                yield json.loads(line)
+def _records(lines: list[str]) -> Iterable[dict[str, Any]]:
+    if lines and lines[0].startswith("{"):
+        yield from (json.loads(line) for line in lines if line.strip())
         return
-    reader = csv.DictReader([first, *iterator])
-    for row in reader:
-        if row["kind"] == "checkpoint":
-            yield {"kind": "checkpoint", **json.loads(row["checkpoint"])}
-        elif row["kind"] == "export":
-            yield {"kind": "export", **json.loads(row["checkpoint"])}
-        else:
-            yield {
-                "kind": "event",
-                **{
-                    k: (json.loads(row[k]) if row[k] != "" else None)
-                    for k in CSV_COLUMNS[1:-1]
-                    if k
-                    not in (
-                        "occurred_at",
-                        "action",
-                        "target_type",
-                        "target_id",
-                        "request_id",
-                        "prev_hash",
-                        "event_hash",
-                    )
-                },
-                **{
-                    k: (row[k] if row[k] != "" else None)
-                    for k in (
-                        "occurred_at",
-                        "action",
-                        "target_type",
-                        "target_id",
-                        "request_id",
-                        "prev_hash",
-                        "event_hash",
-                    )
-                },
+    for row in csv.DictReader(lines):
+        if row["kind"] in ("checkpoint", "export"):
+            yield {"kind": row["kind"], **json.loads(row["checkpoint"])}
+            continue
+        event: dict[str, Any] = {"kind": "event"}
+        for column in CSV_COLUMNS[1:-1]:
+            value = row.get(column) or ""
+            event[column] = None if value == "" else json.loads(value) if column in CSV_JSON else value
+        yield event
+
+
+def checkpoint_document(cp: Mapping[str, Any]) -> bytes:
+    """The bytes a checkpoint's signature covers, in its format."""
+    if cp.get("format", 1) == 1:
+        return canonical(
+            {
+                "firm_id": cp["firm_id"],
+                "created_at": cp["created_at"],
+                "heads": cp["heads"],
+                "public_key": cp["key_id"],
             }
-
-
-def _break(
-    event: dict[str, Any] | None, chain: tuple[int, int], seq: int, reason: str, detail: str
-) -> dict[str, Any]:
-    return {
-        "firm_id": chain[0],
-        "chain_key": chain[1],
-        "event_id": event["id"] if event else None,
-        "chain_seq": seq,
-        "reason": reason,
-        "detail": detail,
-    }
-
-
-def _signature_ok(checkpoint: dict[str, Any], public_key_hex: str) -> bool:
-    key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key_hex))
-    document = canonical(
-        {
-            "firm_id": checkpoint["firm_id"],
-            "created_at": checkpoint["created_at"],
-            "heads": checkpoint["heads"],
-            "public_key": checkpoint["public_key_fingerprint"],
-        }
+        )
+    return canonical(
+        {k: cp[k] for k in ("format", "firm_id", "id", "created_at", "key_id", "previous", "heads")}
     )
-    try:
-        key.verify(bytes.fromhex(checkpoint["signature"]), document)
-    except InvalidSignature:
-        return False
-    return True
 
 
-def verify_export(lines: Iterable[str], public_key_hex: str | None = None) -> dict[str, Any]:  # noqa: PLR0911, PLR0912  (one exit per kind of break: clearest in a file auditors read)
-    """Check an export (JSON lines or CSV). `public_key_hex`: the key you trust; without it the export's own
-    stated key is used, which proves integrity only against accidents, not against whoever made the export."""
-    body = list(lines)
-    try:
-        seal_line = body.pop() if body else ""
-        records = list(_records(body))
-        header = next((r for r in records if r.get("kind") == "export"), {})
-        key = public_key_hex or header.get("public_key")
-        unsealed = _check_seal([*body, seal_line], key)
-    except (ValueError, KeyError, TypeError, IndexError) as exc:
-        unsealed = f"the export cannot be parsed: {exc}"
-    if unsealed is not None:
-        problem = {"event_id": None, "reason": "edited", "detail": unsealed}
-        return {"ok": False, "events": 0, "chains": 0, "checkpoints": 0, "first_break": problem}
-    chains: dict[tuple[int, int], list[dict[str, Any]]] = {}
+def _check_checkpoints(
+    checkpoints: list[dict[str, Any]], keys: Mapping[str, str]
+) -> dict[tuple[int, int], dict[int, str]]:
     anchors: dict[tuple[int, int], dict[int, str]] = {}
-    checkpoints = [r for r in records if r.get("kind") == "checkpoint"]
-    for cp in checkpoints:
-        if key is None or not _signature_ok(cp, key):
-            return {
-                "ok": False,
-                "events": 0,
-                "chains": 0,
-                "checkpoints": len(checkpoints),
-                "first_break": _break(
-                    None,
-                    (cp["firm_id"], 0),
-                    0,
-                    "checkpoint mismatch",
-                    f"checkpoint {cp['id']} does not verify with the public key",
-                ),
-            }
+    previous: dict[int, dict[str, Any]] = {}
+    for cp in sorted(checkpoints, key=lambda c: (c["firm_id"], c["id"])):
+        where = {"firm_id": cp["firm_id"], "checkpoint_id": cp["id"]}
+        cp.setdefault("key_id", cp.get("public_key_fingerprint"))  # format-1 exports
+        if not _verifies(keys, cp["key_id"], cp["signature"], checkpoint_document(cp)):
+            detail = f"checkpoint {cp['id']} does not verify with a trusted key (its key: {cp['key_id']})"
+            raise Broken("checkpoint mismatch", detail, **where)
+        before = previous.get(cp["firm_id"])
+        link = hashlib.sha256(checkpoint_document(before)).hexdigest() if before else None
+        if cp.get("format", 1) >= 2 and cp.get("previous") != link:
+            raise Broken(
+                "checkpoint missing", f"checkpoint {cp['id']} does not link to the one before it", **where
+            )
+        previous[cp["firm_id"]] = cp
         for chain_key, head in cp["heads"].items():
             anchors.setdefault((cp["firm_id"], int(chain_key)), {})[int(head["seq"])] = head["hash"]
-    for r in records:
-        if r.get("kind") == "event":
-            chains.setdefault((r["firm_id"], r["chain_key"]), []).append(r)
-    total = 0
-    for chain_id, events in sorted(chains.items()):
-        events.sort(key=lambda e: (e["chain_seq"], e["id"]))
-        expected = events[0]["chain_seq"]
-        previous = GENESIS_HEX if expected == 1 else events[0]["prev_hash"]
-        for e in events:
-            seq = e["chain_seq"]
-            if seq != expected:
-                reason = "inserted" if seq < expected else "missing"
-                return {
-                    "ok": False,
-                    "events": total,
-                    "chains": len(chains),
-                    "checkpoints": len(checkpoints),
-                    "first_break": _break(e, chain_id, seq, reason, f"expected position {expected}"),
-                }
-            if e["prev_hash"] != previous:
-                return {
-                    "ok": False,
-                    "events": total,
-                    "chains": len(chains),
-                    "checkpoints": len(checkpoints),
-                    "first_break": _break(
-                        e, chain_id, seq, "reordered", "it does not link to the event before"
-                    ),
-                }
-            if event_hash(e) != e["event_hash"]:
-                return {
-                    "ok": False,
-                    "events": total,
-                    "chains": len(chains),
-                    "checkpoints": len(checkpoints),
-                    "first_break": _break(e, chain_id, seq, "edited", "its content does not match its hash"),
-                }
-            pinned = anchors.get(chain_id, {}).get(seq)
-            if pinned is not None and pinned != e["event_hash"]:
-                return {
-                    "ok": False,
-                    "events": total,
-                    "chains": len(chains),
-                    "checkpoints": len(checkpoints),
-                    "first_break": _break(
-                        e,
-                        chain_id,
-                        seq,
-                        "checkpoint mismatch",
-                        "a signed checkpoint recorded another hash here",
-                    ),
-                }
-            previous = e["event_hash"]
-            expected += 1
-            total += 1
-    return {
-        "ok": True,
-        "events": total,
-        "chains": len(chains),
-        "checkpoints": len(checkpoints),
-        "first_break": None,
-    }
+    return anchors
+
+
+def _check_chain(chain: tuple[int, int], events: list[dict[str, Any]], pins: Mapping[int, str]) -> None:
+    events.sort(key=lambda e: (e["chain_seq"], e["id"]))
+    expected = events[0]["chain_seq"]
+    previous = GENESIS_HEX if expected == 1 else events[0]["prev_hash"]
+    for e in events:
+        seq = e["chain_seq"]
+        where = {"firm_id": chain[0], "chain_key": chain[1], "event_id": e["id"], "chain_seq": seq}
+        if seq != expected:
+            raise Broken(
+                "inserted" if seq < expected else "missing", f"expected position {expected}", **where
+            )
+        if e["prev_hash"] != previous:
+            raise Broken("reordered", "it does not link to the event before", **where)
+        if event_hash(e) != e["event_hash"]:
+            raise Broken("edited", "its content does not match its hash", **where)
+        if pins.get(seq, e["event_hash"]) != e["event_hash"]:
+            raise Broken("checkpoint mismatch", "a signed checkpoint recorded another hash here", **where)
+        previous = e["event_hash"]
+        expected += 1
+
+
+def verify_export(
+    lines: Iterable[str], public_key_hex: str | None = None, public_keys: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Check an export (JSON lines or CSV) against the keys you trust: `public_keys` (id -> hex) or one
+    `public_key_hex`. Without either, the export's own stated keys are used, which proves integrity only
+    against accidents, not against whoever made the export."""
+    raw = list(lines)
+    report: dict[str, Any] = {"ok": False, "events": 0, "chains": 0, "checkpoints": 0, "first_break": None}
+    try:
+        if not raw:
+            raise Broken("edited", "the export is empty")
+        body, seal_line = raw[:-1], raw[-1]
+        records = list(_records(body))
+        header = next((r for r in records if r.get("kind") == "export"), {})
+        trusted = dict(public_keys or {})
+        if public_key_hex:
+            trusted[key_id(public_key_hex)] = public_key_hex
+        if not trusted:
+            trusted = dict(header.get("public_keys") or {})
+            if header.get("public_key"):  # format-1 exports
+                trusted[key_id(header["public_key"])] = header["public_key"]
+        _check_seal(body, seal_line, trusted)
+        checkpoints = [r for r in records if r.get("kind") == "checkpoint"]
+        report["checkpoints"] = len(checkpoints)
+        anchors = _check_checkpoints(checkpoints, trusted)
+        chains: dict[tuple[int, int], list[dict[str, Any]]] = {}
+        for r in records:
+            if r.get("kind") == "event":
+                chains.setdefault((r["firm_id"], r["chain_key"]), []).append(r)
+        report["chains"] = len(chains)
+        for chain, events in sorted(chains.items()):
+            _check_chain(chain, events, anchors.get(chain, {}))
+            report["events"] += len(events)
+    except Broken as exc:
+        report["first_break"] = exc.found
+        return report
+    except (ValueError, KeyError, TypeError, IndexError) as exc:
+        report["first_break"] = Broken("edited", f"the export cannot be parsed: {exc}").found
+        return report
+    report["ok"] = True
+    return report

@@ -11,7 +11,8 @@ from typing import Any
 
 import asyncpg
 
-from wealthgate.audit import chain
+from wealthgate.audit import chain, keyring
+from wealthgate.audit.context import CLIENT_REQUEST_ID
 
 HEAD_RETURNING = """
 RETURNING h.seq, h.head_hash, now() AS occurred_at,
@@ -29,8 +30,9 @@ ON CONFLICT (firm_id, chain_key) DO UPDATE SET seq = h.seq + 1
 _APPEND = """
 WITH event AS (
     INSERT INTO audit_events (firm_id, id, occurred_at, actor_key_id, actor, action, target_type, target_id,
-                              client_id, details, request_id, chain_key, chain_seq, prev_hash, event_hash)
-    VALUES ($1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $2, $13, $14, $15)
+                              client_id, details, request_id, chain_key, chain_seq, prev_hash, event_hash,
+                              hash_version, client_request_id, mac_key_id, mac)
+    VALUES ($1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $2, $13, $14, $15, $16, $17, $18, $19)
 )
 UPDATE audit_chain_heads SET head_hash = $15 WHERE firm_id = $1 AND chain_key = $2
 """
@@ -48,8 +50,10 @@ async def append(
     client_id: int | None,
     details: dict[str, Any],
     request_id: str | None,
+    client_request_id: str | None,
 ) -> int:
-    """Insert the event at the position `head` (a row returned by an advance statement) reserved."""
+    """Insert the event at the position `head` (a row returned by an advance statement) reserved, hashed in
+    the current format and authenticated with the process's audit keyring (its MAC key)."""
     chain.check_hashable(details)
     chain.check_hashable(actor, "actor")
     key = chain.chain_key(client_id)
@@ -68,8 +72,11 @@ async def append(
         client_id=client_id,
         details=details,
         request_id=request_id,
+        client_request_id=client_request_id,
         prev_hash=prev,
     )
+    event_hash = chain.digest(body)
+    mac_key_id, mac = keyring.installed().authenticate(event_hash)
     await conn.execute(
         _APPEND,
         firm_id,
@@ -86,7 +93,11 @@ async def append(
         request_id,
         head["seq"],
         prev,
-        chain.digest(body),
+        event_hash,
+        chain.HASH_VERSION,
+        client_request_id,
+        mac_key_id,
+        mac,
     )
     event_id: int = head["event_id"]
     return event_id
@@ -103,8 +114,10 @@ async def record(
     client_id: int | None = None,
     details: dict[str, Any] | None = None,
     request_id: str | None = None,
+    client_request_id: str | None = None,
 ) -> int:
-    """Append one event; returns its id. `action` is a dotted name such as `api_key.created`."""
+    """Append one event; returns its id. `action` is a dotted name such as `api_key.created`. The caller's own
+    request id defaults to the one of the request being served (audit/context.py)."""
     head = await conn.fetchrow(_ADVANCE, firm_id, chain.chain_key(client_id))
     if head is None:  # an upsert with RETURNING always returns its row
         raise RuntimeError("the audit chain head could not be advanced")
@@ -119,4 +132,5 @@ async def record(
         client_id=client_id,
         details=details or {},
         request_id=request_id,
+        client_request_id=client_request_id or CLIENT_REQUEST_ID.get(),
     )

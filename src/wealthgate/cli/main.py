@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import getpass
-import json
 import os
 import signal
 import sys
-from collections.abc import Callable, Coroutine, Iterator
-from contextlib import contextmanager, nullcontext, suppress
-from datetime import UTC, datetime
+from contextlib import suppress
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 import asyncpg
 import typer
 
+from wealthgate.audit import keyring
+from wealthgate.cli.audit import audit_app
+from wealthgate.cli.common import clean_errors, fail, migrate, operator, run_db
 from wealthgate.cli.policy import policy_app
 from wealthgate.cli.tools import tools_app
 from wealthgate.db.server import database_url
-from wealthgate.errors import DomainError
-from wealthgate.settings import Settings, get_settings
+from wealthgate.settings import get_settings
 
 app = typer.Typer(
     name="wealthgate",
@@ -32,7 +30,6 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)
-audit_app = typer.Typer(help="The audit trail: verification.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
@@ -41,45 +38,6 @@ app.add_typer(tools_app, name="tools")
 
 T = TypeVar("T")
 AGENT_SCOPES = ["clients:read", "recommendations:write"]
-
-
-def fail(message: str, code: int = 1) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-@contextmanager
-def clean_errors() -> Iterator[None]:
-    """Every failure is one clear line on stderr and a non-zero exit, never a traceback."""
-    try:
-        yield
-    except typer.Exit:
-        raise
-    except DomainError as exc:
-        fail(exc.detail)
-    except KeyboardInterrupt:
-        fail("interrupted", 130)
-    except Exception as exc:  # the CLI's last line of defence: name the failure, hide the trace
-        fail(f"{type(exc).__name__}: {exc}".splitlines()[0])
-
-
-def operator() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli:unknown"
-
-
-def run_db(settings: Settings, work: Callable[[str], Coroutine[Any, Any, T]]) -> T:
-    """Run async CLI work against the configured database (the embedded one is started if needed)."""
-    with database_url(settings) as url:
-        return asyncio.run(work(url))
-
-
-def migrate(url: str) -> None:
-    from wealthgate.db.migrate import upgrade
-
-    upgrade(url)
 
 
 @db_app.command("upgrade")
@@ -222,121 +180,6 @@ def _serve(url: str, host: str, port: int, workers: int, access_log: bool) -> No
         serve(ServeOptions(host, port, workers, access_log, get_settings().log_level))
 
 
-@audit_app.command("verify")
-def audit_verify(
-    firm: Annotated[int | None, typer.Option(help="Only this firm's chains.")] = None,
-    since: Annotated[
-        datetime | None, typer.Option(help="Only events at or after this time (ISO 8601).")
-    ] = None,
-) -> None:
-    """Recompute every hash chain; exit 0 when intact, 1 with the first broken event otherwise."""
-    from wealthgate.audit.signing import configured_public_key
-    from wealthgate.audit.verify import Verification, verify
-    from wealthgate.db.pool import connect
-
-    async def work(url: str) -> Verification:
-        conn = await connect(url)
-        try:
-            return await verify(
-                conn, firm_id=firm, since=since.astimezone(UTC) if since else None, public_key=public_key
-            )
-        finally:
-            await conn.close()
-
-    with clean_errors():
-        public_key = configured_public_key(get_settings())
-        result = run_db(get_settings(), work)
-        typer.echo(json.dumps(result.as_dict(), indent=2))
-        if not result.ok:
-            raise typer.Exit(1)
-
-
-@audit_app.command("checkpoint")
-def audit_checkpoint(
-    firm: Annotated[int | None, typer.Option(help="Only this firm (default: every firm).")] = None,
-) -> None:
-    """Sign the current chain heads (Ed25519, key outside the database) and print each checkpoint as JSON,
-    to keep where the database administrator cannot rewrite it."""
-    from wealthgate.audit import checkpoints
-    from wealthgate.audit.signing import load_or_create
-    from wealthgate.db.pool import connect
-
-    async def work(url: str) -> list[checkpoints.Checkpoint]:
-        conn = await connect(url)
-        try:
-            if firm is not None:
-                return [await checkpoints.create(conn, key, firm)]
-            return await checkpoints.create_for_all_firms(conn, key)
-        finally:
-            await conn.close()
-
-    with clean_errors():
-        settings = get_settings()
-        key = load_or_create(settings)
-        made = run_db(settings, work)
-        for checkpoint in made:
-            typer.echo(json.dumps({**checkpoint.as_dict(), "public_key": checkpoints.public_key_hex(key)}))
-
-
-@audit_app.command("export")
-def audit_export(
-    firm: Annotated[int, typer.Option(help="The firm whose trail to export.")],
-    since: Annotated[datetime | None, typer.Option("--from", help="Events at or after this time.")] = None,
-    until: Annotated[datetime | None, typer.Option("--to", help="Events before this time.")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="jsonl or csv.")] = "jsonl",
-    output: Annotated[Path | None, typer.Option(help="Write here instead of standard output.")] = None,
-) -> None:
-    """Every event with its hash and chain position, plus the signed checkpoints: verifiable offline with
-    `wealthgate audit verify-export` or the standalone wealthgate/audit/offline.py."""
-    from wealthgate.audit.export import FORMATS, export
-    from wealthgate.audit.signing import load_or_create
-    from wealthgate.db.pool import connect
-
-    if fmt not in FORMATS:
-        fail(f"--format must be one of {', '.join(FORMATS)}")
-
-    async def work(url: str) -> int:
-        conn = await connect(url)
-        lines = 0
-        try:
-            with output.open("w", encoding="utf-8") if output else nullcontext(sys.stdout) as sink:
-                async for line in export(
-                    conn,
-                    firm_id=firm,
-                    since=since.astimezone(UTC) if since else None,
-                    until=until.astimezone(UTC) if until else None,
-                    fmt=fmt,
-                    signing_key=key,
-                ):
-                    sink.write(line)
-                    lines += 1
-            return lines
-        finally:
-            await conn.close()
-
-    with clean_errors():
-        key = load_or_create(get_settings())
-        written = run_db(get_settings(), work)
-        if output:
-            typer.echo(f"wrote {written} lines to {output}", err=True)
-
-
-@audit_app.command("verify-export")
-def audit_verify_export(
-    file: Annotated[Path, typer.Argument(help="An export (JSON lines or CSV).")],
-    public_key: Annotated[str | None, typer.Option(help="The Ed25519 public key you trust (hex).")] = None,
-) -> None:
-    """Verify an export on its own, without the database; exit 0 when intact, 1 otherwise."""
-    from wealthgate.audit.offline import verify_export
-
-    with clean_errors():
-        with file.open(encoding="utf-8") as handle:
-            report = verify_export(handle, public_key)
-        typer.echo(json.dumps(report, indent=2))
-        if not report["ok"]:
-            raise typer.Exit(1)
-
-
 @app.command("import")
 def import_file(
     kind: Annotated[
@@ -396,7 +239,10 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes (use the core count).")] = 1,
     access_log: Annotated[bool, typer.Option(help="Log every request.")] = True,
 ) -> None:
-    """Migrate, then serve the API (PostgreSQL embedded unless DATABASE_URL is set)."""
+    """Migrate, then serve the API (PostgreSQL embedded unless DATABASE_URL is set). Needs the audit keyring
+    (`wealthgate audit keys init`, or WEALTHGATE_AUDIT_KEYRING_FILE / WEALTHGATE_AUDIT_KEYRING)."""
+    with clean_errors():
+        keyring.load(get_settings())  # before anything starts: a missing keyring is one line
     with clean_errors(), database_url(get_settings()) as url:
         migrate(url)
         _serve(url, host, port, workers, access_log)
@@ -408,7 +254,13 @@ def demo(
     port: Port = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
 ) -> None:
-    """Migrate, load the demo book if the database is empty, print a fresh agent key, serve."""
+    """Migrate, load the demo book if the database is empty, print a fresh agent key, serve. The first run
+    creates the audit keyring if there is none (the only command that creates keys without being asked)."""
+    with clean_errors():
+        settings = get_settings()
+        if not keyring.exists(settings):
+            keyring.save(keyring.generate(), settings.keyring_path)
+            typer.echo(f"created the audit keyring at {settings.keyring_path}")
     with clean_errors(), database_url(get_settings()) as url:
         migrate(url)
         loaded = asyncio.run(_load_demo(url))

@@ -24,7 +24,7 @@ def policy_import(
     import yaml
 
     from wealthgate.auth.principal import operator_actor
-    from wealthgate.cli.main import clean_errors, operator, run_db
+    from wealthgate.cli.common import clean_errors, operator, run_db
     from wealthgate.db.pool import connect
     from wealthgate.errors import Invalid
     from wealthgate.settings import get_settings
@@ -64,7 +64,7 @@ def policy_export(
     """Print the policy as YAML, headed by its version and content hash."""
     import yaml
 
-    from wealthgate.cli.main import clean_errors, run_db
+    from wealthgate.cli.common import clean_errors, run_db
     from wealthgate.db.pool import connect
     from wealthgate.settings import get_settings
     from wealthgate.suitability import policies

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wealthgate.audit.models import AuditChainHead, AuditCheckpoint, AuditEvent
+from wealthgate.audit.models import AuditChainHead, AuditChainMark, AuditCheckpoint, AuditEvent, AuditKey
 from wealthgate.auth.models import ApiKey
 from wealthgate.clients.models import Client
 from wealthgate.db.base import Base
@@ -21,8 +21,10 @@ __all__ = [
     "Advisor",
     "ApiKey",
     "AuditChainHead",
+    "AuditChainMark",
     "AuditCheckpoint",
     "AuditEvent",
+    "AuditKey",
     "Client",
     "DailyPrice",
     "Firm",

@@ -26,7 +26,7 @@ APPEND_ONLY = ("audit_events", "audit_checkpoints")
 GENESIS = bytes(32)
 
 
-def _content(r: Mapping[str, Any], chain_key: int, chain_seq: int, prev_hash: bytes) -> dict[str, Any]:
+def _content(r: sa.RowMapping, chain_key: int, chain_seq: int, prev_hash: bytes) -> dict[str, Any]:
     occurred_at: datetime = r["occurred_at"]
     return {
         "id": r["id"],

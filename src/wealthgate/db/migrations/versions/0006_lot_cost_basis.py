@@ -10,7 +10,7 @@ in ledger order; the downgrade empties it again, as it was. The replay is a froz
 migration imports nothing from the application.
 """
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -75,7 +75,7 @@ class _Holding:
     cost_basis: Decimal = ZERO
     lots: list[_Lot] = field(default_factory=list)
 
-    def acquire(self, r: Mapping[str, Any], quantity: Decimal, cost: Decimal) -> None:
+    def acquire(self, r: sa.RowMapping, quantity: Decimal, cost: Decimal) -> None:
         opened = quantity - min(quantity, max(-self.quantity, ZERO))
         if opened <= 0:
             return
@@ -93,7 +93,7 @@ class _Holding:
             if lot.open_quantity == 0:
                 del self.lots[0]
 
-    def apply(self, r: Mapping[str, Any]) -> None:
+    def apply(self, r: sa.RowMapping) -> None:
         quantity, kind = r["quantity"], r["type"]
         if quantity is None:
             return
@@ -121,7 +121,7 @@ class _Holding:
             self.cost_basis = ZERO
 
 
-def _open_lots(rows: Iterable[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+def _open_lots(rows: Iterable[sa.RowMapping]) -> list[tuple[Any, ...]]:
     """The open FIFO lots of one (account, symbol) slice in ledger order, reversed pairs left out."""
     ordered = list(rows)
     reversed_ids = {r["reverses_id"] for r in ordered if r["reverses_id"] is not None}

@@ -1,0 +1,83 @@
+"""What every command shares: one-line failures, the operator's name, running async work on the database."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import asyncpg
+import typer
+
+from wealthgate.audit import keyring, registry
+from wealthgate.db.server import database_url
+from wealthgate.errors import DomainError
+from wealthgate.settings import Settings, get_settings
+
+T = TypeVar("T")
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def clean_errors() -> Iterator[None]:
+    """Every failure is one clear line on stderr and a non-zero exit, never a traceback."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except DomainError as exc:
+        fail(exc.detail)
+    except KeyboardInterrupt:
+        fail("interrupted", 130)
+    except Exception as exc:  # the CLI's last line of defence: name the failure, hide the trace
+        fail(f"{type(exc).__name__}: {exc}".splitlines()[0])
+
+
+def operator() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli:unknown"
+
+
+async def check_keyring(settings: Settings, url: str) -> None:
+    """A command that writes audit events must hold the deployment's registered keyring (audit/registry.py);
+    another one is refused with one line. Without a keyring nothing is checked: read-only commands work, and
+    the first audited write fails with one line naming the setting."""
+    from wealthgate.db.pool import connect
+
+    if not keyring.exists(settings):
+        return
+    ring = keyring.load(settings)
+    conn = await connect(url)
+    try:
+        await registry.ensure(conn, ring)
+    except asyncpg.UndefinedTableError:  # a database not migrated yet: nothing to check against
+        return
+    finally:
+        await conn.close()
+    keyring.install(ring)
+
+
+def run_db(settings: Settings, work: Callable[[str], Coroutine[Any, Any, T]]) -> T:
+    """Run async CLI work against the configured database (the embedded one is started if needed)."""
+
+    async def checked(url: str) -> T:
+        await check_keyring(settings, url)
+        return await work(url)
+
+    with database_url(settings) as url:
+        return asyncio.run(checked(url))
+
+
+def migrate(url: str) -> None:
+    from wealthgate.db.migrate import upgrade
+
+    upgrade(url)
+    asyncio.run(check_keyring(get_settings(), url))
