@@ -21,3 +21,11 @@ def to_money(value: Decimal) -> Decimal:
 
 def to_price(value: Decimal) -> Decimal:
     return value.quantize(PRICE_PLACES, rounding=ROUND_HALF_EVEN)
+
+
+def plain(value: Decimal) -> str:
+    """The one text form of a decimal in anything the service emits (JSON, explanations, exports): positional
+    notation, never an exponent (`Decimal("1E+1")` is "10", `Decimal("1.02E+3")` is "1020"), no negative
+    zero."""
+    text = format(value, "f")
+    return text[1:] if text.startswith("-") and value.is_zero() else text

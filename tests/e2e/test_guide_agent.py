@@ -5,11 +5,12 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import REPO
-from tests.e2e.process import Server, env, free_port
+from tests.e2e.process import Server, cli, env, free_port
 from tests.support import fetch
 
 pytestmark = pytest.mark.e2e
@@ -78,16 +79,28 @@ def test_the_guides_agent_works_against_the_demo(empty_db_url: str) -> None:
         assert server.stop() == 0
 
 
-def test_a_second_demo_start_reuses_the_data_and_prints_a_new_key(empty_db_url: str) -> None:
-    keys = []
+def test_a_second_demo_start_reuses_the_data_and_the_keyring_and_prints_a_new_key(
+    empty_db_url: str, tmp_path: Path
+) -> None:
+    """The first demo run on a machine without an audit keyring creates one (the only command that does);
+    the second reuses it, and the trail both wrote verifies with it."""
+    ring = tmp_path / "audit-keyring.json"
+    keys, outputs = [], []
     for _ in range(2):
         port = free_port()
-        server = Server("demo", "--port", str(port), DATABASE_URL=empty_db_url)
+        server = Server(
+            "demo", "--port", str(port), DATABASE_URL=empty_db_url, WEALTHGATE_AUDIT_KEYRING_FILE=str(ring)
+        )
         try:
             keys.append(server.wait_for_line("WEALTHGATE_API_KEY="))
             server.wait_healthy(f"http://127.0.0.1:{port}")
         finally:
             server.stop()
+        outputs.append("".join(server.output))
     assert keys[0] != keys[1]
-    assert "database already holds data" in "".join(server.output)
+    assert f"created the audit keyring at {ring}" in outputs[0]
+    assert "created the audit keyring" not in outputs[1]
+    assert "database already holds data" in outputs[1]
     assert fetch(empty_db_url, "SELECT count(*) AS n FROM clients")[0]["n"] == 50
+    verified = cli("audit", "verify", DATABASE_URL=empty_db_url, WEALTHGATE_AUDIT_KEYRING_FILE=str(ring))
+    assert verified.returncode == 0, verified.stdout

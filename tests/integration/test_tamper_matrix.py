@@ -20,6 +20,7 @@ import asyncpg
 import pytest
 
 from tests.e2e.process import cli
+from tests.integration.test_audit_trail import tamper as superuser
 from tests.integration.test_audit_trail import write_notes
 from tests.support import fetch, fetchval, with_conn
 from wealthgate.audit import chain, keyring
@@ -55,17 +56,6 @@ def trail(db_url: str, tmp_path: Path) -> Trail:
     assert made.returncode == 0, made.stderr
     later = write_notes(db_url, 1, 2)
     return Trail(db_url, witness_dir, ids, later)
-
-
-def superuser(url: str, *statements: str) -> None:
-    """What a DBA can do: any statement, triggers off."""
-
-    async def work(conn: asyncpg.Connection) -> None:
-        await conn.execute("SET session_replication_role = replica")
-        for sql in statements:
-            await conn.execute(sql)
-
-    with_conn(url, work)
 
 
 def client_chain(url: str) -> list[chain.Event]:

@@ -129,23 +129,15 @@ class Keyring:
         return key.id, mac(key.secret, event_hash)
 
     def document(self) -> dict[str, Any]:
-        return {
-            "format": FORMAT,
-            "signing": [
-                {
-                    "id": k.id,
-                    "public_key": k.public_hex,
-                    "private_key": _pem(k.private_key) if k.private_key else None,
-                    "created_at": k.created_at,
-                    "retired_at": k.retired_at,
-                }
-                for k in self.signing
-            ],
-            "mac": [
-                {"id": k.id, "secret": k.secret.hex(), "created_at": k.created_at, "retired_at": k.retired_at}
-                for k in self.macs
-            ],
-        }
+        """The whole keyring, secrets included: what `save` writes."""
+        public = self.public_document()
+        for entry, key in zip(public["signing"], self.signing, strict=True):
+            entry["private_key"] = _pem(key.private_key) if key.private_key else None
+        public["mac"] = [
+            {"id": k.id, "secret": k.secret.hex(), "created_at": k.created_at, "retired_at": k.retired_at}
+            for k in self.macs
+        ]
+        return public
 
     def public_document(self) -> dict[str, Any]:
         """What an auditor needs to verify exports: the public keys by id (no secret at all)."""

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Numeric,
+    SmallInteger,
     Text,
     UniqueConstraint,
     func,
@@ -53,6 +55,8 @@ class Client(Base):
             "marginal_tax_rate IS NULL OR (marginal_tax_rate >= 0 AND marginal_tax_rate <= 1)",
             name="marginal_tax_rate",
         ),
+        CheckConstraint("held_away_assets >= 0", name="held_away_assets"),
+        CheckConstraint("options_level BETWEEN 0 AND 4", name="options_level"),
     )
 
     firm_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("firms.id"), primary_key=True)
@@ -72,6 +76,9 @@ class Client(Base):
     tax_status: Mapped[str] = mapped_column(Text)
     marginal_tax_rate: Mapped[Decimal | None] = mapped_column(Numeric(5, 4))
     investment_experience: Mapped[str] = mapped_column(Text)
+    held_away_assets: Mapped[Decimal] = mapped_column(Money, server_default=text("0"))
+    options_level: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))  # 0: none; 1-4
+    margin_approved: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     excluded_symbols: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
     excluded_sectors: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

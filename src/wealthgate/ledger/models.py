@@ -49,6 +49,7 @@ class Account(Base):
     account_type: Mapped[str] = mapped_column(Text)
     currency: Mapped[str] = mapped_column(Text, server_default=text("'USD'"))
     allows_shorting: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    allows_margin: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))  # cash may go below 0
     cash_balance: Mapped[Decimal] = mapped_column(Money, server_default=text("0"))
     opened_on: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, SmallInteger, Text, text
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Numeric, SmallInteger, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from wealthgate.db.base import Base, Price, in_list
@@ -22,6 +22,7 @@ class Security(Base):
         CheckConstraint(in_list("asset_class", ASSET_CLASSES), name="asset_class"),
         CheckConstraint(in_list("liquidity", SECURITY_LIQUIDITY), name="liquidity"),
         CheckConstraint("risk_rating BETWEEN 1 AND 5", name="risk_rating"),
+        CheckConstraint("leverage <> 0 AND leverage BETWEEN -3 AND 3", name="leverage"),
     )
 
     symbol: Mapped[str] = mapped_column(Text, primary_key=True)
@@ -32,6 +33,8 @@ class Security(Base):
     risk_rating: Mapped[int] = mapped_column(SmallInteger)
     is_complex: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     liquidity: Mapped[str] = mapped_column(Text, server_default=text("'high'"))
+    # the daily multiple a fund targets: 1 ordinary; 2, 3 leveraged; -1..-3 inverse (reset daily, decay)
+    leverage: Mapped[Decimal] = mapped_column(Numeric(4, 2), server_default=text("1"))
     currency: Mapped[str] = mapped_column(Text, server_default=text("'USD'"))
     last_price: Mapped[Decimal | None] = mapped_column(Price)
     last_price_date: Mapped[date | None] = mapped_column(Date)
