@@ -7,8 +7,10 @@ method's docstring is the tool's own description; tests/unit/test_sdk_tools.py f
 
 # no `from __future__ import annotations`: Trade's NotRequired keys must be seen at runtime
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any, Generic, Literal, NotRequired, TypedDict, TypeVar
 
+from wealthgate.money import plain
 from wealthgate.tools.catalog import TOOLS
 
 R = TypeVar("R")
@@ -29,10 +31,15 @@ class Trade(TypedDict):
     amount: NotRequired[str | None]
 
 
+def _figure(value: Any) -> Any:
+    """A `Decimal` given where the tools take decimal strings is sent in the one text form (never "1E+3")."""
+    return plain(value) if isinstance(value, Decimal) else value
+
+
 def args_of(**given: Any) -> dict[str, Any]:
-    """The tool's arguments as JSON: unset (None) ones left out, trades as plain objects."""
+    """The tool's arguments as JSON: unset (None) ones left out, trades as plain objects, decimals as text."""
     return {
-        name: [dict(t) for t in value] if name == "trades" else value
+        name: [{k: _figure(v) for k, v in t.items()} for t in value] if name == "trades" else _figure(value)
         for name, value in given.items()
         if value is not None
     }
@@ -77,11 +84,16 @@ class ToolMethods(Generic[R]):
         cash_reserve: str | None = None,
         min_trade: str | None = None,
         fractional: bool | None = None,
+        liquidate: bool | None = None,
     ) -> R:
         return self.call(
             "propose_rebalance",
             args_of(
-                client_id=client_id, cash_reserve=cash_reserve, min_trade=min_trade, fractional=fractional
+                client_id=client_id,
+                cash_reserve=cash_reserve,
+                min_trade=min_trade,
+                fractional=fractional,
+                liquidate=liquidate,
             ),
         )
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
-from wealthgate.clients.sql import exact, money
+from wealthgate.clients.sql import exact, money, rounded
 from wealthgate.clients.visibility import scoped
+from wealthgate.money import CENT, WEIGHT_PLACES
 
+# The context summary's allocation is shown to 4 places (a compact overview); holdings' weights to 6.
+SUMMARY_PLACES = Decimal("0.0001")
 # Concentration flags raised in the context summary (shares of total value). They concern single issuers:
 # holdings in sectors "Diversified" and "Cash" (funds) spread their own risk and are not counted.
 POSITION_FLAG = "0.20"
@@ -55,7 +59,8 @@ SUMMARY_CTES = """, by_class AS (
 """
 SUMMARY_JSON = f"""    'summary', json_build_object(
         'allocation_by_asset_class', coalesce((
-            SELECT json_object_agg(cls, round(v / nullif(t.mv + t.cash, 0), 4)::text ORDER BY cls)
+            SELECT json_object_agg(
+                cls, {rounded("v / nullif(t.mv + t.cash, 0)", SUMMARY_PLACES)}::text ORDER BY cls)
             FROM by_class WHERE v <> 0), '{{}}'::json),
         'concentration_flags', (
             SELECT coalesce(json_agg(flag), '[]'::json) FROM (
@@ -91,13 +96,13 @@ def _context(summary: bool) -> str:
     SELECT p.id, p.account_id, p.symbol, p.quantity, p.cost_basis,
            s.name, s.asset_class, s.sector, s.region, s.risk_rating,
            s.last_price AS close, s.last_price_date AS price_date,
-           round(p.quantity * s.last_price, 2) AS mv
+           {rounded("p.quantity * s.last_price", CENT)} AS mv
     FROM c
     JOIN positions p ON p.firm_id = c.firm_id AND p.client_id = c.id AND p.quantity <> 0
     JOIN securities s ON s.symbol = p.symbol
 )
 , a AS (
-    SELECT a.id, a.name, a.account_type, a.currency, a.cash_balance
+    SELECT a.id, a.name, a.account_type, a.currency, a.cash_balance, a.allows_margin
     FROM c JOIN accounts a ON a.firm_id = c.firm_id AND a.client_id = c.id
 )
 , t AS MATERIALIZED (
@@ -123,6 +128,9 @@ def _context(summary: bool) -> str:
         'tax_status', c.tax_status,
         'marginal_tax_rate', {exact("c.marginal_tax_rate")},
         'investment_experience', c.investment_experience,
+        'held_away_assets', {money("c.held_away_assets")},
+        'options_level', c.options_level,
+        'margin_approved', c.margin_approved,
         'restrictions', json_build_object(
             'excluded_symbols', to_json(c.excluded_symbols),
             'excluded_sectors', to_json(c.excluded_sectors))
@@ -143,13 +151,13 @@ def _context(summary: bool) -> str:
             'price', {exact("h.close")},
             'price_date', h.price_date,
             'market_value', h.mv::text,
-            'weight', round(h.mv / nullif(t.mv + t.cash, 0), 6)::text
+            'weight', {rounded("h.mv / nullif(t.mv + t.cash, 0)", WEIGHT_PLACES)}::text
         ) ORDER BY h.mv DESC NULLS LAST, h.symbol, h.account_id)
         FROM h), '[]'::json),
     'accounts', coalesce((
         SELECT json_agg(json_build_object(
             'id', a.id, 'name', a.name, 'account_type', a.account_type,
-            'currency', a.currency, 'cash', {money("a.cash_balance")}
+            'currency', a.currency, 'cash', {money("a.cash_balance")}, 'allows_margin', a.allows_margin
         ) ORDER BY a.id)
         FROM a), '[]'::json),
     'totals', json_build_object(

@@ -8,6 +8,8 @@ from typing import Any
 
 import asyncpg
 
+from wealthgate.money import plain
+
 LIMIT = Decimal("1e16")  # NUMERIC(20,4) money and NUMERIC(24,8) quantities hold 16 digits before the point
 PRICE_LIMIT = Decimal("1e14")  # NUMERIC(20,6)
 BIGINT = 2**63
@@ -120,9 +122,14 @@ def cell_items(row: dict[str, str], name: str, *, upper: bool = False) -> list[s
 
 
 def cell_document(values: dict[str, Any]) -> dict[str, Any]:
-    """Values as an audit document holds them: dates and decimals as strings."""
+    """Values as an audit document holds them: dates and decimals as strings (a decimal positionally)."""
     return {
-        k: v if isinstance(v, bool | int | str | list) or v is None else str(v) for k, v in values.items()
+        k: v
+        if isinstance(v, bool | int | str | list) or v is None
+        else plain(v)
+        if isinstance(v, Decimal)
+        else str(v)
+        for k, v in values.items()
     }
 
 

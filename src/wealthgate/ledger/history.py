@@ -18,6 +18,7 @@ from wealthgate.auth.principal import Principal
 from wealthgate.clients.service import CLIENT_NOT_FOUND
 from wealthgate.clients.visibility import scope_args, scoped
 from wealthgate.errors import Invalid, NotFound
+from wealthgate.money import plain, trimmed
 from wealthgate.pagination import decode_keyset, encode_keyset
 
 _SEARCH = scoped(
@@ -75,10 +76,10 @@ def _item(r: asyncpg.Record, ranked: bool) -> dict[str, Any]:
         "type": r["type"],
         "symbol": r["symbol"],
         "security_name": r["security_name"],
-        "quantity": None if r["quantity"] is None else str(r["quantity"].normalize()),
-        "price": None if r["price"] is None else str(r["price"].normalize()),
-        "amount": str(r["amount"]),
-        "fees": str(r["fees"]),
+        "quantity": None if r["quantity"] is None else trimmed(r["quantity"]),
+        "price": None if r["price"] is None else trimmed(r["price"]),
+        "amount": plain(r["amount"]),
+        "fees": plain(r["fees"]),
         "description": r["description"],
         "reverses_id": r["reverses_id"],
     }

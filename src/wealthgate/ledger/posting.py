@@ -10,6 +10,12 @@ transaction as their audit event.
   trade-date order, so back-dated entries get the right average cost, and a sale that would take the
   holding below zero at any point is refused unless the account allows shorting. Its open FIFO lots (the
   `lots` table) are re-derived from the same replay.
+- Cash never goes below zero unless the account allows margin (`accounts.allows_margin`): the account's cash
+  at the end of every day from the posting's trade date on (a running sum of amounts in trade-date order, so a
+  back-dated withdrawal cannot overdraw a day that has passed) must stay at or above zero, or the posting (a
+  reversal too) is refused, naming the field the caller would change, and nothing is stored. Within a day the
+  order of entries is not known, so a day is judged on its closing cash. Cash that comes in is never refused,
+  so an account overdrawn before this rule can always be brought back.
 - Nothing is edited: a correction is a reversing entry (`reverse`) that names the original.
 - An `external_id` seen before returns the transaction already posted (a retried feed is not a double
   posting); the same id with different content is a conflict.
@@ -32,11 +38,11 @@ from wealthgate.errors import Conflict, Invalid, NotFound, RuleViolation
 __all__ = ["Conflict", "Invalid", "NewTransaction", "NotFound", "Posted", "RuleViolation", "post", "reverse"]
 from wealthgate.ledger import lots
 from wealthgate.ledger.replay import Book, Entry, effective
-from wealthgate.money import to_cents
+from wealthgate.money import plain, to_cents, trimmed
 
 _ACCOUNT = scoped(
     """
-SELECT a.firm_id, a.id, a.client_id, a.allows_shorting, a.cash_balance
+SELECT a.firm_id, a.id, a.client_id, a.allows_shorting, a.allows_margin, a.cash_balance
 FROM visible v JOIN accounts a ON a.firm_id = v.firm_id AND a.client_id = v.id
 WHERE a.id = $3
 FOR UPDATE OF a
@@ -62,6 +68,16 @@ SET quantity = excluded.quantity, cost_basis = excluded.cost_basis, updated_at =
 _DELETE_POSITION = "DELETE FROM positions WHERE firm_id = $1 AND account_id = $2 AND symbol = $3"
 _CASH = """
 UPDATE accounts SET cash_balance = cash_balance + $3 WHERE firm_id = $1 AND id = $2 RETURNING cash_balance
+"""
+# The first day from $3 on whose closing cash is below zero: running sums over every day, then filtered.
+_OVERDRAWN = """
+SELECT trade_date, balance FROM (
+    SELECT trade_date, sum(sum(amount)) OVER (ORDER BY trade_date) AS balance
+    FROM transactions WHERE firm_id = $1 AND account_id = $2
+    GROUP BY trade_date
+) days
+WHERE trade_date >= $3 AND balance < 0
+ORDER BY trade_date LIMIT 1
 """
 _BY_EXTERNAL_ID = "SELECT * FROM transactions WHERE firm_id = $1 AND external_id = $2"
 _BY_ID = "SELECT * FROM transactions WHERE firm_id = $1 AND account_id = $2 AND id = $3"
@@ -121,7 +137,7 @@ def validate(t: NewTransaction) -> Decimal:
     amount = expected_amount(t)
     if t.amount is not None and t.amount != amount:
         raise Invalid(
-            f"amount must be {amount} for this {t.type} (quantity x price, fees, sign)", field="amount"
+            f"amount must be {plain(amount)} for this {t.type} (quantity x price, fees, sign)", field="amount"
         )
     if t.type in POSITIVE and amount <= 0:
         raise Invalid(f"a {t.type} moves cash in: amount must be positive", field="amount")
@@ -140,10 +156,10 @@ def _document(r: asyncpg.Record | None) -> dict[str, Any]:
         "trade_date": r["trade_date"].isoformat(),
         "type": r["type"],
         "symbol": r["symbol"],
-        "quantity": None if r["quantity"] is None else str(r["quantity"].normalize()),
-        "price": None if r["price"] is None else str(r["price"].normalize()),
-        "amount": str(r["amount"]),
-        "fees": str(r["fees"]),
+        "quantity": None if r["quantity"] is None else trimmed(r["quantity"]),
+        "price": None if r["price"] is None else trimmed(r["price"]),
+        "amount": plain(r["amount"]),
+        "fees": plain(r["fees"]),
         "description": r["description"],
         "external_id": r["external_id"],
         "reverses_id": r["reverses_id"],
@@ -179,9 +195,30 @@ async def _rederive_position(
     )
     return {
         "symbol": symbol,
-        "quantity": str(holding.quantity.normalize()),
-        "cost_basis": str(holding.cost_basis),
+        "quantity": trimmed(holding.quantity),
+        "cost_basis": plain(holding.cost_basis),
     }
+
+
+def _cash_field(t: NewTransaction) -> str:
+    """The field a caller would change to spend less: a buy's quantity, a sale's fees (only fees beyond the
+    proceeds take cash), otherwise the amount."""
+    return {"buy": "quantity", "sell": "fees"}.get(t.type, "amount")
+
+
+async def _keep_cash(
+    conn: asyncpg.Connection, account: asyncpg.Record, since: date, amount: Decimal, field: str
+) -> None:
+    """Refuse a posting that takes an account without margin below zero cash on any day from `since` on."""
+    if amount >= 0 or account["allows_margin"]:
+        return
+    low = await conn.fetchrow(_OVERDRAWN, account["firm_id"], account["id"], since)
+    if low is not None:
+        raise RuleViolation(
+            f"this would overdraw account {account['id']}: its cash would be {plain(low['balance'])}"
+            f" at the end of {low['trade_date'].isoformat()}, and the account does not allow margin",
+            field=field,
+        )
 
 
 async def _account(conn: asyncpg.Connection, principal: Principal, account_id: int) -> asyncpg.Record:
@@ -240,6 +277,7 @@ async def post(
         reverses_id,
     )
     cash: Decimal = await conn.fetchval(_CASH, principal.firm_id, account_id, amount)
+    await _keep_cash(conn, account, t.trade_date, amount, _cash_field(t))
     position = await _rederive_position(conn, account, t.symbol) if t.symbol else None
     row = await conn.fetchrow(_BY_ID, principal.firm_id, account_id, txn_id)
     document = _document(row)
@@ -306,6 +344,7 @@ async def reverse(
         transaction_id,
     )
     cash: Decimal = await conn.fetchval(_CASH, principal.firm_id, account_id, -original["amount"])
+    await _keep_cash(conn, account, mirror.trade_date, -original["amount"], "transaction_id")
     position = await _rederive_position(conn, account, mirror.symbol) if mirror.symbol else None
     document = _document(await conn.fetchrow(_BY_ID, principal.firm_id, account_id, txn_id))
     await record(

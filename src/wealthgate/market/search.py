@@ -6,6 +6,7 @@ from typing import Any
 
 import asyncpg
 
+from wealthgate.money import trimmed
 from wealthgate.pagination import decode_keyset, encode_keyset
 
 _SEARCH = """
@@ -57,7 +58,7 @@ async def search(
             "is_complex": r["is_complex"],
             "liquidity": r["liquidity"],
             "currency": r["currency"],
-            "latest_price": None if r["last_price"] is None else str(r["last_price"].normalize()),
+            "latest_price": None if r["last_price"] is None else trimmed(r["last_price"]),
             "latest_price_date": None if r["last_price_date"] is None else r["last_price_date"].isoformat(),
         }
         for r in rows[:limit]

@@ -1,7 +1,11 @@
 """Valuation, allocation and drift: pure functions of plain data (no I/O), property-tested.
 
 Conventions: market value = round(quantity x price, 2); weights are shares of total value (holdings plus cash)
-rounded to 6 places with the largest-remainder method, so every set of weights sums to exactly 1.000000.
+rounded to 6 places. Both follow the service's one rounding rule (money.py: half away from zero, as PostgreSQL
+rounds, so the context's SQL shows the same figures), each weight on its own: a set of weights may therefore
+add up to 1 give or take a few millionths (at most half a millionth per weight), as on a statement, and is
+never forced to 1.000000 by moving a tie the wrong way. Drift bands are judged on the exact shares; only the
+figures shown are rounded.
 Account cash counts as the `cash_equivalent` asset class (and sector/region "Cash") for allocation and drift.
 A price older than `STALE_AFTER_DAYS` before the valuation date is flagged stale; a holding with no price at
 all is flagged and valued at nothing, never silently dropped.
@@ -13,11 +17,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 
-from wealthgate.money import to_cents
+from wealthgate.money import to_cents, to_weight
 
-WEIGHT_PLACES = Decimal("0.000001")
 STALE_AFTER_DAYS = 5
 CASH_CLASS = "cash_equivalent"
 
@@ -83,21 +86,23 @@ def value(
     return Valuation(as_of, tuple(valued), dict(cash), dict(account_types))
 
 
-def weights(amounts: Mapping[str, Decimal], total: Decimal) -> dict[str, Decimal]:
-    """Shares of `total`, 6 places, summing to exactly 1 (largest remainder) when total > 0."""
+def shares(amounts: Mapping[str, Decimal], total: Decimal) -> dict[str, Decimal]:
+    """Exact shares of `total` (zero when total is not positive). Division keeps 28 significant digits: for
+    cents over a total below 10^16 any share that differs from a 4-place target +/- band differs from it by
+    more than 10^-22, so a comparison with a band is decided exactly."""
     if total <= 0:
         return {k: Decimal(0) for k in amounts}
-    units = 10**6
-    exact = {k: v * units / total for k, v in amounts.items()}
-    floors = {k: int(x.to_integral_value(rounding=ROUND_FLOOR)) for k, x in exact.items()}
-    short = units - sum(floors.values())
-    for k in sorted(exact, key=lambda k: (exact[k] - floors[k], k), reverse=True)[: max(short, 0)]:
-        floors[k] += 1
-    return {k: Decimal(n) * WEIGHT_PLACES for k, n in floors.items()}
+    return {k: v / total for k, v in amounts.items()}
 
 
-def allocation(v: Valuation) -> dict[str, dict[str, Decimal]]:
-    """Weights by asset class, sector, region and account type; each set sums to 1.000000."""
+def weights(amounts: Mapping[str, Decimal], total: Decimal) -> dict[str, Decimal]:
+    """Shares of `total` as shown: each rounded to 6 places by the one rule (half away from zero)."""
+    return {k: to_weight(x) for k, x in shares(amounts, total).items()}
+
+
+def allocation(v: Valuation, *, exact: bool = False) -> dict[str, dict[str, Decimal]]:
+    """Weights by asset class, sector, region and account type, rounded to 6 places; with `exact`, the
+    unrounded shares (what drift bands and limits are judged on)."""
     sums: dict[str, dict[str, Decimal]] = {
         d: defaultdict(Decimal) for d in ("asset_class", "sector", "region", "account_type")
     }
@@ -116,7 +121,8 @@ def allocation(v: Valuation) -> dict[str, dict[str, Decimal]]:
             sums["region"]["Cash"] += amount
             sums["account_type"][v.account_types.get(account, "unknown")] += amount
     total = v.total_value
-    return {dim: weights(dict(parts), total) for dim, parts in sums.items()}
+    share = shares if exact else weights
+    return {dim: share(dict(parts), total) for dim, parts in sums.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,12 +136,16 @@ class Drift:
 
 
 def drift(by_class: Mapping[str, Decimal], model: Mapping[str, tuple[Decimal, Decimal]]) -> list[Drift]:
-    """Actual vs target per asset class of the model (and any class held outside it, target 0, band 0)."""
+    """Actual vs target per asset class of the model (and any class held outside it, target 0, band 0).
+
+    `in_band` is judged on `by_class` as given, so give it exact shares (`allocation(v, exact=True)`): a
+    share 0.0000004 beyond its band is out of it, though it shows as on the edge once rounded. `actual` and
+    `difference` are the figures shown, rounded to 6 places."""
     classes = sorted(set(model) | {c for c, w in by_class.items() if w})
     out = []
     for c in classes:
         target, band = model.get(c, (Decimal(0), Decimal(0)))
         actual = by_class.get(c, Decimal(0))
         diff = actual - target
-        out.append(Drift(c, target, actual, diff, band, abs(diff) <= band))
+        out.append(Drift(c, target, to_weight(actual), to_weight(diff), band, abs(diff) <= band))
     return out

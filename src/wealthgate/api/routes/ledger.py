@@ -13,6 +13,7 @@ from wealthgate.audit.schemas import MAX_ID
 from wealthgate.auth.principal import Principal
 from wealthgate.ledger import posting
 from wealthgate.ledger.schemas import ReversalIn, TransactionIn
+from wealthgate.money import plain
 
 router = APIRouter(route_class=StrictJSONRoute, tags=["ledger"])
 AccountId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -23,7 +24,7 @@ def _answer(result: posting.Posted) -> tuple[int, dict[str, Any]]:
     return 201 if result.created else 200, {
         "transaction": result.transaction,
         "position": result.position,
-        "cash": str(result.cash),
+        "cash": plain(result.cash),
         "created": result.created,
     }
 
