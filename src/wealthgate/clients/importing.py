@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -49,6 +50,11 @@ def client_profile(row: dict[str, str]) -> dict[str, Any]:
     tax_rate = cell_optional_figure(row, "marginal_tax_rate", MONEY_PLACES)
     if tax_rate is not None and tax_rate > 1:
         raise RowError("marginal_tax_rate", "marginal_tax_rate must be between 0 and 1 (0.24 for 24%)")
+    options_level = cell_optional_text(row, "options_level") or "0"
+    if options_level not in ("0", "1", "2", "3", "4"):
+        raise RowError(
+            "options_level", "options_level must be 0 (no options) or an approval level from 1 to 4"
+        )
     return {
         "name": cell_text(row, "name"),
         "email": email,
@@ -63,6 +69,10 @@ def client_profile(row: dict[str, str]) -> dict[str, Any]:
         "tax_status": cell_choice(row, "tax_status", TAX_STATUSES),
         "marginal_tax_rate": tax_rate,
         "investment_experience": cell_choice(row, "investment_experience", EXPERIENCE_LEVELS),
+        # optional columns (Reg BI's care obligation): absent or blank means none held away, no approvals
+        "held_away_assets": cell_optional_figure(row, "held_away_assets", MONEY_PLACES) or Decimal(0),
+        "options_level": int(options_level),
+        "margin_approved": cell_yes_no(row, "margin_approved"),
         "excluded_symbols": cell_items(row, "excluded_symbols", upper=True),
         "excluded_sectors": cell_items(row, "excluded_sectors"),
     }
@@ -116,6 +126,7 @@ async def import_account(
         "account_type": cell_choice(row, "account_type", ACCOUNT_TYPES),
         "currency": currency,
         "allows_shorting": cell_yes_no(row, "allows_shorting"),
+        "allows_margin": cell_yes_no(row, "allows_margin"),  # may cash go below zero (ledger/posting.py)
         "opened_on": cell_date(row, "opened_on"),
     }
     client_id = await conn.fetchval(
@@ -125,7 +136,7 @@ async def import_account(
         raise RowError("client_external_id", f"unknown client {client}")
     account_id = await conn.fetchval(
         "INSERT INTO accounts (firm_id, client_id, external_id, name, account_type, currency,"
-        " allows_shorting, opened_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        " allows_shorting, allows_margin, opened_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
         " ON CONFLICT (firm_id, external_id) DO NOTHING RETURNING id",
         firm_id,
         client_id,

@@ -28,6 +28,11 @@ class ClientProfile(BaseModel):
     tax_status: str
     marginal_tax_rate: str | None
     investment_experience: str
+    held_away_assets: str = Field(
+        description="Assets the client holds elsewhere; they count toward concentration and net-worth tests."
+    )
+    options_level: int = Field(description="Options approval: 0 none, 1-4 the firm's approval levels.")
+    margin_approved: bool = Field(description="Whether the client may borrow on margin.")
     restrictions: Restrictions
 
 

@@ -1,4 +1,8 @@
-"""Daily prices for the demo: the real CSVs (package data) plus four synthetic series, all deterministic."""
+"""Daily prices for the demo: the real CSVs (package data) plus eight synthetic series, all deterministic.
+
+The first four series (`_synthetic`) are drawn exactly as they always were, so the demo book built on them
+does not move; the four added for the care obligation's rules (`_care_synthetic`) draw from their own stream.
+"""
 
 from __future__ import annotations
 
@@ -54,6 +58,7 @@ def load() -> PriceHistory:
             closes.setdefault("SPY", {})[day] = to_price(Decimal(row["SPY"]))
     days = tuple(d for d in calendar if d >= SYNTHETIC_START)
     closes.update(_synthetic(days, closes["SPY"]))
+    closes.update(_care_synthetic(days, closes["SPY"]))
     return PriceHistory(closes=closes, calendar=tuple(calendar))
 
 
@@ -86,3 +91,45 @@ def _synthetic(days: tuple[date, ...], spy: dict[date, Decimal]) -> dict[str, di
         quarter = q
         reit[d] = nav
     return {"WGMMF": mmf, "WGAGG": agg, "WGLEV": lev, "WGREIT": reit}
+
+
+def _daily_reset(days: tuple[date, ...], spy: dict[date, Decimal], multiple: int) -> dict[date, Decimal]:
+    """A fund that returns `multiple` times SPY's return every day (compounded daily, no fees), from 50.00."""
+    out: dict[date, Decimal] = {}
+    level = Decimal(50)
+    previous: Decimal | None = None
+    for d in days:
+        today = spy.get(d)
+        if today is None:
+            continue
+        if previous is not None:
+            level = level * (1 + multiple * (today / previous - 1))
+        out[d] = to_price(level)
+        previous = today
+    return out
+
+
+def _care_synthetic(days: tuple[date, ...], spy: dict[date, Decimal]) -> dict[str, dict[date, Decimal]]:
+    """WG3X (3x daily SPY), WGINV (-1x daily SPY), WGMUNI (a municipal bond fund: a seeded random walk,
+    calmer than WGAGG) and WGPCF (a private credit fund: its NAV, struck quarterly, grows 1.5% a quarter)."""
+    rng = random.Random(20_261_202)
+    muni: dict[date, Decimal] = {}
+    level = 50.0
+    for d in days:
+        muni[d] = to_price(Decimal(repr(round(level, 6))))
+        level *= math.exp(0.00009 + 0.0016 * rng.gauss(0.0, 1.0))
+    credit: dict[date, Decimal] = {}
+    nav = to_price(Decimal(10))
+    quarter = None
+    for d in days:
+        q = (d.year, (d.month - 1) // 3)
+        if quarter is not None and q != quarter:
+            nav = to_price(nav * Decimal("1.015"))
+        quarter = q
+        credit[d] = nav
+    return {
+        "WG3X": _daily_reset(days, spy, 3),
+        "WGINV": _daily_reset(days, spy, -1),
+        "WGMUNI": muni,
+        "WGPCF": credit,
+    }

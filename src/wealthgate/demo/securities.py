@@ -1,8 +1,14 @@
-"""The demo security master: 21 real US securities plus 4 synthetic ones named as such."""
+"""The demo security master: 21 real US securities plus 8 synthetic ones named as such.
+
+The synthetic ones fill what the real price files lack (see data/README.md): a money market fund, two bond
+funds, a non-traded REIT, a private credit fund (an illiquid alternative), and three daily-reset funds on SPY:
+2x and 3x leveraged and -1x inverse, flagged with their `leverage` and as complex products.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,6 +21,7 @@ class SecurityRow:
     risk_rating: int
     is_complex: bool = False
     liquidity: str = "high"
+    leverage: Decimal = Decimal(1)  # the daily multiple: 2, 3 leveraged; -1 inverse
 
 
 US = "North America"
@@ -56,6 +63,40 @@ SECURITIES: tuple[SecurityRow, ...] = (
         US,
         5,
         is_complex=True,
+        leverage=Decimal(2),
+    ),
+    SecurityRow(
+        "WG3X",
+        "3x Daily S&P 500 Leveraged ETF (synthetic demo)",
+        "equity",
+        "Diversified",
+        US,
+        5,
+        is_complex=True,
+        leverage=Decimal(3),
+    ),
+    SecurityRow(
+        "WGINV",
+        "-1x Daily S&P 500 Inverse ETF (synthetic demo)",
+        "equity",
+        "Diversified",
+        US,
+        5,
+        is_complex=True,
+        leverage=Decimal(-1),
+    ),
+    SecurityRow(
+        "WGMUNI", "National Municipal Bond Fund (synthetic demo)", "fixed_income", "Municipal Bonds", US, 2
+    ),
+    SecurityRow(
+        "WGPCF",
+        "Private Credit Fund, quarterly redemptions (synthetic demo)",
+        "alternative",
+        "Private Credit",
+        US,
+        4,
+        is_complex=True,
+        liquidity="illiquid",
     ),
     SecurityRow(
         "WGREIT",

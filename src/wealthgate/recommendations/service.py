@@ -20,7 +20,7 @@ from wealthgate.errors import Conflict, Forbidden, Invalid, NotFound
 from wealthgate.pagination import decode_keyset, encode_keyset
 from wealthgate.suitability import policy as rules
 from wealthgate.suitability import service as suitability
-from wealthgate.suitability.engine import ENGINE_VERSION, Trade, evaluate
+from wealthgate.suitability.engine import ENGINE_VERSION, OLDEST_ENGINE, Trade, evaluate
 from wealthgate.suitability.policies import by_id
 from wealthgate.suitability.snapshot import (
     digest,
@@ -365,7 +365,12 @@ async def replay(
     version = await by_id(conn, principal.firm_id, r["policy_version_id"])
     snapshot = r["context_snapshot"]
     facts = facts_from_json(snapshot["facts"])
-    recomputed = evaluate(facts, rules.parse(version.content), trades_from_json(r["trades"])).to_json()
+    recomputed = evaluate(  # by the rules of the engine version the verdict was stored under
+        facts,
+        rules.parse(version.content),
+        trades_from_json(r["trades"]),
+        engine_version=snapshot.get("engine_version", OLDEST_ENGINE),
+    ).to_json()
     stored = {"verdict": r["verdict"], "rules": r["rules"], "as_of": r["data_as_of"].isoformat()}
     return {
         "recommendation_id": r["id"],

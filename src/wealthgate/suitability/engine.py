@@ -1,463 +1,110 @@
 """The suitability check: a pure function (facts, policy, trades) -> verdict. No I/O, no clock.
 
-Facts are what the firm knew when the check ran: the client's profile, client-level holdings (all accounts),
-cash, the securities involved with the prices used, and how many trades the client made in the policy's
-window. Trades are valued at those prices (buys take cash, sells bring it; fees are not estimated), so the
-total value does not change and every post-trade weight is exact arithmetic a reviewer can redo by hand.
+Facts are what the firm knew when the check ran: the client's whole profile (Reg BI's investment profile:
+age, other investments, financial situation and needs, tax status, objectives, experience, time horizon,
+liquidity needs, risk tolerance), client-level holdings (all accounts), cash, the securities involved with the
+prices used, and the client's recent trading. Trades are valued at those prices (see `book.py`).
 
 Every rule is evaluated and reported, whatever the others say: `fail` blocks, `needs_review` sends the
 recommendation to a person, the verdict is the worst outcome. A rule never fails a trade that moves the book
-toward compliance (selling an over-weight position passes the cap rule even if it stays above the cap).
-`ENGINE_VERSION` is stored with every verdict: replay names the rules it ran.
+toward compliance.
+
+Versions: `ENGINE_VERSION` is stored with every recommendation, and a verdict is replayed by the rule set of
+the version it was stored under (`RULE_SETS`). A version's rule set never changes once released: the rules of
+2026-11-25.1 live frozen in `engine_2026_11_25.py`; changing a rule, its wording or a default makes a new
+version.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import date
-from decimal import ROUND_DOWN, Decimal
-from typing import Any
+from collections.abc import Callable, Iterable
 
-from wealthgate.money import QUANTITY_PLACES, to_cents
+from wealthgate.errors import Invalid
+from wealthgate.suitability import engine_2026_11_25, portfolio_rules, product_rules, wealth_rules
+from wealthgate.suitability.book import Case, quantity_of
+from wealthgate.suitability.facts import (
+    OUTCOMES,
+    Activity,
+    Facts,
+    Profile,
+    RuleResult,
+    Security,
+    Trade,
+    Verdict,
+)
 from wealthgate.suitability.policy import Policy
-from wealthgate.vocabulary import EXPERIENCE_LEVELS
 
-ENGINE_VERSION = "2026-11-25.1"
-ZERO = Decimal(0)
-SHARE = Decimal("0.0001")  # weights reported as 4-place decimal strings (0.2345 = 23.45%)
-OUTCOMES = ("pass", "needs_review", "fail")
+__all__ = [
+    "ENGINE_VERSION",
+    "OLDEST_ENGINE",
+    "OUTCOMES",
+    "RULES",
+    "RULE_SETS",
+    "Activity",
+    "Facts",
+    "Profile",
+    "RuleResult",
+    "Security",
+    "Trade",
+    "Verdict",
+    "evaluate",
+    "quantity_of",
+]
 
+ENGINE_VERSION = "2026-12-02.1"
+OLDEST_ENGINE = engine_2026_11_25.VERSION  # what a snapshot naming no engine version was judged by
 
-@dataclass(frozen=True, slots=True)
-class Security:
-    symbol: str
-    name: str
-    asset_class: str
-    sector: str
-    risk_rating: int
-    is_complex: bool
-    liquidity: str
-    price: Decimal
-    price_date: date
-
-
-@dataclass(frozen=True, slots=True)
-class Profile:
-    risk_level: str
-    age: int
-    time_horizon: str
-    liquidity_needs: str
-    investment_experience: str
-    excluded_symbols: frozenset[str]
-    excluded_sectors: frozenset[str]
-
-
-@dataclass(frozen=True, slots=True)
-class Facts:
-    as_of: date
-    profile: Profile
-    positions: Mapping[str, Decimal]  # client-level quantity per symbol
-    cash: Decimal
-    securities: Mapping[str, Security]  # every held and traded symbol
-    recent_trades: int  # the client's buys and sells in the policy window before as_of
-
-
-@dataclass(frozen=True, slots=True)
-class Trade:
-    side: str  # "buy" | "sell"
-    symbol: str
-    quantity: Decimal | None = None
-    amount: Decimal | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RuleResult:
-    rule: str
-    outcome: str
-    threshold: Any
-    value: Any
-    explanation: str
+# The current rule set, in the order it is reported, each with the engine version it entered in (a rule of
+# the first version appears here in its reworked form: plain decimals, the caps weigh leveraged funds by
+# exposure, the band rule sends a liquidation to review).
+RULES: tuple[tuple[str, str, Callable[[Case], RuleResult]], ...] = (
+    ("holdings_sufficient", "2026-11-25.1", portfolio_rules.holdings_sufficient),
+    ("cash_sufficient", "2026-11-25.1", wealth_rules.cash_sufficient),
+    ("margin", ENGINE_VERSION, wealth_rules.margin),
+    ("restricted_list", "2026-11-25.1", product_rules.restricted_list),
+    ("client_restrictions", "2026-11-25.1", product_rules.client_restrictions),
+    ("product_risk", "2026-11-25.1", product_rules.product_risk),
+    ("investment_objective", ENGINE_VERSION, product_rules.investment_objective),
+    ("complex_products", "2026-11-25.1", product_rules.complex_products),
+    ("complex_for_age_and_horizon", ENGINE_VERSION, product_rules.complex_for_age_and_horizon),
+    ("leveraged_holding_period", ENGINE_VERSION, product_rules.leveraged_holding_period),
+    ("options_approval", ENGINE_VERSION, product_rules.options_approval),
+    ("liquidity", "2026-11-25.1", portfolio_rules.liquidity),
+    ("accredited_investor", ENGINE_VERSION, product_rules.accredited_investor),
+    ("tax_status", ENGINE_VERSION, product_rules.tax_status),
+    ("trade_size", ENGINE_VERSION, wealth_rules.trade_size),
+    ("single_position_cap", "2026-11-25.1", portfolio_rules.single_position_cap),
+    ("sector_cap", "2026-11-25.1", portfolio_rules.sector_cap),
+    ("net_worth_concentration", ENGINE_VERSION, wealth_rules.net_worth_concentration),
+    ("asset_class_bands", "2026-11-25.1", portfolio_rules.asset_class_bands),
+    ("equity_for_age_and_horizon", "2026-11-25.1", portfolio_rules.equity_for_age_and_horizon),
+    ("trade_frequency", "2026-11-25.1", portfolio_rules.trade_frequency),
+    ("turnover_and_cost", ENGINE_VERSION, wealth_rules.turnover_and_cost),
+    ("liquidation", ENGINE_VERSION, portfolio_rules.liquidation),
+)
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    verdict: str
-    rules: tuple[RuleResult, ...]
-    as_of: date
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "verdict": self.verdict,
-            "rules": [
-                {
-                    "rule": r.rule,
-                    "outcome": r.outcome,
-                    "threshold": r.threshold,
-                    "value": r.value,
-                    "explanation": r.explanation,
-                }
-                for r in self.rules
-            ],
-            "as_of": self.as_of.isoformat(),
-        }
+def _current(facts: Facts, policy: Policy, trades: Iterable[Trade]) -> tuple[RuleResult, ...]:
+    case = Case(facts, policy, tuple(trades))
+    return tuple(rule(case) for _name, _since, rule in RULES)
 
 
-def pct(share: Decimal) -> str:
-    return f"{(share * 100).quantize(Decimal('0.01'))}%"
+RULE_SETS: dict[str, Callable[[Facts, Policy, Iterable[Trade]], tuple[RuleResult, ...]]] = {
+    engine_2026_11_25.VERSION: engine_2026_11_25.rules,
+    ENGINE_VERSION: _current,
+}
 
 
-def _s(share: Decimal) -> str:
-    return str(share.quantize(SHARE))
-
-
-@dataclass(frozen=True, slots=True)
-class _Book:
-    """Client-level values: per symbol, per sector, per asset class, and cash."""
-
-    values: Mapping[str, Decimal]
-    cash: Decimal
-
-    def total(self) -> Decimal:
-        return sum(self.values.values(), ZERO) + self.cash
-
-    def share(self, value: Decimal) -> Decimal:
-        total = self.total()
-        return value / total if total > 0 else ZERO
-
-    def by(self, facts: Facts, attribute: str) -> dict[str, Decimal]:
-        out: dict[str, Decimal] = defaultdict(lambda: ZERO)
-        for symbol, v in self.values.items():
-            out[getattr(facts.securities[symbol], attribute)] += v
-        return dict(out)
-
-
-def quantity_of(trade: Trade, security: Security) -> Decimal:
-    """Shares traded: as given, or the amount at the price, rounded down to the share scale."""
-    if trade.quantity is not None:
-        return trade.quantity
-    amount = trade.amount if trade.amount is not None else ZERO
-    return (amount / security.price).quantize(QUANTITY_PLACES, rounding=ROUND_DOWN)
-
-
-def _books(facts: Facts, trades: Iterable[Trade]) -> tuple[_Book, _Book, dict[str, Decimal]]:
-    """Before and after the trades; and the net quantity change per symbol."""
-    secs = facts.securities
-    before = {s: to_cents(q * secs[s].price) for s, q in facts.positions.items() if q != 0}
-    change: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    cash = facts.cash
-    for t in trades:
-        q = quantity_of(t, secs[t.symbol])
-        value = to_cents(q * secs[t.symbol].price)
-        change[t.symbol] += q if t.side == "buy" else -q
-        cash += -value if t.side == "buy" else value
-    after_q = {
-        s: facts.positions.get(s, ZERO) + change.get(s, ZERO) for s in set(facts.positions) | set(change)
-    }
-    after = {s: to_cents(q * secs[s].price) for s, q in after_q.items() if q != 0}
-    return _Book(before, facts.cash), _Book(after, cash), dict(change)
-
-
-def _result(
-    rule: str, failed: bool, threshold: Any, value: Any, ok: str, bad: str, worse: str = "fail"
-) -> RuleResult:
-    return RuleResult(rule, worse if failed else "pass", threshold, value, bad if failed else ok)
-
-
-def _holdings_sufficient(facts: Facts, change: Mapping[str, Decimal]) -> RuleResult:
-    short = sorted(s for s, d in change.items() if facts.positions.get(s, ZERO) + d < 0)
-    if not short:
-        return RuleResult(
-            "holdings_sufficient", "pass", None, None, "Every sale is covered by shares the client holds."
+def evaluate(
+    facts: Facts, policy: Policy, trades: Iterable[Trade], *, engine_version: str = ENGINE_VERSION
+) -> Verdict:
+    """Every rule of `engine_version` (the current one unless a replay names another) over the trades; the
+    verdict is the worst outcome. Every traded symbol must be in facts."""
+    rule_set = RULE_SETS.get(engine_version)
+    if rule_set is None:
+        raise Invalid(
+            f"engine version {engine_version!r} is not one this service knows", field="engine_version"
         )
-    s = short[0]
-    held = facts.positions.get(s, ZERO)
-    return RuleResult(
-        "holdings_sufficient",
-        "fail",
-        str(held.normalize()),
-        str((-change[s]).normalize()),
-        f"The client holds {held.normalize()} {s} and the trades sell {(-change[s]).normalize()}.",
-    )
-
-
-def _cash_sufficient(before: _Book, after: _Book) -> RuleResult:
-    needed = before.cash - after.cash
-    return _result(
-        "cash_sufficient",
-        after.cash < 0,
-        str(before.cash),
-        str(needed),
-        f"The trades need {needed} of cash net and {before.cash} is available.",
-        f"The trades need {needed} of cash net but only {before.cash} is available.",
-    )
-
-
-def _restricted_list(policy: Policy, trades: list[Trade]) -> RuleResult:
-    hit = sorted({t.symbol for t in trades if t.symbol in policy.restricted_symbols})
-    return _result(
-        "restricted_list",
-        bool(hit),
-        sorted(policy.restricted_symbols),
-        hit,
-        "No traded symbol is on the firm's restricted list.",
-        f"{', '.join(hit)} is on the firm's restricted list and may not be traded.",
-    )
-
-
-def _client_restrictions(facts: Facts, buys: list[Trade]) -> RuleResult:
-    p = facts.profile
-    hit = sorted(
-        {
-            t.symbol
-            for t in buys
-            if t.symbol in p.excluded_symbols or facts.securities[t.symbol].sector in p.excluded_sectors
-        }
-    )
-    return _result(
-        "client_restrictions",
-        bool(hit),
-        {"excluded_symbols": sorted(p.excluded_symbols), "excluded_sectors": sorted(p.excluded_sectors)},
-        hit,
-        "No purchase is in a symbol or sector the client excluded.",
-        f"The client excluded {', '.join(hit)} (by symbol or sector); it may not be bought.",
-    )
-
-
-def _product_risk(facts: Facts, policy: Policy, buys: list[Trade]) -> RuleResult:
-    level = facts.profile.risk_level
-    allowed = policy.max_product_risk[level]
-    worst = max(buys, key=lambda t: (facts.securities[t.symbol].risk_rating, t.symbol), default=None)
-    rating = facts.securities[worst.symbol].risk_rating if worst else None
-    if worst is None or rating is None:
-        return RuleResult("product_risk", "pass", allowed, None, "Nothing is bought.")
-    return _result(
-        "product_risk",
-        rating > allowed,
-        allowed,
-        rating,
-        f"The riskiest purchase, {worst.symbol}, is rated {rating}; a {level} client may buy up to"
-        f" {allowed}.",
-        f"{worst.symbol} is rated {rating} but a {level} client may only buy products rated up to {allowed}.",
-    )
-
-
-def _complex_products(facts: Facts, policy: Policy, buys: list[Trade]) -> RuleResult:
-    p = facts.profile
-    complex_buys = sorted({t.symbol for t in buys if facts.securities[t.symbol].is_complex})
-    threshold = {
-        "min_experience": policy.complex_min_experience,
-        "risk_levels": sorted(policy.complex_risk_levels),
-    }
-    experienced = EXPERIENCE_LEVELS.index(p.investment_experience) >= EXPERIENCE_LEVELS.index(
-        policy.complex_min_experience
-    )
-    eligible = experienced and p.risk_level in policy.complex_risk_levels
-    return _result(
-        "complex_products",
-        bool(complex_buys) and not eligible,
-        threshold,
-        complex_buys,
-        "No complex or leveraged product is bought."
-        if not complex_buys
-        else f"The client qualifies for complex products ({', '.join(complex_buys)}).",
-        f"{', '.join(complex_buys)} is complex or leveraged; the client needs {policy.complex_min_experience}"
-        f" experience and a risk level in {', '.join(sorted(policy.complex_risk_levels))}.",
-    )
-
-
-def _liquidity(facts: Facts, policy: Policy, before: _Book, after: _Book, buys: list[Trade]) -> RuleResult:
-    illiquid = {s for s, sec in facts.securities.items() if sec.liquidity in policy.illiquid_liquidity}
-    bought = sorted({t.symbol for t in buys} & illiquid)
-    share_before = before.share(sum((v for s, v in before.values.items() if s in illiquid), ZERO))
-    share_after = after.share(sum((v for s, v in after.values.items() if s in illiquid), ZERO))
-    threshold = {
-        "max_share": _s(policy.illiquid_max_share),
-        "blocked_for": sorted(policy.illiquid_blocked_needs),
-    }
-    if bought and facts.profile.liquidity_needs in policy.illiquid_blocked_needs:
-        return RuleResult(
-            "liquidity",
-            "fail",
-            threshold,
-            _s(share_after),
-            f"The client has {facts.profile.liquidity_needs} liquidity needs and {', '.join(bought)}"
-            " is illiquid.",
-        )
-    over = share_after > policy.illiquid_max_share and share_after > share_before
-    return _result(
-        "liquidity",
-        over,
-        threshold,
-        _s(share_after),
-        f"Illiquid products are {pct(share_after)} of the portfolio after the trades.",
-        f"Illiquid products would rise to {pct(share_after)}, above the"
-        f" {pct(policy.illiquid_max_share)} limit.",
-        worse="needs_review",
-    )
-
-
-def _cap(
-    rule: str,
-    label: str,
-    before: Mapping[str, Decimal],
-    after: Mapping[str, Decimal],
-    after_book: _Book,
-    cap: Decimal,
-) -> RuleResult:
-    """Fail when a holding (or sector) the trades increase ends above the cap; report its weight after."""
-    raised = [k for k, v in after.items() if v > before.get(k, ZERO)]
-    pool = raised or list(after)
-    if not pool:
-        return RuleResult(rule, "pass", _s(cap), None, f"No {label} is held after the trades.")
-    worst = max(pool, key=lambda k: (after[k], k))
-    weight = after_book.share(after[worst])
-    if raised and weight > cap:
-        return RuleResult(
-            rule,
-            "fail",
-            _s(cap),
-            _s(weight),
-            f"{worst} would be {pct(weight)} of the portfolio after the trades, above the {pct(cap)}"
-            f" {label} cap.",
-        )
-    if raised:
-        text = f"The largest {label} the trades increase, {worst}, would be {pct(weight)} (cap {pct(cap)})."
-    else:
-        text = f"No trade increases a {label}; the largest, {worst}, would be {pct(weight)} (cap {pct(cap)})."
-    return RuleResult(rule, "pass", _s(cap), _s(weight), text)
-
-
-def _single_issuers(facts: Facts, policy: Policy, book: _Book) -> dict[str, Decimal]:
-    return {
-        s: v for s, v in book.values.items() if facts.securities[s].sector not in policy.cap_exempt_sectors
-    }
-
-
-def _sectors(facts: Facts, policy: Policy, book: _Book) -> dict[str, Decimal]:
-    return {k: v for k, v in book.by(facts, "sector").items() if k not in policy.cap_exempt_sectors}
-
-
-def _asset_class_bands(facts: Facts, policy: Policy, before: _Book, after: _Book) -> RuleResult:
-    model = policy.asset_class_bands.get(facts.profile.risk_level, {})
-    if not model:
-        return RuleResult(
-            "asset_class_bands",
-            "pass",
-            None,
-            None,
-            f"The policy sets no bands for {facts.profile.risk_level}.",
-        )
-    pre = {**before.by(facts, "asset_class")}
-    post = {**after.by(facts, "asset_class")}
-    pre["cash_equivalent"] = pre.get("cash_equivalent", ZERO) + before.cash
-    post["cash_equivalent"] = post.get("cash_equivalent", ZERO) + after.cash
-    threshold = {c: {"target": str(b.target), "band": str(b.band)} for c, b in sorted(model.items())}
-    value = {c: _s(after.share(v)) for c, v in sorted(post.items()) if v != 0}
-    worse, outside = [], []
-    for cls in sorted(set(model) | set(post)):
-        target = model[cls].target if cls in model else ZERO
-        band = model[cls].band if cls in model else ZERO
-        gap_after = abs(after.share(post.get(cls, ZERO)) - target)
-        gap_before = abs(before.share(pre.get(cls, ZERO)) - target)
-        if gap_after > band:
-            outside.append(cls)
-            if gap_after > gap_before:
-                worse.append(cls)
-    if worse:
-        return RuleResult(
-            "asset_class_bands",
-            "fail",
-            threshold,
-            value,
-            f"The trades move {', '.join(worse)} further outside the {facts.profile.risk_level}"
-            " model's bands.",
-        )
-    if outside:
-        return RuleResult(
-            "asset_class_bands",
-            "needs_review",
-            threshold,
-            value,
-            f"{', '.join(outside)} stays outside the model's bands after the trades, though no further"
-            " from its target.",
-        )
-    return RuleResult(
-        "asset_class_bands",
-        "pass",
-        threshold,
-        value,
-        "Every asset class is within its model band after the trades.",
-    )
-
-
-def _equity_for_age_and_horizon(facts: Facts, policy: Policy, before: _Book, after: _Book) -> RuleResult:
-    p = facts.profile
-    limit = policy.equity_by_time_horizon[p.time_horizon]
-    reason = f"a {p.time_horizon} time horizon"
-    if p.age >= policy.equity_age_from and policy.equity_age_max_share < limit:
-        limit, reason = policy.equity_age_max_share, f"age {p.age}"
-    eq_before = before.share(before.by(facts, "asset_class").get("equity", ZERO))
-    eq_after = after.share(after.by(facts, "asset_class").get("equity", ZERO))
-    return _result(
-        "equity_for_age_and_horizon",
-        eq_after > limit and eq_after > eq_before,
-        _s(limit),
-        _s(eq_after),
-        f"Equities are {pct(eq_after)} after the trades; the limit for {reason} is {pct(limit)}.",
-        f"Equities would rise to {pct(eq_after)}, above the {pct(limit)} suited to {reason}.",
-        worse="needs_review",
-    )
-
-
-def _trade_frequency(facts: Facts, policy: Policy, trades: list[Trade]) -> RuleResult:
-    count = facts.recent_trades + len(trades)
-    days = policy.frequency_window_days
-    return _result(
-        "trade_frequency",
-        count > policy.frequency_max_trades,
-        policy.frequency_max_trades,
-        count,
-        f"{count} trades in {days} days including these, within the limit of {policy.frequency_max_trades}.",
-        f"{count} trades in {days} days including these exceeds {policy.frequency_max_trades}:"
-        " possible churning.",
-        worse="needs_review",
-    )
-
-
-def evaluate(facts: Facts, policy: Policy, trades: Iterable[Trade]) -> Verdict:
-    """Every rule over the trades; the verdict is the worst outcome. Every traded symbol must be in facts."""
-    trades = list(trades)
-    buys = [t for t in trades if t.side == "buy"]
-    before, after, change = _books(facts, trades)
-    rules = (
-        _holdings_sufficient(facts, change),
-        _cash_sufficient(before, after),
-        _restricted_list(policy, trades),
-        _client_restrictions(facts, buys),
-        _product_risk(facts, policy, buys),
-        _complex_products(facts, policy, buys),
-        _liquidity(facts, policy, before, after, buys),
-        _cap(
-            "single_position_cap",
-            "single-position",
-            _single_issuers(facts, policy, before),
-            _single_issuers(facts, policy, after),
-            after,
-            policy.single_position_cap,
-        ),
-        _cap(
-            "sector_cap",
-            "sector",
-            _sectors(facts, policy, before),
-            _sectors(facts, policy, after),
-            after,
-            policy.sector_cap,
-        ),
-        _asset_class_bands(facts, policy, before, after),
-        _equity_for_age_and_horizon(facts, policy, before, after),
-        _trade_frequency(facts, policy, trades),
-    )
+    rules = rule_set(facts, policy, trades)
     verdict = max((r.outcome for r in rules), key=OUTCOMES.index)
     return Verdict(verdict, rules, facts.as_of)

@@ -4,6 +4,11 @@ The policy is a JSON document (YAML for people; see docs/suitability.md). Every 
 here, so changing a threshold is a new policy version, never a code change. Decimals are strings.
 `content_hash` is SHA-256 over the canonical form (keys sorted, decimals normalised), so the same policy
 always has the same hash whatever the spelling of its file.
+
+Settings added after the first version (`CARE_SETTINGS`, for Reg BI's care obligation) are optional: a
+document that lacks one takes its default, so every document published before they existed still validates
+and keeps its hash (the hash is over the document as published; defaults are not written into it). A released
+default is never changed: a different default is a new engine version, so a replay reads the policy as it was.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -20,14 +25,17 @@ from wealthgate.errors import Invalid
 from wealthgate.vocabulary import (
     ASSET_CLASSES,
     EXPERIENCE_LEVELS,
+    INVESTMENT_OBJECTIVES,
     LIQUIDITY_NEEDS,
     RISK_LEVELS,
     SECURITY_LIQUIDITY,
     TIME_HORIZONS,
 )
 
-FUND_SECTORS = ("Diversified", "Cash")
+# Sectors of funds that spread their own risk: exempt from the caps (a leveraged fund is not, see the rules).
+FUND_SECTORS = ("Diversified", "Cash", "Municipal Bonds")
 _DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
+_SYMBOL = re.compile(r"[A-Z0-9][A-Z0-9.\-]{0,14}")
 
 DEFAULT: dict[str, Any] = {
     "max_product_risk": {
@@ -54,7 +62,50 @@ DEFAULT: dict[str, Any] = {
     "equity_by_time_horizon": {"short": "0.35", "medium": "0.70", "long": "1.00"},
     "equity_by_age": {"from_age": 75, "max_share": "0.60"},
     "trade_frequency": {"window_days": 30, "max_trades": 12},
+    # Reg BI's care obligation (engine 2026-12-02.1); optional in a document, these are the defaults
+    "investment_objective": {
+        "max_product_risk": {
+            "capital_preservation": 2,
+            "income": 3,
+            "growth_and_income": 4,
+            "growth": 5,
+            "speculation": 5,
+        },
+        "no_complex_products": ["capital_preservation", "income"],
+    },
+    "complex_by_age_and_horizon": {"from_age": 70, "time_horizons": ["short"]},
+    "leveraged_funds": {"holding_period_days": 1},
+    "options_products": {},
+    "margin": {"max_loan_share": "0.50"},
+    "accredited_investor": {
+        "asset_classes": ["alternative"],
+        "liquidity": ["illiquid"],
+        "min_net_worth": "1000000",
+        "min_annual_income": "200000",
+    },
+    "tax_exempt_income": {"sectors": ["Municipal Bonds"]},
+    "trade_size": {"max_share_of_liquid_net_worth": "0.25"},
+    "concentration": {"include_held_away_assets": True, "max_position_share_of_net_worth": "0.10"},
+    "turnover": {
+        "window_days": 365,
+        "review_turnover": "4",
+        "fail_turnover": "6",
+        "review_cost_equity": "0.12",
+        "fail_cost_equity": "0.20",
+    },
 }
+CARE_SETTINGS = (
+    "investment_objective",
+    "complex_by_age_and_horizon",
+    "leveraged_funds",
+    "options_products",
+    "margin",
+    "accredited_investor",
+    "tax_exempt_income",
+    "trade_size",
+    "concentration",
+    "turnover",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +132,29 @@ class Policy:
     equity_age_max_share: Decimal
     frequency_window_days: int
     frequency_max_trades: int
+    # the care obligation's settings; the defaults are DEFAULT's (tests/unit/test_suitability_versions.py)
+    objective_max_product_risk: Mapping[str, int] = field(
+        default_factory=lambda: dict(zip(INVESTMENT_OBJECTIVES, (2, 3, 4, 5, 5), strict=True))
+    )
+    objective_no_complex: frozenset[str] = frozenset({"capital_preservation", "income"})
+    complex_age_from: int = 70
+    complex_time_horizons: frozenset[str] = frozenset({"short"})
+    leveraged_holding_period_days: int = 1
+    options_products: Mapping[str, int] = field(default_factory=dict)
+    margin_max_loan_share: Decimal = Decimal("0.50")
+    accredited_asset_classes: frozenset[str] = frozenset({"alternative"})
+    accredited_liquidity: frozenset[str] = frozenset({"illiquid"})
+    accredited_min_net_worth: Decimal = Decimal(1_000_000)
+    accredited_min_annual_income: Decimal = Decimal(200_000)
+    tax_exempt_income_sectors: frozenset[str] = frozenset({"Municipal Bonds"})
+    trade_size_max_share: Decimal = Decimal("0.25")
+    include_held_away_assets: bool = True
+    net_worth_max_position_share: Decimal = Decimal("0.10")
+    turnover_window_days: int = 365
+    turnover_review: Decimal = Decimal(4)
+    turnover_fail: Decimal = Decimal(6)
+    cost_equity_review: Decimal = Decimal("0.12")
+    cost_equity_fail: Decimal = Decimal("0.20")
 
 
 def _at(doc: Mapping[str, Any], path: str) -> Any:
@@ -100,6 +174,21 @@ def _share(value: Any, path: str) -> Decimal:
     if d is None or not d.is_finite() or not 0 <= d <= 1:
         raise Invalid(f"{path} must be a decimal string between 0 and 1", field=f"policy.{path}")
     return d
+
+
+def _figure(value: Any, path: str) -> Decimal:
+    """A non-negative decimal string in plain digits, without an upper bound (a ratio such as turnover, or
+    money): "6", "1000000", "0.20"; never an exponent."""
+    d = Decimal(value) if isinstance(value, str) and _DECIMAL.fullmatch(value) else None
+    if d is None or d >= 10**16:
+        raise Invalid(f"{path} must be a non-negative decimal string", field=f"policy.{path}")
+    return d
+
+
+def _bool(value: Any, path: str) -> bool:
+    if not isinstance(value, bool):
+        raise Invalid(f"{path} must be true or false", field=f"policy.{path}")
+    return value
 
 
 def _int(value: Any, path: str, low: int, high: int) -> int:
@@ -157,6 +246,7 @@ def parse(doc: Any) -> Policy:
     horizon = _keys(
         _at(doc, "equity_by_time_horizon"), "equity_by_time_horizon", TIME_HORIZONS, complete=True
     )
+    care = _care({**{k: DEFAULT[k] for k in CARE_SETTINGS}, **doc})
     return Policy(
         max_product_risk={k: _int(v, f"max_product_risk.{k}", 1, 5) for k, v in risk.items()},
         single_position_cap=_share(_at(doc, "single_position_cap"), "single_position_cap"),
@@ -190,7 +280,91 @@ def parse(doc: Any) -> Policy:
         frequency_max_trades=_int(
             _at(doc, "trade_frequency.max_trades"), "trade_frequency.max_trades", 1, 100_000
         ),
+        **care,
     )
+
+
+def _section(doc: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    """A care setting with exactly the keys its default has (a setting given is given whole)."""
+    return _keys(_at(doc, name), name, tuple(DEFAULT[name]), complete=True)
+
+
+def _care(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The care obligation's settings of `doc` (defaults already filled in), as Policy fields."""
+    objective = _section(doc, "investment_objective")
+    objective_risk = _keys(
+        objective["max_product_risk"],
+        "investment_objective.max_product_risk",
+        INVESTMENT_OBJECTIVES,
+        complete=True,
+    )
+    age = _section(doc, "complex_by_age_and_horizon")
+    accredited = _section(doc, "accredited_investor")
+    concentration = _section(doc, "concentration")
+    turnover = _section(doc, "turnover")
+    products = _at(doc, "options_products")
+    if not isinstance(products, Mapping) or not all(
+        isinstance(k, str) and _SYMBOL.fullmatch(k) for k in products
+    ):
+        raise Invalid(
+            "options_products must map upper-case symbols to approval levels", field="policy.options_products"
+        )
+    review_turnover = _figure(turnover["review_turnover"], "turnover.review_turnover")
+    review_cost = _figure(turnover["review_cost_equity"], "turnover.review_cost_equity")
+    fail_turnover = _figure(turnover["fail_turnover"], "turnover.fail_turnover")
+    fail_cost = _figure(turnover["fail_cost_equity"], "turnover.fail_cost_equity")
+    if fail_turnover < review_turnover or fail_cost < review_cost:
+        raise Invalid("turnover fail levels must not be below review levels", field="policy.turnover")
+    return {
+        "objective_max_product_risk": {
+            k: _int(v, f"investment_objective.max_product_risk.{k}", 1, 5) for k, v in objective_risk.items()
+        },
+        "objective_no_complex": _names(
+            objective["no_complex_products"],
+            "investment_objective.no_complex_products",
+            INVESTMENT_OBJECTIVES,
+        ),
+        "complex_age_from": _int(age["from_age"], "complex_by_age_and_horizon.from_age", 0, 150),
+        "complex_time_horizons": _names(
+            age["time_horizons"], "complex_by_age_and_horizon.time_horizons", TIME_HORIZONS
+        ),
+        "leveraged_holding_period_days": _int(
+            _at(_section(doc, "leveraged_funds"), "holding_period_days"),
+            "leveraged_funds.holding_period_days",
+            1,
+            3660,
+        ),
+        "options_products": {k: _int(v, f"options_products.{k}", 1, 4) for k, v in products.items()},
+        "margin_max_loan_share": _share(_section(doc, "margin")["max_loan_share"], "margin.max_loan_share"),
+        "accredited_asset_classes": _names(
+            accredited["asset_classes"], "accredited_investor.asset_classes", ASSET_CLASSES
+        ),
+        "accredited_liquidity": _names(
+            accredited["liquidity"], "accredited_investor.liquidity", SECURITY_LIQUIDITY
+        ),
+        "accredited_min_net_worth": _figure(accredited["min_net_worth"], "accredited_investor.min_net_worth"),
+        "accredited_min_annual_income": _figure(
+            accredited["min_annual_income"], "accredited_investor.min_annual_income"
+        ),
+        "tax_exempt_income_sectors": _names(
+            _section(doc, "tax_exempt_income")["sectors"], "tax_exempt_income.sectors"
+        ),
+        "trade_size_max_share": _share(
+            _section(doc, "trade_size")["max_share_of_liquid_net_worth"],
+            "trade_size.max_share_of_liquid_net_worth",
+        ),
+        "include_held_away_assets": _bool(
+            concentration["include_held_away_assets"], "concentration.include_held_away_assets"
+        ),
+        "net_worth_max_position_share": _share(
+            concentration["max_position_share_of_net_worth"], "concentration.max_position_share_of_net_worth"
+        ),
+        "turnover_window_days": _int(turnover["window_days"], "turnover.window_days", 30, 3660),
+        "turnover_review": review_turnover,
+        "turnover_fail": fail_turnover,
+        "cost_equity_review": review_cost,
+        "cost_equity_fail": fail_cost,
+    }
 
 
 def _normal(value: Any) -> Any:

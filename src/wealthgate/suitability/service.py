@@ -1,4 +1,8 @@
-"""Loading the facts a check needs (scoped to the caller), and recording checks with their audit events."""
+"""Loading the facts a check needs (scoped to the caller), and recording checks with their audit events.
+
+The facts are the client's whole profile (Reg BI's investment profile, held-away assets and the options and
+margin approvals included), whether any account allows margin, client-level holdings and cash, the securities
+involved (with leverage), the recent trade count and the trading over the turnover window (`_ACTIVITY`)."""
 
 from __future__ import annotations
 
@@ -13,8 +17,18 @@ from wealthgate.auth.principal import Principal
 from wealthgate.clients.service import CLIENT_NOT_FOUND
 from wealthgate.clients.visibility import scope_args, scoped
 from wealthgate.errors import Invalid, NotFound
+from wealthgate.money import to_cents
 from wealthgate.suitability import policy as rules
-from wealthgate.suitability.engine import Facts, Profile, Security, Trade, Verdict, evaluate
+from wealthgate.suitability.engine import (
+    ENGINE_VERSION,
+    Activity,
+    Facts,
+    Profile,
+    Security,
+    Trade,
+    Verdict,
+    evaluate,
+)
 from wealthgate.suitability.policies import PolicyVersion, current
 from wealthgate.suitability.snapshot import digest, trades_to_json
 
@@ -22,8 +36,12 @@ _CLIENT = scoped(
     """
 SELECT c.id, c.risk_tolerance, date_part('year', age(current_date, c.date_of_birth))::int AS age,
        c.time_horizon, c.liquidity_needs, c.investment_experience, c.excluded_symbols, c.excluded_sectors,
+       c.investment_objective, c.annual_income, c.net_worth, c.liquid_net_worth, c.tax_status,
+       c.held_away_assets, c.options_level, c.margin_approved,
        (SELECT coalesce(sum(a.cash_balance), 0) FROM accounts a
-        WHERE a.firm_id = c.firm_id AND a.client_id = c.id) AS cash
+        WHERE a.firm_id = c.firm_id AND a.client_id = c.id) AS cash,
+       (SELECT coalesce(bool_or(a.allows_margin), false) FROM accounts a
+        WHERE a.firm_id = c.firm_id AND a.client_id = c.id) AS margin_account
 FROM visible c WHERE c.id = $3
 """
 )
@@ -32,13 +50,50 @@ SELECT symbol, sum(quantity) AS quantity FROM positions
 WHERE firm_id = $1 AND client_id = $2 GROUP BY symbol HAVING sum(quantity) <> 0
 """
 _SECURITIES = """
-SELECT symbol, name, asset_class, sector, risk_rating, is_complex, liquidity, last_price, last_price_date
+SELECT symbol, name, asset_class, sector, risk_rating, is_complex, liquidity, leverage, last_price,
+       last_price_date
 FROM securities WHERE symbol = ANY($1::text[])
 """
+# Buys and sells in the window; a reversed trade and its reversal both count nowhere (as in ledger replay).
 _RECENT_TRADES = """
-SELECT count(*) FROM transactions
-WHERE firm_id = $1 AND client_id = $2 AND type IN ('buy', 'sell') AND reverses_id IS NULL
-  AND trade_date > $3::date - $4::int AND trade_date <= $3::date
+SELECT count(*) FROM transactions t
+WHERE t.firm_id = $1 AND t.client_id = $2 AND t.type IN ('buy', 'sell') AND t.reverses_id IS NULL
+  AND t.trade_date > $3::date - $4::int AND t.trade_date <= $3::date
+  AND NOT EXISTS (SELECT 1 FROM transactions r
+                  WHERE r.firm_id = t.firm_id AND r.client_id = t.client_id AND r.reverses_id = t.id)
+"""
+# The client's trading over the turnover window ending on the data date, reversed pairs left out (a reversal
+# and what it reverses count nowhere, as in ledger replay): gross purchases, costs (fees on trades and fee
+# transactions such as advisory fees) and the average of the client's value every 30 days back from the data
+# date (cash as the sum of amounts, holdings as the signed sum of traded quantities at each day's latest
+# close), over the days on which the client had any transaction yet.
+_ACTIVITY = """
+WITH live AS (
+    SELECT t.trade_date, t.type, t.symbol, t.quantity, t.price, t.amount, t.fees
+    FROM transactions t
+    WHERE t.firm_id = $1 AND t.client_id = $2 AND t.trade_date <= $3::date AND t.reverses_id IS NULL
+      AND NOT EXISTS (SELECT 1 FROM transactions x
+                      WHERE x.firm_id = t.firm_id AND x.client_id = t.client_id AND x.reverses_id = t.id)
+), points AS (
+    SELECT $3::date - k AS day FROM generate_series(0, $4::int - 1, 30) AS k
+    WHERE EXISTS (SELECT 1 FROM live l WHERE l.trade_date <= $3::date - k)
+), equity AS (
+    SELECT p.day,
+           (SELECT coalesce(sum(l.amount), 0) FROM live l WHERE l.trade_date <= p.day)
+           + (SELECT coalesce(sum(h.quantity * px.close), 0)
+              FROM (SELECT l.symbol,
+                           sum(CASE l.type WHEN 'buy' THEN l.quantity WHEN 'sell' THEN -l.quantity
+                                           WHEN 'transfer' THEN l.quantity ELSE 0 END) AS quantity
+                    FROM live l WHERE l.symbol IS NOT NULL AND l.trade_date <= p.day GROUP BY l.symbol) h
+              CROSS JOIN LATERAL (SELECT close FROM prices WHERE symbol = h.symbol AND price_date <= p.day
+                                  ORDER BY price_date DESC LIMIT 1) px) AS value
+    FROM points p
+)
+SELECT (SELECT coalesce(sum(quantity * price), 0) FROM live
+        WHERE type = 'buy' AND trade_date > $3::date - $4::int) AS purchases,
+       (SELECT coalesce(sum(fees), 0) + coalesce(sum(-amount) FILTER (WHERE type = 'fee'), 0) FROM live
+        WHERE trade_date > $3::date - $4::int) AS costs,
+       (SELECT coalesce(round(avg(value), 2), 0) FROM equity) AS average_equity
 """
 _INSERT_CHECK = """
 INSERT INTO suitability_checks (firm_id, client_id, api_key_id, policy_version_id, policy_hash, trades,
@@ -78,6 +133,7 @@ async def load_facts(
             liquidity=r["liquidity"],
             price=r["last_price"] if r["last_price"] is not None else Decimal(0),
             price_date=r["last_price_date"] or date.min,
+            leverage=r["leverage"],
         )
         for s, r in found.items()
     }
@@ -88,6 +144,10 @@ async def load_facts(
     recent = await conn.fetchval(
         _RECENT_TRADES, principal.firm_id, client_id, as_of, policy.frequency_window_days
     )
+    activity = await conn.fetchrow(
+        _ACTIVITY, principal.firm_id, client_id, as_of, policy.turnover_window_days
+    )
+    assert activity is not None  # noqa: S101 - an aggregate query returns one row
     return Facts(
         as_of=as_of,
         profile=Profile(
@@ -98,11 +158,26 @@ async def load_facts(
             investment_experience=c["investment_experience"],
             excluded_symbols=frozenset(c["excluded_symbols"] or ()),
             excluded_sectors=frozenset(c["excluded_sectors"] or ()),
+            investment_objective=c["investment_objective"],
+            annual_income=c["annual_income"],
+            net_worth=c["net_worth"],
+            liquid_net_worth=c["liquid_net_worth"],
+            tax_status=c["tax_status"],
+            held_away_assets=c["held_away_assets"],
+            options_level=c["options_level"],
+            margin_approved=c["margin_approved"],
         ),
         positions=positions,
         cash=c["cash"],
         securities=securities,
         recent_trades=int(recent),
+        margin_account=c["margin_account"],
+        activity=Activity(
+            window_days=policy.turnover_window_days,
+            purchases=to_cents(activity["purchases"]),
+            costs=to_cents(activity["costs"]),
+            average_equity=activity["average_equity"],
+        ),
     )
 
 
@@ -161,6 +236,7 @@ async def check(
             client_id=client_id,
             details={
                 "verdict": verdict.verdict,
+                "engine_version": ENGINE_VERSION,
                 "policy_version": version.content_hash,
                 "as_of": facts.as_of.isoformat(),
                 "trades_digest": digest(trades_to_json(trades)),
