@@ -37,6 +37,7 @@ format: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev  ## context read, audited writes (MACed), verify over 1M events, search at 10M transactions
 	$(BIN)/python bench/context.py
 	$(BIN)/python bench/audit_writes.py
+	$(BIN)/python bench/audit_mac_cost.py
 	$(BIN)/python bench/audit_verify.py
 	$(BIN)/python bench/search.py
 

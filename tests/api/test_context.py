@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from fastapi.testclient import TestClient
 
@@ -42,9 +42,10 @@ def test_figures_are_strings_and_add_up(api: TestClient, keys: Keys, db_url: str
     for h in doc["portfolio"]:
         assert isinstance(h["quantity"], str)
         assert isinstance(h["market_value"], str)
-        expected = (Decimal(h["quantity"]) * Decimal(h["price"])).quantize(Decimal("0.01"))
-        assert Decimal(h["market_value"]) == expected
-        assert Decimal(h["weight"]) == (Decimal(h["market_value"]) / total).quantize(Decimal("0.000001"))
+        expected = (Decimal(h["quantity"]) * Decimal(h["price"])).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        assert Decimal(h["market_value"]) == expected  # ties away from zero (docs/api.md, Figures)
+        weight = (Decimal(h["market_value"]) / total).quantize(Decimal("0.000001"), ROUND_HALF_UP)
+        assert Decimal(h["weight"]) == weight
     weights = sum(Decimal(h["weight"]) for h in doc["portfolio"]) + cash / total
     assert abs(weights - 1) < Decimal("0.0001")
     positions = fetchval(db_url, "SELECT count(*) FROM positions WHERE client_id = 1 AND firm_id = 1")
@@ -94,7 +95,7 @@ def test_decimal_values_round_trip_exactly(api: TestClient, keys: Keys, db_url: 
     assert tiny["cost_basis"] == awkward["cost_basis"]
     assert tiny["price"] == awkward["price"]
     assert tiny["market_value"] == str(
-        (Decimal(awkward["quantity"]) * Decimal(awkward["price"])).quantize(Decimal("0.01"))
+        (Decimal(awkward["quantity"]) * Decimal(awkward["price"])).quantize(Decimal("0.01"), ROUND_HALF_UP)
     )
     roth = next(a for a in doc["accounts"] if a["id"] == 2)
     assert roth["cash"] == awkward["cash"]

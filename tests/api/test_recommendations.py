@@ -17,6 +17,7 @@ from wealthgate.auth.principal import Principal
 from wealthgate.errors import Conflict
 from wealthgate.idempotency import store
 from wealthgate.recommendations.service import expire_due
+from wealthgate.suitability.engine import RULES
 
 SMALL_BUY = {"trades": [{"side": "buy", "symbol": "WGAGG", "quantity": "1"}]}
 
@@ -49,7 +50,7 @@ def test_a_check_lists_every_rule_with_the_policy_hash_and_is_recorded(
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["verdict"] in ("pass", "needs_review", "fail")
-    assert len(body["rules"]) == 12
+    assert [r["rule"] for r in body["rules"]] == [name for name, _since, _rule in RULES]
     assert all(
         {"rule", "outcome", "threshold", "value", "explanation"} <= set(rule) for rule in body["rules"]
     )

@@ -132,7 +132,7 @@ def test_shape_of_the_book(db_url: str) -> None:
     per_client = fetch(db_url, "SELECT client_id, count(*) AS n FROM accounts GROUP BY client_id")
     assert len(per_client) == 50
     assert all(1 <= r["n"] <= 3 for r in per_client)
-    assert fetchval(db_url, "SELECT count(DISTINCT symbol) FROM prices") == 25
+    assert fetchval(db_url, "SELECT count(DISTINCT symbol) FROM prices") == 29
     assert fetchval(db_url, "SELECT count(*) FROM model_portfolios") == 10
     sums = fetch(
         db_url, "SELECT sum(target_weight) AS s FROM model_portfolio_weights GROUP BY model_portfolio_id"

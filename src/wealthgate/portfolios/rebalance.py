@@ -1,54 +1,65 @@
-"""Rebalance proposals: the trades that bring every asset class back inside its band. Pure; it never executes.
+"""Rebalance proposals the firm's own policy accepts: the trades that bring every asset class back inside its
+band, checked by the firm's suitability engine before they are returned. Pure; it never executes.
 
-Method: first trade only the classes outside their band to their target; if any class (cash included) is
-still outside after that, trade every class to its target. Sells come from the holdings of an overweight
-class, largest first; buys go to the client's largest unrestricted holding in the class, else to the first
-candidate security of the class that the client's restrictions allow. Buys are scaled down to keep the cash
-reserve; trades under the minimum size are dropped; quantities are whole shares unless fractional shares are
-allowed. Account cash counts as the `cash_equivalent` class. The projection applies the trades at the same
-prices (no fees or market impact).
+Method, in order (each step in its own module):
+1. Eligibility (`eligibility.py`): which securities the client may buy, and why not: the firm's restricted
+   list, the client's excluded symbols and sectors, product risk against the client's level, complex products,
+   and illiquid products against liquidity needs; the same tests the engine applies.
+2. Trims (`placement.trim`): positions and sectors above the policy's caps are sold down to them, as far as
+   the class can stay in its band.
+3. Class targets (`targets.py`): the value each asset class should reach, bounded by what can be sold and what
+   the caps leave room to buy; the cash reserve is met first, then cash is brought into its band.
+4. Sizing (`placement.py`): sales first; then the reserve is topped up from money-market holdings; then
+   purchases, spread over the best candidates of each class up to each limit and placed in accounts that can
+   pay. Every filter (whole shares, the minimum trade, the reserve, each account's cash) is applied to a trade
+   before the next is sized, so a purchase is never sized on cash from a sale that is later dropped.
+5. Repair (`repair.py`): one-share moves while whole shares leave a class just outside its band.
+6. The firm's check: the engine judges the trades (merged per side and symbol, as a recommendation would
+   carry them) under the policy given. A `fail` is never returned: a purchase the check refuses on its own is
+   left out and the plan is drawn again without it (its class goes to the next candidate); when no single
+   purchase is to blame, purchases are shed until the check no longer fails, and if even the sales fail,
+   nothing is proposed.
+   Each asset class still outside its band gets one plain reason.
+
+A liquidation (`Constraints.liquidate`, a client asking to go to cash) sells every priced holding whatever its
+size, and is checked like any other proposal. Account cash counts as the `cash_equivalent` class. Prices are
+the latest closes; fees and market impact are not estimated.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from decimal import ROUND_FLOOR, Decimal
+from dataclasses import dataclass
+from decimal import Decimal
 
-from wealthgate.money import QUANTITY_PLACES, to_cents
-from wealthgate.portfolios.analytics import CASH_CLASS, Drift, Holding, Valuation, allocation, drift, value
+from wealthgate.money import plain
+from wealthgate.portfolios.analytics import CASH_CLASS, Drift, Valuation, allocation, drift
+from wealthgate.portfolios.draft import ZERO, Candidate, Draft, Trade, merged
+from wealthgate.portfolios.eligibility import INCOME_CLASSES
+from wealthgate.portfolios.mandate import Constraints, Mandate, pct
+from wealthgate.portfolios.placement import CENT, buy_class, sell_class, top_up_reserve, trim
+from wealthgate.portfolios.repair import repair
+from wealthgate.portfolios.targets import class_targets
+from wealthgate.suitability.engine import Facts, Verdict, evaluate
+from wealthgate.suitability.engine import Trade as Checked
+from wealthgate.suitability.policy import Policy
 
+__all__ = ["Candidate", "Constraints", "Proposal", "Trade", "propose", "rebalance_model"]
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    symbol: str
-    name: str
-    asset_class: str
-    sector: str
-    region: str
-    price: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class Constraints:
-    cash_reserve: Decimal = Decimal(0)
-    min_trade: Decimal = Decimal(0)
-    fractional: bool = False
-    excluded_symbols: frozenset[str] = frozenset()
-    excluded_sectors: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True, slots=True)
-class Trade:
-    side: str
-    symbol: str
-    asset_class: str
-    quantity: Decimal
-    price: Decimal
-    estimated_value: Decimal
-    account_id: int | None
-    reason: str
+ROUNDS = 6
+# Rules about the whole proposal rather than one purchase: a lone purchase is not to blame for them.
+PORTFOLIO_RULES = frozenset(
+    {
+        "cash_sufficient",
+        "holdings_sufficient",
+        "margin",
+        "asset_class_bands",
+        "trade_frequency",
+        "trade_size",
+        "turnover_and_cost",
+        "liquidation",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,274 +69,195 @@ class Proposal:
     projected_drift: tuple[Drift, ...]
     in_band: bool
     notes: tuple[str, ...]
+    verdict: Verdict  # the firm's check of these trades (never `fail`)
+    unresolved: Mapping[str, str]  # asset class still outside its band -> why
+    cash_after: Mapping[int, Decimal]  # per account
 
 
-def _class_values(v: Valuation) -> dict[str, Decimal]:
-    values: dict[str, Decimal] = defaultdict(Decimal)
-    for item in v.holdings:
-        if item.market_value is not None:
-            values[item.holding.asset_class] += item.market_value
-    values[CASH_CLASS] += v.cash_total
-    return values
+def rebalance_model(
+    policy: Policy, risk_level: str, model: Mapping[str, tuple[Decimal, Decimal]]
+) -> dict[str, tuple[Decimal, Decimal]]:
+    """The bands the proposal aims for: the policy's for the risk level, which the firm's check judges the
+    proposal by, or (when the policy sets none) the firm's model portfolio."""
+    bands = policy.asset_class_bands.get(risk_level)
+    if bands:
+        return {cls: (b.target, b.band) for cls, b in bands.items()}
+    return dict(model)
 
 
-def _size(amount: Decimal, price: Decimal, fractional: bool) -> Decimal:
-    raw = amount / price
-    return (
-        raw.quantize(QUANTITY_PLACES, rounding=ROUND_FLOOR)
-        if fractional
-        else raw.to_integral_value(ROUND_FLOOR)
+def judge(m: Mandate, d: Draft) -> Verdict:
+    trades = [Checked(side, symbol, quantity=q) for (side, symbol), q in sorted(merged(d.trades()).items())]
+    return evaluate(m.facts, m.policy, trades)
+
+
+def _failed(verdict: Verdict, rules: frozenset[str] | None = None) -> str:
+    return " ".join(
+        r.explanation for r in verdict.rules if r.outcome == "fail" and (rules is None or r.rule in rules)
     )
 
 
-def _allowed(symbol: str, sector: str, c: Constraints) -> bool:
-    return symbol not in c.excluded_symbols and sector not in c.excluded_sectors
-
-
-def _sells(v: Valuation, asset_class: str, amount: Decimal, c: Constraints) -> list[Trade]:
-    held = sorted(
-        (
-            i
-            for i in v.holdings
-            if i.holding.asset_class == asset_class and i.market_value and i.holding.price
-        ),
-        key=lambda i: (-(i.market_value or 0), i.holding.symbol),
-    )
-    trades, left = [], amount
-    for item in held:
-        if left <= 0:
-            break
-        h = item.holding
-        if h.price is None:  # filtered above: only priced holdings are sold
-            continue
-        qty = min(
-            h.quantity, _size(left, h.price, c.fractional) if left < (item.market_value or 0) else h.quantity
-        )
-        if qty > 0:
-            worth = to_cents(qty * h.price)
-            trades.append(
-                Trade(
-                    "sell",
-                    h.symbol,
-                    asset_class,
-                    qty,
-                    h.price,
-                    worth,
-                    h.account_id,
-                    f"reduce {asset_class} toward its target",
-                )
-            )
-            left -= worth
-    return trades
-
-
-def _violation(rows: Sequence[Drift]) -> tuple[Decimal, Decimal]:
-    """How far outside its band the book is (then how far from target), the repair search's score."""
-    outside = sum((max(abs(r.difference) - r.band, Decimal(0)) for r in rows), Decimal(0))
-    return outside, sum((abs(r.difference) for r in rows), Decimal(0))
-
-
-def _net(trades: Sequence[Trade]) -> list[Trade]:
-    """One sell per holding (symbol and account) and one buy per symbol; a buy first cancels sells of the
-    same symbol, so the list never both sells and buys one security."""
-    meta: dict[str, Trade] = {}
-    sells: dict[tuple[str, int | None], Decimal] = defaultdict(Decimal)
-    buys: dict[str, Decimal] = defaultdict(Decimal)
-    for t in trades:
-        meta.setdefault(t.symbol, t)
-        if t.side == "sell":
-            sells[(t.symbol, t.account_id)] += t.quantity
-        else:
-            buys[t.symbol] += t.quantity
-    for symbol in list(buys):
-        for key in [k for k in sells if k[0] == symbol]:
-            offset = min(buys[symbol], sells[key])
-            buys[symbol] -= offset
-            sells[key] -= offset
-    out = []
-    for (symbol, account), qty in sells.items():
-        if qty > 0:
-            t = meta[symbol]
-            out.append(
-                replace(
-                    t,
-                    side="sell",
-                    quantity=qty,
-                    estimated_value=to_cents(qty * t.price),
-                    account_id=account,
-                    reason=f"reduce {t.asset_class} toward its target",
-                )
-            )
-    for symbol, qty in buys.items():
-        if qty > 0:
-            t = meta[symbol]
-            out.append(
-                replace(
-                    t,
-                    side="buy",
-                    quantity=qty,
-                    estimated_value=to_cents(qty * t.price),
-                    account_id=None,
-                    reason=f"raise {t.asset_class} toward its target",
-                )
-            )
+def _culprits(m: Mandate, d: Draft, verdict: Verdict) -> dict[str, str]:
+    """Purchases the check refuses on their own, for a rule that failed the whole proposal."""
+    failing = frozenset(r.rule for r in verdict.rules if r.outcome == "fail") - PORTFOLIO_RULES
+    out = {}
+    for symbol in sorted(d.bought()):
+        qty = sum((q for (side, _, s), q in d.legs.items() if side == "buy" and s == symbol), ZERO)
+        alone = evaluate(m.facts, m.policy, [Checked("buy", symbol, quantity=qty)])
+        if why := _failed(alone, failing):
+            out[symbol] = f"the firm's suitability check refuses it: {why}"
     return out
 
 
-def _repair(
-    v: Valuation,
-    model: Mapping[str, tuple[Decimal, Decimal]],
-    trades: list[Trade],
-    candidates: Sequence[Candidate],
-    c: Constraints,
-    steps: int = 40,
-) -> list[Trade]:
-    """Whole shares can leave a class just outside its band; try one-share moves while they help."""
-    current = trades
-    score = _violation(drift(allocation(project(v, current, candidates))["asset_class"], model))
-    for _ in range(steps):
-        if score[0] == 0:
-            break
-        after = project(v, current, candidates)
-        moves: list[Trade] = []
-        for asset_class in model:
-            pick = _buy_target(after, asset_class, candidates, c)
-            if pick is not None and after.cash_total - pick.price >= c.cash_reserve:
-                moves.append(
-                    Trade(
-                        "buy",
-                        pick.symbol,
-                        asset_class,
-                        Decimal(1),
-                        pick.price,
-                        to_cents(pick.price),
-                        None,
-                        f"raise {asset_class} toward its target",
-                    )
-                )
-            moves += _sells(after, asset_class, Decimal("0.01"), replace(c, fractional=False))[:1]
-        best = None
-        for move in moves:
-            tried = _net([*current, move])
-            tried_score = _violation(drift(allocation(project(v, tried, candidates))["asset_class"], model))
-            if tried_score < score and (best is None or tried_score < best[0]):
-                best = (tried_score, tried)
-        if best is None:
-            break
-        score, current = best
-    return current
+def _without(d: Draft, symbol: str) -> Draft:
+    out = d.copy()
+    for (side, account, s), q in list(d.legs.items()):
+        if side == "buy" and s == symbol:
+            out.trade(side, account, s, -q, "")
+    return out
 
 
-def _buy_target(
-    v: Valuation, asset_class: str, candidates: Sequence[Candidate], c: Constraints
-) -> Candidate | None:
-    held = sorted(
-        (
-            i
-            for i in v.holdings
-            if i.holding.asset_class == asset_class
-            and i.holding.price
-            and _allowed(i.holding.symbol, i.holding.sector, c)
-        ),
-        key=lambda i: -(i.market_value or 0),
-    )
-    if held:
-        h = held[0].holding
-        if h.price is not None:  # filtered above
-            return Candidate(h.symbol, h.name, h.asset_class, h.sector, h.region, h.price)
-    return next(
-        (x for x in candidates if x.asset_class == asset_class and _allowed(x.symbol, x.sector, c)), None
-    )
-
-
-def _plan(
-    v: Valuation,
-    model: Mapping[str, tuple[Decimal, Decimal]],
-    classes: set[str],
-    candidates: Sequence[Candidate],
-    c: Constraints,
-    notes: list[str],
-) -> list[Trade]:
-    total = v.total_value
-    values = _class_values(v)
-    sells: list[Trade] = []
-    wanted: dict[str, Decimal] = {}
-    for asset_class in sorted(classes):
-        target = model.get(asset_class, (Decimal(0), Decimal(0)))[0] * total
-        gap = target - values.get(asset_class, Decimal(0))
-        if gap < 0:
-            sells += _sells(v, asset_class, -gap, c)  # for cash: money-market holdings, never account cash
-        elif gap > 0 and asset_class != CASH_CLASS:  # cash rises by itself as other classes are sold
-            wanted[asset_class] = gap
-    cash_after_sells = v.cash_total + sum((t.estimated_value for t in sells), Decimal(0))
-    spendable = max(cash_after_sells - c.cash_reserve, Decimal(0))
-    need = sum(wanted.values(), Decimal(0))
-    scale = Decimal(1) if need <= spendable or need == 0 else spendable / need
-    if scale < 1:
-        notes.append("buys scaled down to keep the cash reserve")
-    buys: list[Trade] = []
-    for asset_class, gap in sorted(wanted.items()):
-        pick = _buy_target(v, asset_class, candidates, c)
-        if pick is None:
-            notes.append(f"no security allowed by the client's restrictions to buy for {asset_class}")
-            continue
-        qty = _size(gap * scale, pick.price, c.fractional)
-        if qty > 0:
-            buys.append(
-                Trade(
-                    "buy",
-                    pick.symbol,
-                    asset_class,
-                    qty,
-                    pick.price,
-                    to_cents(qty * pick.price),
-                    None,
-                    f"raise {asset_class} toward its target",
-                )
-            )
-    kept = [t for t in sells + buys if t.estimated_value >= c.min_trade]
-    if len(kept) < len(sells) + len(buys):
-        notes.append("trades under the minimum size were dropped")
-    return kept
-
-
-def project(v: Valuation, trades: Sequence[Trade], candidates: Sequence[Candidate]) -> Valuation:
-    """The book after the trades, at the same prices; cash moves by each trade's value."""
-    holdings = list(v.holdings)
-    positions: dict[tuple[int | None, str], Holding] = {
-        (i.holding.account_id, i.holding.symbol): i.holding for i in holdings
-    }
-    by_symbol = {i.holding.symbol: i.holding for i in holdings}
-    master = {x.symbol: x for x in candidates}
-    cash = dict(v.cash)
-    cash_account = max(cash, key=lambda a: cash[a]) if cash else 0
-    for t in trades:
-        sign = Decimal(1) if t.side == "buy" else Decimal(-1)
-        cash[cash_account] = cash.get(cash_account, Decimal(0)) - sign * t.estimated_value
-        account = (
-            t.account_id
-            if t.account_id is not None
-            else (by_symbol[t.symbol].account_id if t.symbol in by_symbol else cash_account)
+def _shed(m: Mandate, d: Draft, verdict: Verdict) -> tuple[Draft, Verdict]:
+    """Leave purchases out until the check no longer fails: one whose removal passes if there is one, else
+    the largest; with no purchase left and still a failure, propose nothing."""
+    while verdict.verdict == "fail":
+        bought = sorted(
+            d.bought(), key=lambda s: (-sum(t.estimated_value for t in d.trades() if t.symbol == s), s)
         )
-        key = (account, t.symbol)
-        if key in positions:
-            positions[key] = replace(positions[key], quantity=positions[key].quantity + sign * t.quantity)
+        if not bought:
+            m.limit(CASH_CLASS, f"the firm's suitability check fails even the sales: {_failed(verdict)}")
+            d = Draft(m.v, m.candidates)
+            return d, judge(m, d)
+        tried = [(s, _without(d, s)) for s in bought]
+        judged = [(s, t, judge(m, t)) for s, t in tried]
+        passing = [j for j in judged if j[2].verdict != "fail"]
+        symbol, d, after = passing[-1] if passing else judged[0]
+        m.banned[symbol] = f"the firm's suitability check fails the proposal with it: {_failed(verdict)}"
+        verdict = after
+    return d, verdict
+
+
+def _needed(m: Mandate, d: Draft) -> bool:
+    """Anything to do: a class outside its band, a position or sector above its cap, cash below reserve."""
+    total, p = m.total, m.policy
+    for cls, worth in {**dict.fromkeys(m.model, ZERO), **d.by("asset_class")}.items():
+        target, band = m.band(cls)
+        if abs(worth / total - target) > band:
+            return True
+    exempt = p.cap_exempt_sectors
+    if any(
+        v > p.single_position_cap * m.cap_base
+        for s, v in d.by("symbol").items()
+        if d.listing[s].sector not in exempt
+    ):
+        return True
+    if any(v > p.sector_cap * m.cap_base for s, v in d.by("sector").items() if s not in exempt):
+        return True
+    return d.cash_total() < m.c.cash_reserve
+
+
+def _attempt(m: Mandate, before: Mapping[str, Decimal]) -> Draft:
+    m.limits = {}
+    d = Draft(m.v, m.candidates)
+    trim(m, d)
+    goal = class_targets(m, d, before)
+    now = d.by("asset_class")
+    for cls in sorted(goal):
+        if now.get(cls, ZERO) - goal[cls] >= CENT:
+            sell_class(m, d, cls, now.get(cls, ZERO) - goal[cls])
+    if top_up_reserve(m, d):
+        for cls in sorted(goal, key=lambda c: (c not in INCOME_CLASSES, c)):
+            if goal[cls] - now.get(cls, ZERO) >= CENT:
+                buy_class(m, d, cls, goal[cls] - now.get(cls, ZERO))
+    return repair(m, d, before)
+
+
+def _liquidate(m: Mandate) -> tuple[Draft, Verdict]:
+    d = Draft(m.v, m.candidates)
+    for a, s, q in d.holdings():
+        if s in m.policy.restricted_symbols:
+            m.limit(CASH_CLASS, f"{s} is on the firm's restricted list: it may not be traded, so it is kept")
         else:
-            x = master[t.symbol]
-            positions[key] = Holding(
-                account,
-                v.account_types.get(account, "taxable"),
-                x.symbol,
-                x.name,
-                x.asset_class,
-                x.sector,
-                x.region,
-                t.quantity,
-                Decimal(0),
-                x.price,
-                v.as_of,
-            )
-    return value([h for h in positions.values() if h.quantity], cash, v.account_types, v.as_of)
+            d.trade("sell", a, s, q, "sell everything: the client asked to go to cash")
+    verdict = judge(m, d)
+    if verdict.verdict == "fail":
+        m.limit(CASH_CLASS, f"the firm's suitability check fails selling everything: {_failed(verdict)}")
+        d = Draft(m.v, m.candidates)
+        verdict = judge(m, d)
+    return d, verdict
+
+
+def _why(m: Mandate, d: Draft, row: Drift) -> str:
+    cls = row.asset_class
+    head = f"{cls} ends at {pct(row.actual)} against {pct(row.target)} +/- {pct(row.band)}"
+    parts = list(m.limits.get(cls, []))
+    parts += [f"{s} left out: {why}" for s, why in m.banned.items() if d.listing[s].asset_class == cls]
+    if row.difference < 0 and cls != CASH_CLASS:
+        allowed = [s for s in m.ranked.get(cls, []) if s not in m.banned]
+        if not m.universe.get(cls):
+            parts.insert(0, f"the security master has no priced {cls} security")
+        elif not allowed:
+            reasons = [f"{s} {m.refused[s]}" for s in m.universe[cls] if s in m.refused]
+            more = f"; and {len(reasons) - 4} more" if len(reasons) > 4 else ""
+            refused = "; ".join(reasons[:4]) + more
+            parts.insert(0, f"no {cls} security the client may hold" + (f": {refused}" if refused else ""))
+        else:
+            parts += [f"{s} is held to {why}" for s, why in _held_back(m, d, allowed)]
+    if row.difference > 0 and cls != CASH_CLASS and not d.holdings(cls):
+        parts.insert(0, f"nothing in {cls} has a price to sell at")
+    if m.c.liquidate:
+        parts = ["the client asked to go to cash"]
+    if not parts:
+        parts = [_fallback(m, d, row)]
+    return f"{head}: {'; '.join(parts)}"
+
+
+def _held_back(m: Mandate, d: Draft, symbols: list[str]) -> list[tuple[str, str]]:
+    """Candidates a limit leaves no room for (not a share more), with the limit."""
+    out = []
+    for s in symbols:
+        rooms = m.rooms(d, s, {})
+        if rooms and min(rooms)[0] < d.price(s):
+            out.append((s, min(rooms)[1]))
+    return out
+
+
+def _fallback(m: Mandate, d: Draft, row: Drift) -> str:
+    target, band = m.band(CASH_CLASS)
+    cash = d.by("asset_class").get(CASH_CLASS, ZERO) / m.total
+    if row.asset_class == CASH_CLASS:
+        if row.difference > 0:
+            return "the other classes cannot take more of it (see their reasons)"
+        return "raising it would take another class outside its band (or there is nothing to sell)"
+    if row.difference > 0 and cash > target + band:
+        return "selling it would move cash further outside its band, and nothing else may take the proceeds"
+    if row.difference < 0 and cash <= max(target - band, m.c.cash_reserve / m.total):
+        return "no cash is left to buy more above the reserve and the cash band's lower edge"
+    return "whole shares, the minimum trade and the other classes' bands leave it outside"
+
+
+def _result(m: Mandate, d: Draft, verdict: Verdict, notes: list[str]) -> Proposal:
+    after: Valuation = d.valuation(m.v)
+    weights = allocation(after)["asset_class"]
+    rows = drift(allocation(after, exact=True)["asset_class"], m.model)
+    unresolved = {r.asset_class: _why(m, d, r) for r in rows if not r.in_band}
+    notes += m.limits.get(CASH_CLASS, [])
+    target, band = m.band(CASH_CLASS)
+    if m.total > 0 and m.c.cash_reserve > (target + band) * m.total:
+        share = pct(m.c.cash_reserve / m.total)
+        notes.append(
+            f"the reserve of {plain(m.c.cash_reserve)} is {share} of the book, above the top of the cash band"
+            f" ({pct(target + band)}): the firm's check fails trades that move cash further outside its band"
+        )
+    return Proposal(
+        tuple(d.trades()),
+        weights,
+        tuple(rows),
+        all(r.in_band for r in rows),
+        tuple(dict.fromkeys(notes)),
+        verdict,
+        unresolved,
+        dict(d.cash),
+    )
 
 
 def propose(
@@ -333,33 +265,38 @@ def propose(
     model: Mapping[str, tuple[Decimal, Decimal]],
     candidates: Sequence[Candidate],
     c: Constraints,
+    *,
+    facts: Facts,
+    policy: Policy,
 ) -> Proposal:
-    notes: list[str] = []
-    now = drift(allocation(v)["asset_class"], model)
+    """The trades, the book projected after them, and the firm's verdict on them. `facts` must describe the
+    same book as `v` and name every candidate among its securities (the route loads both in one snapshot)."""
+    m = Mandate(v, model, candidates, c, facts, policy)
+    start = Draft(v, candidates)
     if v.total_value <= 0:
-        return Proposal((), {}, tuple(now), False, ("nothing to rebalance: the book has no value",))
-    if all(r.in_band for r in now):
-        return Proposal(
-            (), allocation(v)["asset_class"], tuple(now), True, ("every asset class is in its band",)
+        return _result(m, start, judge(m, start), ["nothing to rebalance: the book has no value"])
+    if c.liquidate:
+        d, verdict = _liquidate(m)
+        return _result(
+            m, d, verdict, ["liquidation: every priced holding is sold, whatever the minimum trade"]
         )
-    out_of_band = {r.asset_class for r in now if not r.in_band}
-    trades = _plan(v, model, out_of_band, candidates, c, notes)
-    after = project(v, trades, candidates)
-    rows = drift(allocation(after)["asset_class"], model)
-    if not all(r.in_band for r in rows):
-        notes.append("trading only the classes out of band was not enough: every class traded to its target")
-        everything = set(model) | set(_class_values(v))
-        trades = _plan(v, model, everything, candidates, c, notes)
-        after = project(v, trades, candidates)
-        rows = drift(allocation(after)["asset_class"], model)
-    if not all(r.in_band for r in rows) and not c.fractional:
-        trades = _repair(v, model, trades, candidates, c)
-        after = project(v, trades, candidates)
-        rows = drift(allocation(after)["asset_class"], model)
-    trades = [t for t in trades if t.estimated_value >= c.min_trade]
-    after = project(v, trades, candidates)
-    rows = drift(allocation(after)["asset_class"], model)
-    in_band = all(r.in_band for r in rows)
-    if not in_band:
-        notes.append("no proposal within every band under these constraints")
-    return Proposal(tuple(trades), allocation(after)["asset_class"], tuple(rows), in_band, tuple(notes))
+    if not _needed(m, start):
+        note = (
+            "every asset class is in its band, no position or sector is above its cap and the reserve is kept"
+        )
+        return _result(m, start, judge(m, start), [note])
+    before = start.by("asset_class")
+    d = _attempt(m, before)
+    verdict = judge(m, d)
+    for _ in range(ROUNDS):
+        if verdict.verdict != "fail":
+            break
+        culprits = _culprits(m, d, verdict)
+        if not culprits:
+            break
+        m.banned.update(culprits)
+        d = _attempt(m, before)
+        verdict = judge(m, d)
+    d, verdict = _shed(m, d, verdict)
+    notes = [f"trimmed {t.symbol}: {t.reason}" for t in d.trades() if t.reason.startswith("trim ")]
+    return _result(m, d, verdict, notes)

@@ -20,3 +20,6 @@ class RebalanceIn(BaseModel):
     cash_reserve: Money = Field(default=Decimal(0), description="Cash to keep after the trades.")
     min_trade: Money = Field(default=Decimal(0), description="Leave out trades smaller than this.")
     fractional: bool = Field(default=False, description="Allow fractional shares.")
+    liquidate: bool = Field(
+        default=False, description="The client asks to go to cash: sell every holding, whatever its size."
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -15,7 +15,7 @@ from wealthgate.errors import NotFound
 from wealthgate.ledger.replay import Entry, replay
 from wealthgate.ledger.replay import Holding as Replayed
 from wealthgate.portfolios.analytics import Holding, Valuation, value
-from wealthgate.portfolios.rebalance import Candidate
+from wealthgate.portfolios.draft import Candidate
 
 _CLIENT = scoped(
     """
@@ -24,7 +24,10 @@ SELECT v.id, v.risk_tolerance, v.excluded_symbols, v.excluded_sectors,
 FROM visible v WHERE v.id = $3
 """
 )
-_ACCOUNTS = "SELECT id, name, account_type, cash_balance FROM accounts WHERE firm_id = $1 AND client_id = $2"
+_ACCOUNTS = """
+SELECT id, name, account_type, cash_balance, allows_margin FROM accounts
+WHERE firm_id = $1 AND client_id = $2
+"""
 _CURRENT = """
 SELECT p.account_id, p.symbol, p.quantity, p.cost_basis, s.name, s.asset_class, s.sector, s.region,
        s.last_price AS price, s.last_price_date AS price_date
@@ -64,6 +67,7 @@ class ClientBook:
     excluded_sectors: frozenset[str] = frozenset()
     # per (account, symbol), closed holdings too: realized gains (average and FIFO) and open FIFO lots
     replayed: dict[tuple[int, str], Replayed] | None = None
+    allows_margin: dict[int, bool] = field(default_factory=dict)  # per account: may its cash go below zero
 
 
 async def visible_client(
@@ -119,6 +123,7 @@ async def load(
         frozenset(client["excluded_symbols"]),
         frozenset(client["excluded_sectors"]),
         ledger.holdings if ledger is not None else None,
+        {a["id"]: a["allows_margin"] for a in accounts},
     )
 
 
@@ -173,14 +178,14 @@ async def price_history(
 
 _CANDIDATES = """
 SELECT symbol, name, asset_class, sector, region, last_price FROM securities
-WHERE last_price IS NOT NULL AND NOT is_complex AND liquidity IN ('high', 'medium')
-ORDER BY risk_rating, symbol
+WHERE last_price IS NOT NULL AND last_price > 0
+ORDER BY symbol
 """
 
 
 async def candidates(conn: asyncpg.Connection | asyncpg.Pool) -> list[Candidate]:
-    """Securities a proposal may buy when the client holds nothing suitable in a class: priced, plain
-    (not complex or leveraged), liquid; lowest product risk first."""
+    """Every priced security: the rebalancer decides which the client may buy (`portfolios/eligibility.py`)
+    and says why the others may not."""
     return [
         Candidate(r["symbol"], r["name"], r["asset_class"], r["sector"], r["region"], r["last_price"])
         for r in await conn.fetch(_CANDIDATES)

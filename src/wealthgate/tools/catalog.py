@@ -68,6 +68,9 @@ class RebalanceIn(In):
     cash_reserve: DecimalString | None = Field(None, description="Cash to keep after the trades.")
     min_trade: DecimalString | None = Field(None, description="Leave out trades smaller than this.")
     fractional: bool | None = Field(None, description="Allow fractional shares (default whole shares).")
+    liquidate: bool | None = Field(
+        None, description="The client asks to go to cash: sell every holding, whatever its size."
+    )
 
 
 class SearchTransactionsIn(In):
@@ -286,10 +289,12 @@ TOOLS = Registry(
         _reader(
             "propose_rebalance",
             "Propose a rebalance",
-            "The trades that would bring every asset class back inside its model band, honouring a cash "
-            "reserve, a minimum trade size, whole or fractional shares and the client's restrictions, with "
-            "the projected allocation after them. It proposes only: nothing is traded or stored. Check the "
-            "trades with check_suitability and submit them with propose_recommendation.",
+            "The trades that would bring every asset class back inside its model band, only in securities "
+            "the client may hold, each in an account that can pay for it, honouring a cash reserve, a "
+            "minimum trade size, whole or fractional shares and the firm's caps (or, with liquidate, selling "
+            "everything), with the projected allocation after them, a reason for each class left outside "
+            "its band, and the firm's suitability verdict on the trades (never fail). It proposes only: "
+            "nothing is traded or stored. Submit the trades with propose_recommendation.",
             RebalanceIn,
             ClientFigures,
             to_call=lambda a: Call(
