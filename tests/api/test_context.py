@@ -192,3 +192,50 @@ def test_concentration_flags_fire_on_a_single_issuer(api: TestClient, keys: Keys
     flags = context(api, keys, summary=True)["summary"]["concentration_flags"]
     assert "single_position_over_20pct" in flags
     assert "sector_over_40pct" in flags
+
+
+def test_a_leveraged_fund_counts_by_its_exposure_in_the_summary_flags(
+    api: TestClient, keys: Keys, db_url: str
+) -> None:
+    """A 3x fund worth 10 % of the book is a 30 % exposure: flagged, as the suitability caps count it; the
+    same value in an ordinary diversified fund is not."""
+    client = next(
+        c["id"]
+        for c in api.get("/clients", params={"limit": 100}, headers=Keys.auth(keys.agent)).json()["items"]
+        if "single_position_over_20pct"
+        not in context(api, keys, c["id"], summary=True)["summary"]["concentration_flags"]
+    )
+    doc = context(api, keys, client, summary=True)
+    account = doc["accounts"][0]["id"]
+    total = Decimal(doc["totals"]["total_value"])
+
+    def hold(symbol: str) -> list[str]:
+        price = Decimal(
+            fetch(db_url, "SELECT last_price FROM securities WHERE symbol = $1", symbol)[0]["last_price"]
+        )
+        quantity = (total / 9 / price).quantize(Decimal("0.0001"))  # about 10 % of the new total
+        execute(
+            db_url,
+            "DELETE FROM positions WHERE firm_id = 1 AND client_id = $1 AND symbol IN ('WG3X', 'SPY')",
+            client,
+        )
+        execute(
+            db_url,
+            "INSERT INTO positions (firm_id, client_id, account_id, symbol, quantity, cost_basis)"
+            " VALUES (1, $1, $2, $3, $4, 0)",
+            client,
+            account,
+            symbol,
+            quantity,
+        )
+        flags: list[str] = context(api, keys, client, summary=True)["summary"]["concentration_flags"]
+        return flags
+
+    assert "single_position_over_20pct" in hold("WG3X")
+    assert "single_position_over_20pct" not in hold("SPY")
+    leverage = {
+        s["symbol"]: s["leverage"]
+        for s in api.get("/securities", params={"q": "WG"}, headers=Keys.auth(keys.agent)).json()["items"]
+    }
+    assert leverage["WG3X"] == "3"
+    assert leverage["WGINV"] == "-1"

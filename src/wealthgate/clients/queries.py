@@ -12,7 +12,9 @@ from wealthgate.money import CENT, WEIGHT_PLACES
 # The context summary's allocation is shown to 4 places (a compact overview); holdings' weights to 6.
 SUMMARY_PLACES = Decimal("0.0001")
 # Concentration flags raised in the context summary (shares of total value). They concern single issuers:
-# holdings in sectors "Diversified" and "Cash" (funds) spread their own risk and are not counted.
+# holdings in sectors "Diversified" and "Cash" (funds) spread their own risk and are not counted, unless
+# leveraged or inverse; a leveraged or inverse fund counts by its exposure (value x |leverage|), as in the
+# suitability engine's caps.
 POSITION_FLAG = "0.20"
 SECTOR_FLAG = "0.40"
 CASH_FLAG = "0.20"
@@ -46,9 +48,11 @@ SUMMARY_CTES = """, by_class AS (
     FROM model m FULL JOIN by_class b ON b.cls = m.cls CROSS JOIN t
 )
 , top AS (
-    SELECT (SELECT max(v) FROM (SELECT sum(mv) AS v FROM h WHERE sector NOT IN ('Diversified', 'Cash')
+    SELECT (SELECT max(v) FROM (SELECT sum(mv * abs(leverage)) AS v FROM h
+                                WHERE sector NOT IN ('Diversified', 'Cash') OR leverage <> 1
                                 GROUP BY symbol) s) AS position,
-           (SELECT max(v) FROM (SELECT sum(mv) AS v FROM h WHERE sector NOT IN ('Diversified', 'Cash')
+           (SELECT max(v) FROM (SELECT sum(mv * abs(leverage)) AS v FROM h
+                                WHERE sector NOT IN ('Diversified', 'Cash') OR leverage <> 1
                                 GROUP BY sector) s) AS sector
 )
 , recent AS (
@@ -94,7 +98,7 @@ def _context(summary: bool) -> str:
 , c AS (SELECT * FROM visible WHERE id = $3)
 , h AS (
     SELECT p.id, p.account_id, p.symbol, p.quantity, p.cost_basis,
-           s.name, s.asset_class, s.sector, s.region, s.risk_rating,
+           s.name, s.asset_class, s.sector, s.region, s.risk_rating, s.leverage,
            s.last_price AS close, s.last_price_date AS price_date,
            {rounded("p.quantity * s.last_price", CENT)} AS mv
     FROM c

@@ -10,7 +10,7 @@ from wealthgate.money import trimmed
 from wealthgate.pagination import decode_keyset, encode_keyset
 
 _SEARCH = """
-SELECT symbol, name, asset_class, sector, region, risk_rating, is_complex, liquidity, currency,
+SELECT symbol, name, asset_class, sector, region, risk_rating, is_complex, leverage, liquidity, currency,
        last_price, last_price_date
 FROM securities
 WHERE ($1::text IS NULL OR symbol ILIKE $1 || '%' OR name ILIKE '%' || $1 || '%' OR sector ILIKE $1 || '%')
@@ -56,6 +56,7 @@ async def search(
             "region": r["region"],
             "risk_rating": r["risk_rating"],
             "is_complex": r["is_complex"],
+            "leverage": trimmed(r["leverage"]),
             "liquidity": r["liquidity"],
             "currency": r["currency"],
             "latest_price": None if r["last_price"] is None else trimmed(r["last_price"]),
