@@ -70,17 +70,7 @@ def _synthetic(days: tuple[date, ...], spy: dict[date, Decimal]) -> dict[str, di
     for d in days:
         agg[d] = to_price(Decimal(repr(round(level, 6))))
         level *= math.exp(0.00011 + 0.0022 * rng.gauss(0.0, 1.0))
-    lev: dict[date, Decimal] = {}
-    lev_level = Decimal(50)
-    previous: Decimal | None = None
-    for d in days:
-        today = spy.get(d)
-        if today is None:
-            continue
-        if previous is not None:
-            lev_level = lev_level * (1 + 2 * (today / previous - 1))
-        lev[d] = to_price(lev_level)
-        previous = today
+    lev = _daily_reset(days, spy, 2)
     reit: dict[date, Decimal] = {}
     nav = Decimal(25)
     quarter = None
