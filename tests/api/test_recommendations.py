@@ -56,6 +56,7 @@ def test_a_check_lists_every_rule_with_the_policy_hash_and_is_recorded(
     )
     assert body["policy_version"] == api.get("/policy", headers=auth(keys.agent)).json()["content_hash"]
     assert body["as_of"] == "2018-04-11"
+    assert body["engine_version"] == "2026-12-02.1"  # the rule set that judged, as replay will run it
     assert (
         fetchval(db_url, "SELECT verdict FROM suitability_checks WHERE id = $1", body["check_id"])
         == (body["verdict"])

@@ -57,6 +57,7 @@ class CheckOut(BaseModel):
     rules: list[RuleOut]
     policy_version: str = Field(description="Content hash of the policy applied")
     policy_version_number: int
+    engine_version: str = Field(description="The rule set that judged (replay runs the same one)")
     as_of: str = Field(description="Date of the prices and holdings used")
 
 

@@ -198,6 +198,7 @@ def answer(check_id: int, client_id: int, version: PolicyVersion, verdict: Verdi
         **verdict.to_json(),
         "policy_version": version.content_hash,
         "policy_version_number": version.version,
+        "engine_version": ENGINE_VERSION,
     }
 
 
