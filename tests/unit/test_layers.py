@@ -70,3 +70,25 @@ def test_no_migration_imports_the_application() -> None:
 def test_the_migration_rule_can_fail(tmp_path: Path) -> None:
     (tmp_path / "0099_bad.py").write_text("from wealthgate.audit import chain\nimport alembic\n")
     assert importing_the_application(tmp_path) == ["0099_bad.py: imports wealthgate.audit"]
+
+
+def importing_the_cli_root(cli: Path) -> list[str]:
+    """Commands are modules under cli/ that the root (`cli/main.py`) assembles; they share `cli/common.py`
+    and never import the root back, so there is no import cycle to hide behind function-local imports."""
+    return [
+        f"{path.name}: imports {name}"
+        for path in sorted(cli.glob("*.py"))
+        if path.name != "main.py"
+        for name in sorted(imports_of(path))
+        if name == "wealthgate.cli.main"
+    ]
+
+
+def test_no_cli_module_imports_the_cli_root() -> None:
+    assert len(list((PACKAGE / "cli").glob("*.py"))) >= 4
+    assert importing_the_cli_root(PACKAGE / "cli") == []
+
+
+def test_the_cli_rule_can_fail(tmp_path: Path) -> None:
+    (tmp_path / "policy.py").write_text("def f() -> None:\n    from wealthgate.cli.main import run_db\n")
+    assert importing_the_cli_root(tmp_path) == ["policy.py: imports wealthgate.cli.main"]

@@ -14,7 +14,7 @@ import orjson
 import typer
 
 from wealthgate.audit import keyring
-from wealthgate.cli.common import clean_errors, fail, operator, run_db
+from wealthgate.cli.common import clean_errors, connection, fail, operator, run_db
 from wealthgate.settings import get_settings
 
 audit_app = typer.Typer(
@@ -42,11 +42,9 @@ def audit_verify(
     the checkpoints against the witness); exit 0 when intact, 1 with the first broken event otherwise."""
     from wealthgate.audit import witness
     from wealthgate.audit.verify import Verification, verify
-    from wealthgate.db.pool import connect
 
     async def work(url: str) -> Verification:
-        conn = await connect(url)
-        try:
+        async with connection(url) as conn:
             return await verify(
                 conn,
                 firm_id=firm,
@@ -55,8 +53,6 @@ def audit_verify(
                 mac_keys=ring.mac_secrets(),
                 witnessed=list(witness.read(witness_file)) if witness_file else None,
             )
-        finally:
-            await conn.close()
 
     with clean_errors():
         ring = keyring.load(get_settings())
@@ -76,14 +72,10 @@ def audit_checkpoint(
     checkpoint to the witness, and print each one as JSON. The service does this on its timer."""
     from wealthgate.audit.checkpoints import Checkpoint
     from wealthgate.audit.timer import checkpoint_all
-    from wealthgate.db.pool import connect
 
     async def work(url: str) -> list[Checkpoint]:
-        conn = await connect(url)
-        try:
+        async with connection(url) as conn:
             return await checkpoint_all(conn, ring, settings, firm, wait=True) or []
-        finally:
-            await conn.close()
 
     with clean_errors():
         settings = get_settings()
@@ -103,15 +95,13 @@ def audit_export(
     """Every event with its hash, chain position and MAC, the signed checkpoints and a signed seal:
     verifiable offline with `wealthgate audit verify-export` or the standalone wealthgate/audit/offline.py."""
     from wealthgate.audit.export import FORMATS, export
-    from wealthgate.db.pool import connect
 
     if fmt not in FORMATS:
         fail(f"--format must be one of {', '.join(FORMATS)}")
 
     async def work(url: str) -> int:
-        conn = await connect(url)
         lines = 0
-        try:
+        async with connection(url) as conn:
             with output.open("w", encoding="utf-8") if output else nullcontext(sys.stdout) as sink:
                 async for line in export(
                     conn,
@@ -123,9 +113,7 @@ def audit_export(
                 ):
                     sink.write(line)
                     lines += 1
-            return lines
-        finally:
-            await conn.close()
+        return lines
 
     with clean_errors():
         ring = keyring.load(get_settings())
@@ -181,14 +169,10 @@ def keys_list(
     """The keyring's keys by id, current and retired, and which ones the database has registered."""
     from wealthgate.audit import registry
     from wealthgate.audit.registry import RegisteredKey
-    from wealthgate.db.pool import connect
 
     async def work(url: str) -> list[RegisteredKey]:
-        conn = await connect(url)
-        try:
+        async with connection(url) as conn:
             return await registry.listing(conn)
-        finally:
-            await conn.close()
 
     with clean_errors():
         ring = keyring.load(get_settings())
@@ -218,11 +202,9 @@ def keys_rotate() -> None:
     from wealthgate.audit.record import record
     from wealthgate.audit.timer import checkpoint_all
     from wealthgate.auth.principal import operator_actor
-    from wealthgate.db.pool import connect
 
     async def work(url: str) -> list[Checkpoint]:
-        conn = await connect(url)
-        try:
+        async with connection(url) as conn:
             async with conn.transaction():
                 await registry.rotate(conn, old, new)
                 keyring.install(new)
@@ -244,8 +226,6 @@ def keys_rotate() -> None:
                 keyring.save(new, pending, replace_existing=True)  # the new keys are on disk before commit
             pending.replace(settings.keyring_path)
             return await checkpoint_all(conn, new, settings, wait=True) or []
-        finally:
-            await conn.close()
 
     with clean_errors():
         settings = get_settings()

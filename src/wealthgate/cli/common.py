@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-from collections.abc import Callable, Coroutine, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar
 
 import asyncpg
@@ -46,22 +46,30 @@ def operator() -> str:
         return "cli:unknown"
 
 
+@asynccontextmanager
+async def connection(url: str) -> AsyncIterator[asyncpg.Connection]:
+    """One connection for a command's work, closed however the work ends: the one way the CLI connects."""
+    from wealthgate.db.pool import connect
+
+    conn = await connect(url)
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
 async def check_keyring(settings: Settings, url: str) -> None:
     """A command that writes audit events must hold the deployment's registered keyring (audit/registry.py);
     another one is refused with one line. Without a keyring nothing is checked: read-only commands work, and
     the first audited write fails with one line naming the setting."""
-    from wealthgate.db.pool import connect
-
     if not keyring.exists(settings):
         return
     ring = keyring.load(settings)
-    conn = await connect(url)
-    try:
-        await registry.ensure(conn, ring)
-    except asyncpg.UndefinedTableError:  # a database not migrated yet: nothing to check against
-        return
-    finally:
-        await conn.close()
+    async with connection(url) as conn:
+        try:
+            await registry.ensure(conn, ring)
+        except asyncpg.UndefinedTableError:  # a database not migrated yet: nothing to check against
+            return
     keyring.install(ring)
 
 

@@ -15,7 +15,7 @@ import typer
 
 from wealthgate.audit import keyring
 from wealthgate.cli.audit import audit_app
-from wealthgate.cli.common import clean_errors, fail, migrate, operator, run_db
+from wealthgate.cli.common import clean_errors, connection, fail, migrate, operator, run_db
 from wealthgate.cli.policy import policy_app
 from wealthgate.cli.tools import tools_app
 from wealthgate.db.server import database_url
@@ -55,10 +55,8 @@ async def _create_key(
 ) -> str:
     from wealthgate.auth.principal import operator_actor
     from wealthgate.auth.service import create_key
-    from wealthgate.db.pool import connect
 
-    conn = await connect(url)
-    try:
+    async with connection(url) as conn:
         async with conn.transaction():
             created = await create_key(
                 conn,
@@ -70,8 +68,6 @@ async def _create_key(
                 actor=operator_actor(firm, operator()),
             )
         return created.secret_key
-    finally:
-        await conn.close()
 
 
 @keys_app.command("create")
@@ -99,14 +95,10 @@ def keys_list(firm: Annotated[int | None, typer.Option(help="Only this firm's ke
     from rich.table import Table
 
     from wealthgate.auth.service import KeyInfo, list_keys
-    from wealthgate.db.pool import connect
 
     async def work(url: str) -> list[KeyInfo]:
-        conn = await connect(url)
-        try:
+        async with connection(url) as conn:
             return list(await list_keys(conn, firm_id=firm))
-        finally:
-            await conn.close()
 
     with clean_errors():
         rows = run_db(get_settings(), work)
@@ -130,17 +122,12 @@ def keys_revoke(key_id: Annotated[int, typer.Argument(help="The key's id (see `k
     """Revoke a key. Running servers stop accepting it within WEALTHGATE_AUTH_CACHE_SECONDS."""
     from wealthgate.auth.principal import operator_actor
     from wealthgate.auth.service import revoke_key
-    from wealthgate.db.pool import connect
 
     async def work(url: str) -> int:
-        conn = await connect(url)
-        try:
-            async with conn.transaction():
-                return await revoke_key(
-                    conn, key_id=key_id, actor_for_firm=lambda f: operator_actor(f, operator())
-                )
-        finally:
-            await conn.close()
+        async with connection(url) as conn, conn.transaction():
+            return await revoke_key(
+                conn, key_id=key_id, actor_for_firm=lambda f: operator_actor(f, operator())
+            )
 
     with clean_errors():
         firm = run_db(get_settings(), work)
@@ -148,15 +135,10 @@ def keys_revoke(key_id: Annotated[int, typer.Argument(help="The key's id (see `k
 
 
 async def _load_demo(url: str) -> bool:
-    from wealthgate.db.pool import connect
     from wealthgate.demo.load import load_demo_book
 
-    conn = await connect(url)
-    try:
-        async with conn.transaction():
-            return await load_demo_book(conn, operator=operator())
-    finally:
-        await conn.close()
+    async with connection(url) as conn, conn.transaction():
+        return await load_demo_book(conn, operator=operator())
 
 
 class _Stop(Exception):
@@ -193,12 +175,10 @@ def import_file(
     Re-running the same file adds nothing."""
     from rich.progress import Progress
 
-    from wealthgate.db.pool import connect
     from wealthgate.ledger.importing import ImportResult, import_csv
 
     async def work(url: str) -> ImportResult:
-        conn = await connect(url)
-        try:
+        async with connection(url) as conn:
             with file.open(encoding="utf-8", newline="") as handle, Progress(transient=True) as progress:
                 rows = sum(1 for _ in handle) - 1
                 handle.seek(0)
@@ -212,8 +192,6 @@ def import_file(
                     partial=partial,
                     on_row=lambda: progress.advance(task),
                 )
-        finally:
-            await conn.close()
 
     with clean_errors():
         result = run_db(get_settings(), work)
@@ -309,12 +287,10 @@ def demo_data(
     """Add a deterministic synthetic book (for benchmarks); re-running adds only what is missing."""
     from rich.progress import Progress
 
-    from wealthgate.db.pool import connect
     from wealthgate.demo.synthetic import SyntheticResult, add_synthetic_book
 
     async def work(url: str) -> SyntheticResult:
-        conn = await connect(url)
-        try:
+        async with connection(url) as conn:
             await _load_demo_if_empty(conn)
             with Progress(transient=False) as progress:
                 task = progress.add_task("synthetic clients", total=clients)
@@ -326,8 +302,6 @@ def demo_data(
                     transactions_per_client=transactions_per_client,
                     on_progress=lambda n: progress.advance(task, n),
                 )
-        finally:
-            await conn.close()
 
     with clean_errors(), database_url(get_settings()) as url:
         migrate(url)

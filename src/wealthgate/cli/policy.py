@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
+from wealthgate.cli.common import clean_errors, connection, operator, run_db
+
 policy_app = typer.Typer(
     help="The firm's suitability policy: import (a new version), export.", no_args_is_help=True
 )
@@ -24,24 +26,18 @@ def policy_import(
     import yaml
 
     from wealthgate.auth.principal import operator_actor
-    from wealthgate.cli.common import clean_errors, operator, run_db
-    from wealthgate.db.pool import connect
     from wealthgate.errors import Invalid
     from wealthgate.settings import get_settings
     from wealthgate.suitability import policies
 
     async def work(url: str) -> tuple[policies.PolicyVersion, bool]:
-        conn = await connect(url)
-        try:
-            async with conn.transaction():
-                if not await conn.fetchval("SELECT 1 FROM firms WHERE id = $1", firm):
-                    raise Invalid(f"firm {firm} does not exist", field="firm")
-                who = operator()
-                return await policies.publish(
-                    conn, firm, content, actor=operator_actor(firm, who), created_by=who, note=note
-                )
-        finally:
-            await conn.close()
+        async with connection(url) as conn, conn.transaction():
+            if not await conn.fetchval("SELECT 1 FROM firms WHERE id = $1", firm):
+                raise Invalid(f"firm {firm} does not exist", field="firm")
+            who = operator()
+            return await policies.publish(
+                conn, firm, content, actor=operator_actor(firm, who), created_by=who, note=note
+            )
 
     with clean_errors():
         try:
@@ -64,19 +60,14 @@ def policy_export(
     """Print the policy as YAML, headed by its version and content hash."""
     import yaml
 
-    from wealthgate.cli.common import clean_errors, run_db
-    from wealthgate.db.pool import connect
     from wealthgate.settings import get_settings
     from wealthgate.suitability import policies
 
     async def work(url: str) -> policies.PolicyVersion:
-        conn = await connect(url)
-        try:
+        async with connection(url) as conn:
             if version is None:
                 return await policies.current(conn, firm)
             return await policies.by_version(conn, firm, version)
-        finally:
-            await conn.close()
 
     with clean_errors():
         found = run_db(get_settings(), work)
