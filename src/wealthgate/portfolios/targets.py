@@ -111,5 +111,6 @@ def class_targets(m: Mandate, d: Draft, before: Mapping[str, Decimal]) -> dict[s
         s = score(m, values, before)
         if best is None or s[:3] < best[0][:3]:
             best = (s, x)
-    assert best is not None  # noqa: S101 - the loop ran twice
+    if best is None:  # cannot happen: the loop ran twice
+        raise RuntimeError("best is missing although the loop ran twice")
     return best[1]

@@ -168,7 +168,8 @@ async def propose(
         request_id=request_id,
     )
     found = await conn.fetchrow(_ONE, *scope_args(principal, rec_id))
-    assert found is not None  # noqa: S101 - inserted in this transaction, for a client the caller sees
+    if found is None:  # cannot happen: inserted in this transaction, for a client the caller sees
+        raise RuntimeError("the recommendation inserted in this transaction is missing")
     return {**_public(found), "audit_event_id": event_id}
 
 
@@ -231,7 +232,8 @@ async def _move(
         request_id=request_id,
     )
     found = await conn.fetchrow(_ONE, *scope_args(principal, r["id"]))
-    assert found is not None  # noqa: S101 - locked above in this transaction
+    if found is None:  # cannot happen: locked above in this transaction
+        raise RuntimeError("found is missing although locked above in this transaction")
     return {**_public(found), "audit_event_id": event_id}
 
 

@@ -122,7 +122,8 @@ async def publish(
     if latest is not None and latest["content_hash"] == digest:
         return _version(latest), False
     row = await conn.fetchrow(_INSERT, firm_id, canonical, digest, created_by)
-    assert row is not None  # noqa: S101 - INSERT ... RETURNING returns its row
+    if row is None:  # cannot happen: INSERT ... RETURNING returns its row
+        raise RuntimeError("row is missing although INSERT ... RETURNING returns its row")
     stored = _version(row)
     await record(
         conn,

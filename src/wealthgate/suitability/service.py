@@ -147,7 +147,8 @@ async def load_facts(
     activity = await conn.fetchrow(
         _ACTIVITY, principal.firm_id, client_id, as_of, policy.turnover_window_days
     )
-    assert activity is not None  # noqa: S101 - an aggregate query returns one row
+    if activity is None:  # cannot happen: an aggregate query returns one row
+        raise RuntimeError("activity is missing although an aggregate query returns one row")
     return Facts(
         as_of=as_of,
         profile=Profile(
