@@ -26,6 +26,8 @@ ASSET_CLASSES = (
     "alternative",
     "multi_asset",
 )
+# A ticker as the security master stores it (the CHECK on securities.symbol is built from this pattern).
+SYMBOL_PATTERN = r"^[A-Z0-9][A-Z0-9.\-]{0,14}$"
 SECURITY_LIQUIDITY = ("high", "medium", "low", "illiquid")
 
 VERDICTS = ("pass", "fail", "needs_review")

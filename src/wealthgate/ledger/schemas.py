@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from wealthgate.validation import DecimalText, StoredText
+from wealthgate.vocabulary import SYMBOL_PATTERN
 
 TransactionType = Literal["buy", "sell", "dividend", "interest", "deposit", "withdrawal", "fee", "transfer"]
 Quantity = Annotated[DecimalText, Field(max_digits=24, decimal_places=8)]
@@ -24,7 +25,7 @@ class TransactionIn(BaseModel):
 
     trade_date: Annotated[date, Field(strict=False)]
     type: TransactionType
-    symbol: Annotated[str, Field(pattern=r"^[A-Z0-9][A-Z0-9.\-]{0,14}$")] | None = None
+    symbol: Annotated[str, Field(pattern=SYMBOL_PATTERN)] | None = None
     quantity: Quantity | None = None
     price: Price | None = None
     amount: Money | None = None

@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Numeric, Smal
 from sqlalchemy.orm import Mapped, mapped_column
 
 from wealthgate.db.base import Base, Price, in_list
-from wealthgate.vocabulary import ASSET_CLASSES, SECURITY_LIQUIDITY
+from wealthgate.vocabulary import ASSET_CLASSES, SECURITY_LIQUIDITY, SYMBOL_PATTERN
 
 
 class Security(Base):
@@ -18,7 +18,7 @@ class Security(Base):
 
     __tablename__ = "securities"
     __table_args__ = (
-        CheckConstraint("symbol ~ '^[A-Z0-9][A-Z0-9.\\-]{0,14}$'", name="symbol_format"),
+        CheckConstraint(f"symbol ~ '{SYMBOL_PATTERN}'", name="symbol_format"),
         CheckConstraint(in_list("asset_class", ASSET_CLASSES), name="asset_class"),
         CheckConstraint(in_list("liquidity", SECURITY_LIQUIDITY), name="liquidity"),
         CheckConstraint("risk_rating BETWEEN 1 AND 5", name="risk_rating"),

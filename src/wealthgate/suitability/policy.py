@@ -29,13 +29,14 @@ from wealthgate.vocabulary import (
     LIQUIDITY_NEEDS,
     RISK_LEVELS,
     SECURITY_LIQUIDITY,
+    SYMBOL_PATTERN,
     TIME_HORIZONS,
 )
 
 # Sectors of funds that spread their own risk: exempt from the caps (a leveraged fund is not, see the rules).
 FUND_SECTORS = ("Diversified", "Cash", "Municipal Bonds")
 _DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
-_SYMBOL = re.compile(r"[A-Z0-9][A-Z0-9.\-]{0,14}")
+_SYMBOL = re.compile(SYMBOL_PATTERN)
 
 DEFAULT: dict[str, Any] = {
     "max_product_risk": {

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from wealthgate.ledger.schemas import TransactionType
 from wealthgate.tools.registry import Call, Registry, Tool
+from wealthgate.vocabulary import SYMBOL_PATTERN
 
 ClientId = Annotated[int, Field(ge=1, le=2**63 - 1, description="The client's id (from list_clients).")]
 Day = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="A date, YYYY-MM-DD.")]
@@ -80,7 +81,7 @@ class SearchTransactionsIn(In):
     )
     account_id: Annotated[int, Field(ge=1)] | None = None
     type: TransactionType | None = None
-    symbol: str | None = Field(None, pattern=r"^[A-Z0-9][A-Z0-9.\-]{0,14}$")
+    symbol: str | None = Field(None, pattern=SYMBOL_PATTERN)
     from_date: Day | None = None
     to_date: Day | None = None
     limit: Annotated[int, Field(ge=1, le=200)] | None = Field(None, description="Page size (default 50).")
@@ -109,7 +110,7 @@ class SearchSecuritiesIn(In):
 
 class TradeArg(In):
     side: Literal["buy", "sell"]
-    symbol: str = Field(pattern=r"^[A-Z0-9][A-Z0-9.\-]{0,14}$")
+    symbol: str = Field(pattern=SYMBOL_PATTERN)
     quantity: DecimalString | None = Field(None, description="Shares; give this or amount.")
     amount: DecimalString | None = Field(None, description="Money to buy or sell; give this or quantity.")
 

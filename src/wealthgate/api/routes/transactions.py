@@ -13,6 +13,7 @@ from wealthgate.api.routes.clients import ClientId
 from wealthgate.api.routing import StrictJSONRoute
 from wealthgate.auth.principal import Principal
 from wealthgate.ledger.history import HistoryFilter, search
+from wealthgate.vocabulary import SYMBOL_PATTERN
 
 router = APIRouter(route_class=StrictJSONRoute, tags=["transactions"])
 TransactionType = Literal["buy", "sell", "dividend", "interest", "deposit", "withdrawal", "fee", "transfer"]
@@ -30,7 +31,7 @@ async def list_transactions(
     request: Request,
     account_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     type: Annotated[TransactionType | None, Query()] = None,
-    symbol: Annotated[str | None, Query(pattern=r"^[A-Z0-9][A-Z0-9.\-]{0,14}$")] = None,
+    symbol: Annotated[str | None, Query(pattern=SYMBOL_PATTERN)] = None,
     from_date: Annotated[date | None, Query(alias="from")] = None,
     to_date: Annotated[date | None, Query(alias="to")] = None,
     min_amount: Amount = None,
