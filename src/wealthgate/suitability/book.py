@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from functools import cached_property
 
-from wealthgate.money import CENT, QUANTITY_PLACES, plain, rounded, to_cents
+from wealthgate.money import CENT, QUANTITY_PLACES, plain, rounded, to_cents, trimmed
 from wealthgate.suitability.facts import Facts, RuleResult, Security, Trade
 from wealthgate.suitability.policy import Policy
 
@@ -39,7 +39,7 @@ def money_text(value: Decimal) -> str:
 
 def times(leverage: Decimal) -> str:
     """A daily multiple as people write it: 3 -> "3x", -1 -> "-1x", 1.5 -> "1.5x"."""
-    return f"{plain(leverage.normalize())}x"
+    return f"{trimmed(leverage)}x"
 
 
 def quantity_of(trade: Trade, security: Security) -> Decimal:

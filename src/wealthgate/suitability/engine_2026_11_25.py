@@ -26,6 +26,12 @@ QUANTITY_PLACES = Decimal("0.00000001")
 CENT = Decimal("0.01")
 
 
+def _as_written(quantity: Decimal) -> str:
+    """A quantity as this engine wrote it into stored verdicts (10000 was "1E+4"). Kept, not fixed: replay
+    must give back exactly what was stored; new verdicts use money.plain."""
+    return str(quantity.normalize())
+
+
 def to_cents(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_EVEN)
 
@@ -102,9 +108,9 @@ def _holdings_sufficient(facts: Facts, change: Mapping[str, Decimal]) -> RuleRes
     return RuleResult(
         "holdings_sufficient",
         "fail",
-        str(held.normalize()),
-        str((-change[s]).normalize()),
-        f"The client holds {held.normalize()} {s} and the trades sell {(-change[s]).normalize()}.",
+        _as_written(held),
+        _as_written(-change[s]),
+        f"The client holds {_as_written(held)} {s} and the trades sell {_as_written(-change[s])}.",
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
-from wealthgate.money import plain
+from wealthgate.money import plain, trimmed
 from wealthgate.suitability.book import ZERO, Book, Case, money_text, names, pct, result, share_text, times
 from wealthgate.suitability.facts import RuleResult
 
@@ -27,9 +27,9 @@ def holdings_sufficient(c: Case) -> RuleResult:
     return RuleResult(
         "holdings_sufficient",
         "fail",
-        plain(held.normalize()),
-        plain(sold.normalize()),
-        f"The client holds {plain(held.normalize())} {s} and the trades sell {plain(sold.normalize())}.",
+        trimmed(held),
+        trimmed(sold),
+        f"The client holds {trimmed(held)} {s} and the trades sell {trimmed(sold)}.",
     )
 
 
@@ -100,7 +100,7 @@ def _cap(
     sec = c.facts.securities.get(worst) if rule == "single_position_cap" else None
     if sec is not None and sec.leveraged:
         market = c.after.share(c.after.values[worst], away)
-        multiple = plain(abs(sec.leverage).normalize())
+        multiple = trimmed(abs(sec.leverage))
         note = f"; a {times(sec.leverage)} fund counts by its exposure, {multiple} times its {pct(market)}"
         note += " of value"
     if raised and weight > cap:
