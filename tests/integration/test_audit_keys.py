@@ -15,7 +15,7 @@ from tests.integration.test_audit_trail import write_notes
 from tests.support import fetch, fetchval
 from wealthgate.api.app import create_app
 from wealthgate.audit import keyring, witness
-from wealthgate.audit.timer import LOCK, make_checkpoints_once
+from wealthgate.audit.timer import LOCK, checkpoint_timer, make_checkpoints_once
 from wealthgate.db.pool import connect, create_pool
 from wealthgate.settings import Settings
 
@@ -45,6 +45,39 @@ def test_the_service_timer_signs_checkpoints_and_witnesses_them(settings: Settin
     assert len(first["heads"]) == fetchval(db_url, "SELECT count(*) FROM audit_chain_heads WHERE firm_id = 1")
     assert second["heads"] == {}
     assert second["previous"] is not None
+
+
+def test_the_checkpoint_timer_outlives_a_failing_tick_and_rereads_the_keyring(
+    settings: Settings, db_url: str, tmp_path: Path
+) -> None:
+    """`checkpoint_timer` itself, as a task: while its keyring file is missing every tick fails (logged) and
+    nothing is signed; once the file appears, the next tick signs, without a restart."""
+    ring_file = tmp_path / "late-keyring.json"
+    ticking = settings.model_copy(update={"audit_checkpoint_seconds": 0.1, "audit_keyring_file": ring_file})
+
+    async def run() -> tuple[int, int]:
+        pool = await create_pool(db_url, min_size=1, max_size=2)
+        timer = asyncio.create_task(checkpoint_timer(pool, ticking))
+        try:
+            await asyncio.sleep(0.5)  # several failing ticks
+            without = await pool.fetchval("SELECT count(*) FROM audit_checkpoints")
+            keyring.save(keyring.installed(), ring_file)
+            with_ring = 0
+            for _ in range(100):
+                await asyncio.sleep(0.1)
+                with_ring = await pool.fetchval("SELECT count(*) FROM audit_checkpoints")
+                if with_ring:
+                    break
+            assert not timer.done(), "the timer must outlive its failures"
+        finally:
+            timer.cancel()
+            await pool.close()
+        return without, with_ring
+
+    without, with_ring = asyncio.run(run())
+    assert without == 0
+    assert with_ring >= 2  # both firms
+    assert len(list(witness.read(ticking.witness_path))) >= 2
 
 
 def test_one_process_at_a_time_makes_checkpoints(settings: Settings, db_url: str) -> None:
