@@ -189,6 +189,12 @@ class Break:
         }
 
 
+def mac(secret: bytes, event_hash: bytes) -> bytes:
+    """An event's MAC: HMAC-SHA256 over a domain tag and its hash (which covers content, position and
+    predecessor). The one definition: the writer (audit/keyring.py) and the verifier below both use it."""
+    return hmac.new(secret, b"wealthgate audit event\x00" + event_hash, hashlib.sha256).digest()
+
+
 def mac_problem(
     event: Event, mac_keys: Mapping[str, bytes], vouched_up_to: int, after_mac: bool
 ) -> str | None:
@@ -202,8 +208,7 @@ def mac_problem(
     secret = mac_keys.get(event.mac_key_id)
     if secret is None:
         return f"its MAC key {event.mac_key_id} is not in the keyring"
-    expected = hmac.new(secret, b"wealthgate audit event\x00" + event.event_hash, hashlib.sha256).digest()
-    if not hmac.compare_digest(expected, event.mac):
+    if not hmac.compare_digest(mac(secret, event.event_hash), event.mac):
         return "its MAC does not verify: it was written or rewritten without the application's audit key"
     return None
 

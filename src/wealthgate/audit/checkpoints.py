@@ -175,9 +175,7 @@ async def firms(conn: asyncpg.Connection) -> list[int]:
     return [r["id"] for r in await conn.fetch("SELECT id FROM firms ORDER BY id")]
 
 
-async def newest_at(conn: asyncpg.Connection, firm_id: int | None = None) -> datetime | None:
-    """When the newest checkpoint (of one firm, or any) was signed; None before the first."""
-    moment: datetime | None = await conn.fetchval(
-        "SELECT max(created_at) FROM audit_checkpoints WHERE $1::bigint IS NULL OR firm_id = $1", firm_id
-    )
+async def newest_at(conn: asyncpg.Connection | asyncpg.Pool) -> datetime | None:
+    """When the newest checkpoint of any firm was signed (an index read); None before the first."""
+    moment: datetime | None = await conn.fetchval("SELECT max(created_at) FROM audit_checkpoints")
     return moment

@@ -19,7 +19,6 @@ A missing keyring is a `KeyringMissing` naming the setting.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 import secrets
 from collections.abc import Mapping
@@ -32,6 +31,7 @@ import orjson
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from wealthgate.audit.chain import mac
 from wealthgate.errors import Conflict, Unavailable
 from wealthgate.settings import Settings, get_settings
 
@@ -58,11 +58,6 @@ def fingerprint(key: Ed25519PublicKey) -> str:
 def mac_key_id(secret: bytes) -> str:
     """A MAC key's id: 64 bits of a domain-separated SHA-256 of the secret (it reveals nothing of it)."""
     return "mac-" + hashlib.sha256(b"wealthgate audit mac key id\x00" + secret).hexdigest()[:16]
-
-
-def mac(secret: bytes, event_hash: bytes) -> bytes:
-    """An event's MAC: HMAC-SHA256 over its hash, which covers its content, position and predecessor."""
-    return hmac.new(secret, b"wealthgate audit event\x00" + event_hash, hashlib.sha256).digest()
 
 
 def _now() -> str:

@@ -119,7 +119,7 @@ def check_checkpoints(
             problem = problem or _checkpoint_break(cp.firm_id, cp.id, "checkpoint missing", detail)
         previous[cp.firm_id] = cp
         _anchor(anchors, cp.firm_id, cp.heads)
-    stored = {(cp.firm_id, cp.id): cp.as_dict() for cp in found}
+    stored = {(cp.firm_id, cp.id): cp.as_dict() for cp in found} if witnessed is not None else {}
     for doc in witnessed or ():
         firm, cp_id = int(doc["firm_id"]), int(doc["id"])
         witness_cp = from_document(doc)

@@ -197,7 +197,7 @@ def keys_rotate() -> None:
     """New signing and MAC keys: the old signing key keeps only its public half (old checkpoints still
     verify), the old MAC key stays for verification. The database registers the new keys, every firm's trail
     records `audit_key.rotated`, and every firm gets a checkpoint signed with the new key."""
-    from wealthgate.audit import registry
+    from wealthgate.audit import checkpoints, registry
     from wealthgate.audit.checkpoints import Checkpoint
     from wealthgate.audit.record import record
     from wealthgate.audit.timer import checkpoint_all
@@ -208,7 +208,7 @@ def keys_rotate() -> None:
             async with conn.transaction():
                 await registry.rotate(conn, old, new)
                 keyring.install(new)
-                for firm in [r["id"] for r in await conn.fetch("SELECT id FROM firms ORDER BY id")]:
+                for firm in await checkpoints.firms(conn):
                     await record(
                         conn,
                         firm_id=firm,

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from wealthgate import __version__
 from wealthgate.api.routing import StrictJSONRoute
+from wealthgate.audit import checkpoints
 
 router = APIRouter(route_class=StrictJSONRoute, tags=["health"])
 
@@ -18,9 +19,7 @@ async def healthz(request: Request) -> JSONResponse:
     """`ok` when the service can reach PostgreSQL; 503 otherwise. `audit_checkpoint_age_seconds`: how long ago
     the newest signed audit checkpoint was made (null before the first), for alerting on a stalled timer."""
     try:
-        newest: datetime | None = await request.app.state.pool.fetchval(
-            "SELECT max(created_at) FROM audit_checkpoints"
-        )
+        newest = await checkpoints.newest_at(request.app.state.pool)
     except Exception:  # any failure to reach the database is "not ready"
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
     age = None if newest is None else round((datetime.now(UTC) - newest).total_seconds(), 3)
