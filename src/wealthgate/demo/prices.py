@@ -63,24 +63,37 @@ def load() -> PriceHistory:
 
 
 def _synthetic(days: tuple[date, ...], spy: dict[date, Decimal]) -> dict[str, dict[date, Decimal]]:
-    rng = random.Random(20_180_411)
     mmf = {d: Decimal("1.000000") for d in days}
-    agg: dict[date, Decimal] = {}
-    level = 100.0
-    for d in days:
-        agg[d] = to_price(Decimal(repr(round(level, 6))))
-        level *= math.exp(0.00011 + 0.0022 * rng.gauss(0.0, 1.0))
+    agg = _random_walk(days, random.Random(20_180_411), 100.0, 0.00011, 0.0022)
     lev = _daily_reset(days, spy, 2)
-    reit: dict[date, Decimal] = {}
-    nav = Decimal(25)
+    reit = _quarterly_nav(days, Decimal(25), Decimal("1.005"))
+    return {"WGMMF": mmf, "WGAGG": agg, "WGLEV": lev, "WGREIT": reit}
+
+
+def _random_walk(
+    days: tuple[date, ...], rng: random.Random, start: float, drift: float, volatility: float
+) -> dict[date, Decimal]:
+    """A seeded geometric random walk from `start` (a bond fund's price, say)."""
+    out: dict[date, Decimal] = {}
+    level = start
+    for d in days:
+        out[d] = to_price(Decimal(repr(round(level, 6))))
+        level *= math.exp(drift + volatility * rng.gauss(0.0, 1.0))
+    return out
+
+
+def _quarterly_nav(days: tuple[date, ...], start: Decimal, growth: Decimal) -> dict[date, Decimal]:
+    """A NAV struck quarterly: flat within a quarter, `growth` times the last one at each new quarter."""
+    out: dict[date, Decimal] = {}
+    nav = start
     quarter = None
     for d in days:
         q = (d.year, (d.month - 1) // 3)
         if quarter is not None and q != quarter:
-            nav = to_price(nav * Decimal("1.005"))
+            nav = to_price(nav * growth)
         quarter = q
-        reit[d] = nav
-    return {"WGMMF": mmf, "WGAGG": agg, "WGLEV": lev, "WGREIT": reit}
+        out[d] = nav
+    return out
 
 
 def _daily_reset(days: tuple[date, ...], spy: dict[date, Decimal], multiple: int) -> dict[date, Decimal]:
@@ -102,21 +115,8 @@ def _daily_reset(days: tuple[date, ...], spy: dict[date, Decimal], multiple: int
 def _care_synthetic(days: tuple[date, ...], spy: dict[date, Decimal]) -> dict[str, dict[date, Decimal]]:
     """WG3X (3x daily SPY), WGINV (-1x daily SPY), WGMUNI (a municipal bond fund: a seeded random walk,
     calmer than WGAGG) and WGPCF (a private credit fund: its NAV, struck quarterly, grows 1.5% a quarter)."""
-    rng = random.Random(20_261_202)
-    muni: dict[date, Decimal] = {}
-    level = 50.0
-    for d in days:
-        muni[d] = to_price(Decimal(repr(round(level, 6))))
-        level *= math.exp(0.00009 + 0.0016 * rng.gauss(0.0, 1.0))
-    credit: dict[date, Decimal] = {}
-    nav = to_price(Decimal(10))
-    quarter = None
-    for d in days:
-        q = (d.year, (d.month - 1) // 3)
-        if quarter is not None and q != quarter:
-            nav = to_price(nav * Decimal("1.015"))
-        quarter = q
-        credit[d] = nav
+    muni = _random_walk(days, random.Random(20_261_202), 50.0, 0.00009, 0.0016)
+    credit = _quarterly_nav(days, to_price(Decimal(10)), Decimal("1.015"))
     return {
         "WG3X": _daily_reset(days, spy, 3),
         "WGINV": _daily_reset(days, spy, -1),
