@@ -209,9 +209,10 @@ def wrk_figures(output: str) -> dict[str, float]:
 
 
 def pgbench_script(first_id: int, last_id: int) -> str:
-    sql = queries.CONTEXT
-    for n, value in ((1, "1"), (2, "NULL"), (3, ":id")):
-        sql = re.sub(rf"\${n}(?!\d)", value, sql)
+    sql = queries.CONTEXT.text
+    values = {"firm_id": "1", "advisor_id": "NULL", "client_id": ":id"}
+    for n, name in enumerate(queries.CONTEXT.names, start=1):
+        sql = re.sub(rf"\${n}(?!\d)", values[name], sql)
     sql = " ".join(line.strip() for line in sql.splitlines() if line.strip())
     return f"\\set id random({first_id}, {last_id})\n{sql};\n"
 

@@ -8,11 +8,11 @@ from wealthgate.audit.context import CLIENT_REQUEST_ID
 from wealthgate.audit.record import HEAD_RETURNING, append
 from wealthgate.auth.principal import Principal
 from wealthgate.clients.service import CLIENT_NOT_FOUND
-from wealthgate.clients.visibility import scope_args, scoped
+from wealthgate.clients.visibility import scope_args, scoped_text
 from wealthgate.errors import NotFound
 
 # One statement: the client's chain advances only if the client is visible to the caller.
-_ADVANCE_VISIBLE = scoped(
+_ADVANCE_VISIBLE = scoped_text(
     """
 INSERT INTO audit_chain_heads AS h (firm_id, chain_key, seq)
 SELECT v.firm_id, v.id, 1 FROM visible v WHERE v.id = $3

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from wealthgate.clients.sql import exact, money, rounded
 from wealthgate.clients.visibility import scoped
+from wealthgate.db.sql import Sql
 from wealthgate.money import CENT, WEIGHT_PLACES
 
 # The context summary's allocation is shown to 4 places (a compact overview); holdings' weights to 6.
@@ -89,13 +90,13 @@ SUMMARY_JSON = f"""    'summary', json_build_object(
 """
 
 
-def _context(summary: bool) -> str:
+def _context(summary: bool) -> Sql:
     """The context statement; with `summary`, allocation, flags, drift status and recent transactions too."""
     summary_ctes = SUMMARY_CTES if summary else ""
     summary_json = SUMMARY_JSON if summary else ""
     return scoped(
         f"""
-, c AS (SELECT * FROM visible WHERE id = $3)
+, c AS (SELECT * FROM visible WHERE id = :client_id)
 , h AS (
     SELECT p.id, p.account_id, p.symbol, p.quantity, p.cost_basis,
            s.name, s.asset_class, s.sector, s.region, s.risk_rating, s.leverage,
@@ -186,8 +187,8 @@ CLIENT_PAGE = scoped(
     """
 SELECT id, name, risk_tolerance, advisor_id, investment_objective
 FROM visible
-WHERE id > $3
+WHERE id > :after
 ORDER BY id
-LIMIT $4
+LIMIT :limit
 """
 )

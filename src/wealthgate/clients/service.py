@@ -8,19 +8,20 @@ import asyncpg
 
 from wealthgate.auth.principal import Principal
 from wealthgate.clients import queries
-from wealthgate.clients.visibility import scope_args
+from wealthgate.clients.visibility import CLIENT_NOT_FOUND, scope
 from wealthgate.errors import NotFound
 from wealthgate.pagination import decode_cursor, encode_cursor
 
-CLIENT_NOT_FOUND = "Client not found"
+__all__ = ["CLIENT_NOT_FOUND", "ClientPage", "ClientSummary", "context_json", "list_clients"]
 
 
 async def context_json(
-    conn: asyncpg.Connection | asyncpg.Pool, principal: Principal, client_id: int, *, summary: bool = False
+    conn: asyncpg.Connection, principal: Principal, client_id: int, *, summary: bool = False
 ) -> str:
-    """The agent context of one visible client, as JSON text built by PostgreSQL."""
+    """The agent context of one visible client, as JSON text built by PostgreSQL. The statement is its own
+    scoped lookup (it reads the client from `visible`), so it checks visibility in the same round trip."""
     statement = queries.CONTEXT_WITH_SUMMARY if summary else queries.CONTEXT
-    doc: str | None = await conn.fetchval(statement, *scope_args(principal, client_id))
+    doc: str | None = await statement.fetchval(conn, **scope(principal), client_id=client_id)
     if doc is None:
         raise NotFound(CLIENT_NOT_FOUND)
     return doc
@@ -42,10 +43,10 @@ class ClientPage:
 
 
 async def list_clients(
-    conn: asyncpg.Connection | asyncpg.Pool, principal: Principal, *, limit: int, cursor: str | None
+    conn: asyncpg.Connection, principal: Principal, *, limit: int, cursor: str | None
 ) -> ClientPage:
     after = decode_cursor(cursor)
-    rows = await conn.fetch(queries.CLIENT_PAGE, *scope_args(principal, after, limit + 1))
+    rows = await queries.CLIENT_PAGE.fetch(conn, **scope(principal), after=after, limit=limit + 1)
     items = [
         ClientSummary(
             id=r["id"],

@@ -16,12 +16,12 @@ import asyncpg
 
 from wealthgate.auth.principal import Principal
 from wealthgate.clients.service import CLIENT_NOT_FOUND
-from wealthgate.clients.visibility import scope_args, scoped
+from wealthgate.clients.visibility import scope_args, scoped_text
 from wealthgate.errors import Invalid, NotFound
 from wealthgate.money import plain, trimmed
 from wealthgate.pagination import decode_keyset, encode_keyset
 
-_SEARCH = scoped(
+_SEARCH = scoped_text(
     """
 , c AS (SELECT firm_id, id FROM visible WHERE id = $3)
 , q AS (SELECT CASE WHEN $10::text IS NULL THEN NULL ELSE websearch_to_tsquery('english', $10) END AS query)
@@ -50,7 +50,7 @@ ORDER BY h.rank DESC, h.trade_date DESC, h.id DESC
 LIMIT $15
 """
 )
-_ACCOUNT_OF_CLIENT = scoped(
+_ACCOUNT_OF_CLIENT = scoped_text(
     "\nSELECT 1 FROM visible v JOIN accounts a ON a.firm_id = v.firm_id AND a.client_id = v.id"
     " WHERE v.id = $3 AND a.id = $4"
 )

@@ -32,7 +32,7 @@ import asyncpg
 
 from wealthgate.audit.record import record
 from wealthgate.auth.principal import Principal
-from wealthgate.clients.visibility import scope_args, scoped
+from wealthgate.clients.visibility import scope_args, scoped_text
 from wealthgate.errors import Conflict, Invalid, NotFound, RuleViolation
 
 __all__ = ["Conflict", "Invalid", "NewTransaction", "NotFound", "Posted", "RuleViolation", "post", "reverse"]
@@ -40,7 +40,7 @@ from wealthgate.ledger import lots
 from wealthgate.ledger.replay import Book, Entry, effective
 from wealthgate.money import plain, to_cents, trimmed
 
-_ACCOUNT = scoped(
+_ACCOUNT = scoped_text(
     """
 SELECT a.firm_id, a.id, a.client_id, a.allows_shorting, a.allows_margin, a.cash_balance
 FROM visible v JOIN accounts a ON a.firm_id = v.firm_id AND a.client_id = v.id

@@ -10,14 +10,14 @@ import asyncpg
 
 from wealthgate.auth.principal import Principal
 from wealthgate.clients.service import CLIENT_NOT_FOUND
-from wealthgate.clients.visibility import scope_args, scoped
+from wealthgate.clients.visibility import scope_args, scoped_text
 from wealthgate.errors import NotFound
 from wealthgate.ledger.replay import Entry, replay
 from wealthgate.ledger.replay import Holding as Replayed
 from wealthgate.portfolios.analytics import Holding, Valuation, value
 from wealthgate.portfolios.draft import Candidate
 
-_CLIENT = scoped(
+_CLIENT = scoped_text(
     """
 SELECT v.id, v.risk_tolerance, v.excluded_symbols, v.excluded_sectors,
        (SELECT max(last_price_date) FROM securities) AS market_date

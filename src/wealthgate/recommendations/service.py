@@ -15,7 +15,7 @@ import asyncpg
 
 from wealthgate.audit.record import record
 from wealthgate.auth.principal import Principal
-from wealthgate.clients.visibility import scope_args, scoped
+from wealthgate.clients.visibility import scope_args, scoped_text
 from wealthgate.errors import Conflict, Forbidden, Invalid, NotFound
 from wealthgate.pagination import decode_keyset, encode_keyset
 from wealthgate.suitability import policy as rules
@@ -54,7 +54,7 @@ CASE WHEN r.status IN ('proposed', 'needs_review', 'approved') AND r.expires_at 
     AS policy_version_number,
 k.owner AS proposer_owner, k.name AS proposer_key_name
 """
-_ONE = scoped(
+_ONE = scoped_text(
     f"""
 SELECT {_COLUMNS}
 FROM visible c
@@ -64,7 +64,7 @@ WHERE r.id = $3
 """
 )
 _LOCK = _ONE + "FOR UPDATE OF r"
-_QUEUE = scoped(
+_QUEUE = scoped_text(
     f"""
 SELECT {_COLUMNS}
 FROM visible c

@@ -15,7 +15,7 @@ import asyncpg
 from wealthgate.audit.record import record
 from wealthgate.auth.principal import Principal
 from wealthgate.clients.service import CLIENT_NOT_FOUND
-from wealthgate.clients.visibility import scope_args, scoped
+from wealthgate.clients.visibility import scope_args, scoped_text
 from wealthgate.errors import Invalid, NotFound
 from wealthgate.money import to_cents
 from wealthgate.suitability import policy as rules
@@ -32,7 +32,7 @@ from wealthgate.suitability.engine import (
 from wealthgate.suitability.policies import PolicyVersion, current
 from wealthgate.suitability.snapshot import digest, trades_to_json
 
-_CLIENT = scoped(
+_CLIENT = scoped_text(
     """
 SELECT c.id, c.risk_tolerance, date_part('year', age(current_date, c.date_of_birth))::int AS age,
        c.time_horizon, c.liquidity_needs, c.investment_experience, c.excluded_symbols, c.excluded_sectors,

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from wealthgate.api.deps import request_id_of, require
+from wealthgate.api.deps import ReadConn, Reader, Reads, request_id_of
 from wealthgate.api.routing import StrictJSONRoute
 from wealthgate.audit.schemas import MAX_ID
-from wealthgate.auth.principal import Principal
 from wealthgate.clients import service
 from wealthgate.clients.schemas import ClientContext, ClientList, ClientListItem
 
@@ -30,7 +29,9 @@ ClientId = Annotated[int, Path(ge=1, le=MAX_ID, description="The client's id.")]
 )
 async def get_context(
     client_id: ClientId,
-    principal: Annotated[Principal, Depends(require("clients:read"))],
+    principal: Reader,
+    conn: ReadConn,
+    reads: Reads,
     request: Request,
     summary: Annotated[
         bool, Query(description="Add allocation, concentration flags, drift status and recent transactions.")
@@ -38,21 +39,23 @@ async def get_context(
 ) -> Response:
     """The client's profile (with the guide's `risk_profile`), holdings valued at their latest prices with
     weights, accounts with cash, totals, and instructions. Figures are exact decimal strings."""
-    doc = await service.context_json(request.app.state.pool, principal, client_id, summary=summary)
-    request.app.state.reads.note(principal, client_id, "GET /clients/{id}/context", request_id_of(request))
+    doc = await service.context_json(conn, principal, client_id, summary=summary)
+    reads.note(principal, client_id, "GET /clients/{id}/context", request_id_of(request))
     return Response(doc.encode(), media_type="application/json", headers={"Cache-Control": "no-store"})
 
 
 @router.get("/clients", summary="The clients this key may see", response_model=ClientList)
 async def list_clients(
-    principal: Annotated[Principal, Depends(require("clients:read"))],
+    principal: Reader,
+    conn: ReadConn,
+    reads: Reads,
     request: Request,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> ClientList:
     """Keyset-paginated by id: pass `next_cursor` back as `cursor` until it is null."""
-    page = await service.list_clients(request.app.state.pool, principal, limit=limit, cursor=cursor)
-    request.app.state.reads.note(principal, None, "GET /clients", request_id_of(request))
+    page = await service.list_clients(conn, principal, limit=limit, cursor=cursor)
+    reads.note(principal, None, "GET /clients", request_id_of(request))
     return ClientList(
         items=[
             ClientListItem(
