@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from hypothesis import settings as hypothesis_settings
 from psycopg import sql
 
+from tests.factories import Factory
 from tests.support import make_key, with_conn
 from wealthgate.api.app import create_app
 from wealthgate.audit import keyring, registry
@@ -174,3 +175,9 @@ def keys(db_url: str) -> Keys:
         other_firm=make_key(db_url, 2, AGENT, name="other"),
         admin=make_key(db_url, 1, ["admin"], name="admin"),
     )
+
+
+@pytest.fixture
+def factory(db_url: str) -> Factory:
+    """Builds a test's own firm, advisor, client, accounts, holdings and keys (tests/factories.py)."""
+    return Factory(db_url)

@@ -9,7 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Keys
-from tests.support import execute, fetch, fetchval, make_key, with_conn
+from tests.factories import Factory
+from tests.support import fetch, fetchval, make_key, with_conn
 from wealthgate.api.app import create_app
 from wealthgate.auth.service import revoke_key
 from wealthgate.settings import Settings
@@ -101,10 +102,16 @@ def test_the_client_list_holds_only_visible_clients(api: TestClient, keys: Keys,
     assert api.get("/clients", headers=Keys.auth(keys.compliance)).status_code == 403
 
 
-def test_a_revoked_key_is_refused(api: TestClient, keys: Keys, db_url: str) -> None:
-    assert api.get("/clients/1/context", headers=Keys.auth(keys.reader)).status_code == 200
-    execute(db_url, "UPDATE api_keys SET revoked_at = now() WHERE name = 'reader'")
-    assert api.get("/clients/1/context", headers=Keys.auth(keys.reader)).status_code == 401
+def test_a_revoked_key_is_refused(api: TestClient, factory: Factory) -> None:
+    client = factory.client()
+    reader, other = (
+        factory.key(client.firm_id, ["clients:read"]),
+        factory.key(client.firm_id, ["clients:read"]),
+    )
+    assert api.get(f"/clients/{client.id}/context", headers=reader.headers).status_code == 200
+    factory.revoke(reader)
+    assert api.get(f"/clients/{client.id}/context", headers=reader.headers).status_code == 401
+    assert api.get(f"/clients/{client.id}/context", headers=other.headers).status_code == 200  # only that key
 
 
 def test_x_api_key_header_works_like_bearer(api: TestClient, keys: Keys) -> None:

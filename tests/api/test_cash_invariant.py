@@ -18,7 +18,7 @@ from tests.api.test_ledger_posting import admin_principal
 from tests.conftest import Keys
 from tests.integration.test_synthetic_book import add
 from tests.support import execute, fetch, fetchval, with_conn
-from wealthgate.ledger import posting
+from wealthgate.ledger import accounts, posting
 
 D = Decimal
 IRA = 6  # client 3's IRA: no margin, as every demo account
@@ -190,7 +190,8 @@ def test_no_sequence_of_postings_overdraws_an_account(db_url: str, keys: Keys, h
                 count = await conn.fetchval("SELECT count(*) FROM transactions WHERE account_id = $1", IRA)
                 with contextlib.suppress(posting.RuleViolation):
                     async with conn.transaction():
-                        await posting.post(conn, admin, IRA, t, request_id=None)
+                        account = await accounts.lock(conn, admin, IRA)
+                        await posting.post(conn, account, t, actor=admin.actor(), request_id=None)
                     continue
                 assert (
                     await conn.fetchval("SELECT count(*) FROM transactions WHERE account_id = $1", IRA)

@@ -7,12 +7,15 @@ from decimal import ROUND_HALF_UP, Decimal
 from fastapi.testclient import TestClient
 
 from tests.conftest import Keys
-from tests.support import execute, fetch, fetchval
+from tests.factories import Account, Factory
+from tests.support import fetch, fetchval
 
 
-def context(api: TestClient, keys: Keys, client_id: int = 1, summary: bool = False) -> dict:  # type: ignore[type-arg]
+def context(api: TestClient, key: Keys | str, client_id: int = 1, summary: bool = False) -> dict:  # type: ignore[type-arg]
+    """The context of `client_id` as `key` sees it (the `keys` fixture: its agent key)."""
     params = {"summary": "true"} if summary else {}
-    r = api.get(f"/clients/{client_id}/context", params=params, headers=Keys.auth(keys.agent))
+    secret = key.agent if isinstance(key, Keys) else key
+    r = api.get(f"/clients/{client_id}/context", params=params, headers=Keys.auth(secret))
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == "application/json"
     return r.json()  # type: ignore[no-any-return]
@@ -52,43 +55,33 @@ def test_figures_are_strings_and_add_up(api: TestClient, keys: Keys, db_url: str
     assert doc["totals"]["positions"] == len(doc["portfolio"]) == positions
 
 
-def test_holdings_use_each_symbols_latest_price(api: TestClient, keys: Keys, db_url: str) -> None:
-    execute(db_url, "INSERT INTO prices (symbol, price_date, close) VALUES ('AAPL', '2018-04-12', 180.5)")
-    doc = context(api, keys)
+def test_holdings_use_each_symbols_latest_price(api: TestClient, factory: Factory) -> None:
+    client = factory.client()
+    for account in (factory.account(client), factory.account(client, account_type="ira")):
+        factory.position(account, "AAPL", "10", cost_basis="1500")
+    factory.position(account, "SPY", "5", cost_basis="1250")
+    factory.prices("AAPL", {"2018-04-12": "180.5"})
+    doc = context(api, factory.key(client.firm_id).secret, client.id)
     aapl = [h for h in doc["portfolio"] if h["symbol"] == "AAPL"]
-    assert aapl
+    assert len(aapl) == 2
     assert all(h["price"] == "180.5" and h["price_date"] == "2018-04-12" for h in aapl)
+    assert [h["price_date"] for h in doc["portfolio"] if h["symbol"] == "SPY"] == ["2018-04-11"]
     assert doc["totals"]["priced_as_of"] == "2018-04-12"
 
 
-def test_decimal_values_round_trip_exactly(api: TestClient, keys: Keys, db_url: str) -> None:
+def test_decimal_values_round_trip_exactly(api: TestClient, factory: Factory) -> None:
     awkward = {
         "quantity": "12345678.87654321",
         "cost_basis": "0.0001",
         "cash": "1234567890123.4567",
         "price": "0.000001",
     }
-    execute(
-        db_url,
-        "INSERT INTO securities (symbol, name, asset_class, sector, region, risk_rating)"
-        " VALUES ('TINY', 'Tiny', 'equity', 'Test', 'Nowhere', 3)",
-    )
-    execute(
-        db_url,
-        "INSERT INTO prices (symbol, price_date, close) VALUES ('TINY', '2018-04-11', $1::numeric)",
-        awkward["price"],
-    )
-    execute(
-        db_url,
-        "INSERT INTO positions (firm_id, client_id, account_id, symbol, quantity, cost_basis)"
-        " VALUES (1, 1, 1, 'TINY', $1::numeric, $2::numeric)",
-        awkward["quantity"],
-        awkward["cost_basis"],
-    )
-    execute(
-        db_url, "UPDATE accounts SET cash_balance = $1::numeric WHERE id = 2 AND firm_id = 1", awkward["cash"]
-    )
-    doc = context(api, keys)
+    factory.security("TINY", name="Tiny", region="Nowhere", prices={"2018-04-11": awkward["price"]})
+    client = factory.client()
+    taxable = factory.account(client)
+    factory.position(taxable, "TINY", awkward["quantity"], cost_basis=awkward["cost_basis"])
+    roth_ira = factory.account(client, account_type="roth_ira", cash=awkward["cash"])
+    doc = context(api, factory.key(client.firm_id).secret, client.id)
     tiny = next(h for h in doc["portfolio"] if h["symbol"] == "TINY")
     assert Decimal(tiny["quantity"]) == Decimal(awkward["quantity"])
     assert tiny["quantity"] == awkward["quantity"]
@@ -97,15 +90,15 @@ def test_decimal_values_round_trip_exactly(api: TestClient, keys: Keys, db_url: 
     assert tiny["market_value"] == str(
         (Decimal(awkward["quantity"]) * Decimal(awkward["price"])).quantize(Decimal("0.01"), ROUND_HALF_UP)
     )
-    roth = next(a for a in doc["accounts"] if a["id"] == 2)
+    roth = next(a for a in doc["accounts"] if a["id"] == roth_ira.id)
     assert roth["cash"] == awkward["cash"]
 
 
-def test_a_client_without_holdings_has_an_empty_portfolio(api: TestClient, keys: Keys, db_url: str) -> None:
-    execute(db_url, "DELETE FROM positions WHERE firm_id = 1 AND client_id = 2")
-    execute(db_url, "UPDATE accounts SET cash_balance = 0 WHERE firm_id = 1 AND client_id = 2")
-    doc = context(api, keys, 2)
+def test_a_client_without_holdings_has_an_empty_portfolio(api: TestClient, factory: Factory) -> None:
+    account = factory.account()
+    doc = context(api, factory.key(account.firm_id).secret, account.client_id)
     assert doc["portfolio"] == []
+    assert [(a["id"], a["cash"]) for a in doc["accounts"]] == [(account.id, "0.0000")]
     assert Decimal(doc["totals"]["total_value"]) == 0
 
 
@@ -183,53 +176,43 @@ def test_the_summary_agrees_with_the_analytics_routes(api: TestClient, keys: Key
     assert isinstance(summary["concentration_flags"], list)
 
 
-def test_concentration_flags_fire_on_a_single_issuer(api: TestClient, keys: Keys, db_url: str) -> None:
-    execute(
-        db_url,
-        "UPDATE positions SET quantity = quantity * 50 WHERE firm_id = 1 AND client_id = 1"
-        " AND symbol = 'AAPL'",
-    )
-    flags = context(api, keys, summary=True)["summary"]["concentration_flags"]
+def diversified(factory: Factory) -> Account:
+    """An account holding six stocks of six sectors, 1,500.00 each (16.7 % of 9,000.00): nothing flagged."""
+    account = factory.account()
+    for n in range(6):
+        symbol = factory.security(f"DIV{n}", sector=f"Sector {n}", prices={"2018-04-11": "10"})
+        factory.position(account, symbol, "150", cost_basis="1500")
+    return account
+
+
+def flags_of(api: TestClient, factory: Factory, account: Account) -> list[str]:
+    doc = context(api, factory.key(account.firm_id).secret, account.client_id, summary=True)
+    flags: list[str] = doc["summary"]["concentration_flags"]
+    return flags
+
+
+def test_concentration_flags_fire_on_a_single_issuer(api: TestClient, factory: Factory) -> None:
+    account = diversified(factory)
+    assert flags_of(api, factory, account) == []
+    factory.security("ONEISS", sector="Technology", prices={"2018-04-11": "10"})
+    factory.position(account, "ONEISS", "1000", cost_basis="10000")  # 10,000 of 19,000
+    flags = flags_of(api, factory, account)
     assert "single_position_over_20pct" in flags
     assert "sector_over_40pct" in flags
 
 
 def test_a_leveraged_fund_counts_by_its_exposure_in_the_summary_flags(
-    api: TestClient, keys: Keys, db_url: str
+    api: TestClient, keys: Keys, factory: Factory, db_url: str
 ) -> None:
     """A 3x fund worth 10 % of the book is a 30 % exposure: flagged, as the suitability caps count it; the
     same value in an ordinary diversified fund is not."""
-    client = next(
-        c["id"]
-        for c in api.get("/clients", params={"limit": 100}, headers=Keys.auth(keys.agent)).json()["items"]
-        if "single_position_over_20pct"
-        not in context(api, keys, c["id"], summary=True)["summary"]["concentration_flags"]
-    )
-    doc = context(api, keys, client, summary=True)
-    account = doc["accounts"][0]["id"]
-    total = Decimal(doc["totals"]["total_value"])
 
     def hold(symbol: str) -> list[str]:
-        price = Decimal(
-            fetch(db_url, "SELECT last_price FROM securities WHERE symbol = $1", symbol)[0]["last_price"]
-        )
-        quantity = (total / 9 / price).quantize(Decimal("0.0001"))  # about 10 % of the new total
-        execute(
-            db_url,
-            "DELETE FROM positions WHERE firm_id = 1 AND client_id = $1 AND symbol IN ('WG3X', 'SPY')",
-            client,
-        )
-        execute(
-            db_url,
-            "INSERT INTO positions (firm_id, client_id, account_id, symbol, quantity, cost_basis)"
-            " VALUES (1, $1, $2, $3, $4, 0)",
-            client,
-            account,
-            symbol,
-            quantity,
-        )
-        flags: list[str] = context(api, keys, client, summary=True)["summary"]["concentration_flags"]
-        return flags
+        account = diversified(factory)
+        price = Decimal(fetchval(db_url, "SELECT last_price FROM securities WHERE symbol = $1", symbol))
+        quantity = (Decimal(9000) / 9 / price).quantize(Decimal("0.0001"))  # about 10 % of the new total
+        factory.position(account, symbol, quantity, cost_basis="0")
+        return flags_of(api, factory, account)
 
     assert "single_position_over_20pct" in hold("WG3X")
     assert "single_position_over_20pct" not in hold("SPY")

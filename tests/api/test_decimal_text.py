@@ -21,7 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import Keys
-from tests.support import execute, fetchval, make_key
+from tests.factories import Factory
+from tests.support import execute, make_key
 from wealthgate.client.tools import args_of
 from wealthgate.vocabulary import SCOPES
 
@@ -242,33 +243,31 @@ quantities = st.one_of(
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(quantities)
-def test_any_quantity_comes_back_without_an_exponent(
-    db_url: str, keys: Keys, api: TestClient, text: str
-) -> None:
+def test_any_quantity_comes_back_without_an_exponent(factory: Factory, api: TestClient, text: str) -> None:
     """Whatever quantity is posted, checked or proposed, every answer that shows it writes it positionally,
     and the figure is the one sent."""
-    execute(db_url, "UPDATE accounts SET allows_margin = true WHERE firm_id = 1 AND id = 1")
+    account = factory.account(allows_margin=True)  # a purchase of any size is posted
+    admin, agent = factory.key(account.firm_id, ["admin"]).secret, factory.key(account.firm_id).secret
     w = Walk.__new__(Walk)
-    w.api, w.keys, w.seen, w.paths = api, keys, [], []
-    w.everything = keys.admin
+    w.api, w.seen, w.paths = api, [], []
+    w.everything = admin
     posted = w.post(
-        "/accounts/1/transactions",
+        f"/accounts/{account.id}/transactions",
         {"trade_date": "2018-04-12", "type": "buy", "symbol": "WGAGG", "quantity": text, "price": "0.01"},
-        keys.admin,
+        admin,
     )
     assert D(posted["transaction"]["quantity"]) == D(text)
-    held = fetchval(
-        db_url, "SELECT quantity FROM positions WHERE firm_id = 1 AND account_id = 1 AND symbol = 'WGAGG'"
-    )
-    assert D(posted["position"]["quantity"]) == held
+    assert D(posted["position"]["quantity"]) == D(text)  # the account held no WGAGG before
+    client = account.client_id
     w.post(
-        "/clients/1/suitability-check",
+        f"/clients/{client}/suitability-check",
         {"trades": [{"side": "buy", "symbol": "WGAGG", "quantity": text}]},
-        keys.agent,
+        agent,
     )
-    w.get("/clients/1/portfolio", keys.agent)
-    w.get("/clients/1/context", keys.agent)
-    w.get("/clients/1/transactions", keys.agent, symbol="WGAGG")
+    portfolio = w.get(f"/clients/{client}/portfolio", agent)
+    assert [D(h["quantity"]) for h in portfolio["holdings"]] == [D(text)]
+    w.get(f"/clients/{client}/context", agent)
+    w.get(f"/clients/{client}/transactions", agent, symbol="WGAGG")
     assert w.seen == [], "\n".join(w.seen)
 
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from tests.conftest import Keys
 from tests.support import fetch, fetchval, with_conn
 from wealthgate.auth.principal import Principal
-from wealthgate.ledger import posting
+from wealthgate.ledger import accounts, posting
 from wealthgate.ledger.lots import lot_values
 from wealthgate.ledger.replay import Entry, replay
 
@@ -238,7 +238,8 @@ def test_positions_and_cash_equal_the_ledger_replayed(db_url: str, keys: Keys, h
                 )
                 with contextlib.suppress(posting.Invalid, posting.RuleViolation):
                     async with conn.transaction():  # a savepoint: a refused posting leaves nothing behind
-                        await posting.post(conn, admin, 3, t, request_id=None)
+                        account = await accounts.lock(conn, admin, 3)
+                        await posting.post(conn, account, t, actor=admin.actor(), request_id=None)
             rows = await conn.fetch(
                 "SELECT * FROM transactions WHERE firm_id = 1 AND account_id = 3 ORDER BY trade_date, id"
             )

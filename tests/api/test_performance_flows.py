@@ -14,7 +14,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.conftest import Keys
-from tests.support import execute, fetch, fetchval
+from tests.factories import Account, Factory, Key
+from tests.support import fetch, fetchval
 from tests.unit.test_performance import reference_xirr
 
 D = Decimal
@@ -33,44 +34,20 @@ CLOSES = {
 }
 
 
-def _new_client(db_url: str, name: str) -> tuple[int, int]:
-    """A client of firm 1 with one empty taxable account: (client id, account id)."""
-    client = fetchval(
-        db_url,
-        """INSERT INTO clients (firm_id, advisor_id, name, date_of_birth, risk_tolerance,
-        investment_objective, time_horizon, liquidity_needs, annual_income, net_worth, liquid_net_worth,
-        tax_status, investment_experience) VALUES (1, 1, $1, '1970-01-01', 'moderate', 'growth',
-        'long', 'low', 1, 1, 1, 'taxable', 'moderate') RETURNING id""",
-        name,
-    )
-    account = fetchval(
-        db_url,
-        "INSERT INTO accounts (firm_id, client_id, name, account_type, opened_on)"
-        " VALUES (1, $1, $2, 'taxable', '2018-03-01') RETURNING id",
-        client,
-        name,
-    )
-    return client, account
+def _new_client(factory: Factory, name: str) -> tuple[Account, Key, Key]:
+    """A moderate client of a new firm with one empty taxable account opened 1 March 2018: the account, the
+    firm's admin key (to post) and its agent key (to read)."""
+    account = factory.account(factory.client(name=name), name=name, opened_on=date(2018, 3, 1))
+    return account, factory.key(account.firm_id, ["admin"]), factory.key(account.firm_id)
 
 
-def _security(db_url: str, symbol: str, closes: dict[str, str]) -> None:
-    execute(
-        db_url,
-        "INSERT INTO securities (symbol, name, asset_class, sector, region, risk_rating)"
-        " VALUES ($1, $1, 'equity', 'Test', 'Test', 3)",
-        symbol,
-    )
-    for day, close in closes.items():
-        execute(db_url, "INSERT INTO prices VALUES ($1, $2, $3)", symbol, date.fromisoformat(day), D(close))
-
-
-def _post(api: TestClient, keys: Keys, account: int, body: dict[str, Any]) -> None:
-    r = api.post(f"/accounts/{account}/transactions", json=body, headers=Keys.auth(keys.admin))
+def _post(api: TestClient, admin: Key, account: Account, body: dict[str, Any]) -> None:
+    r = api.post(f"/accounts/{account.id}/transactions", json=body, headers=admin.headers)
     assert r.status_code == 201, r.text
 
 
-def _performance(api: TestClient, keys: Keys, client: int, **params: str) -> Any:
-    r = api.get(f"/clients/{client}/performance", params=params, headers=Keys.auth(keys.agent))
+def _performance(api: TestClient, agent: Key, account: Account, **params: str) -> Any:
+    r = api.get(f"/clients/{account.client_id}/performance", params=params, headers=agent.headers)
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -79,13 +56,13 @@ def _ratio(x: Fraction) -> str:
     return str((D(x.numerator) / D(x.denominator)).quantize(SIX))
 
 
-def test_transfer_in_and_same_day_sell_and_withdraw(api: TestClient, keys: Keys, db_url: str) -> None:
+def test_transfer_in_and_same_day_sell_and_withdraw(api: TestClient, factory: Factory) -> None:
     """2 April: deposit 1,000; 100 TSTF transferred in (recorded at its cost, 50; the close is 100): 11,000.
     4 April: sell 90 at 101 (9,090) and withdraw 10,000: 90 cash and 10 TSTF at 101, 1,100 at the close.
     6 April: 50 TSTF transferred in, worth 5,400 at the close of 108. 11 April: sell all 60 at 111 (6,660)
     and withdraw the whole 6,750: the account ends at zero."""
-    _security(db_url, "TSTF", CLOSES)
-    client, account = _new_client(db_url, "Flow Book")
+    factory.security("TSTF", sector="Test", region="Test", prices=CLOSES)
+    account, admin, agent = _new_client(factory, "Flow Book")
     transfer = {"type": "transfer", "symbol": "TSTF", "amount": "0"}
     postings = [
         {"trade_date": "2018-04-02", "type": "deposit", "amount": "1000"},
@@ -97,7 +74,7 @@ def test_transfer_in_and_same_day_sell_and_withdraw(api: TestClient, keys: Keys,
         {"trade_date": "2018-04-11", "type": "withdrawal", "amount": "-6750"},
     ]
     for body in postings:
-        _post(api, keys, account, body)
+        _post(api, admin, account, body)
 
     # GIPS sub-period linking: a sub-period ends at each external flow, valued just before it, and the next
     # begins just after it. Withdrawals and transfers happen at the close of their day (docs/methodology.md).
@@ -116,7 +93,7 @@ def test_transfer_in_and_same_day_sell_and_withdraw(api: TestClient, keys: Keys,
     ]
     _, mwr = reference_xirr(flows)
 
-    p = _performance(api, keys, client)
+    p = _performance(api, agent, account)
     total = p["period"]["total"]
     assert (total["from"], total["to"], total["start_value"], total["end_value"]) == (
         "2018-04-02",
@@ -130,34 +107,35 @@ def test_transfer_in_and_same_day_sell_and_withdraw(api: TestClient, keys: Keys,
         "-16750.00",
         "-11350.00",
     )
-    assert p["period"]["accounts"][str(account)] == total
+    assert p["period"]["accounts"][str(account.id)] == total
     assert p["windows"]["since_inception"] == total
 
     # Over the single day of the sale and withdrawal: 11,100 / 11,400 - 1, not 1,100 / (11,400 - 10,000) - 1.
-    day = _performance(api, keys, client, **{"from": "2018-04-03", "to": "2018-04-04"})["period"]["total"]
+    day = _performance(api, agent, account, **{"from": "2018-04-03", "to": "2018-04-04"})["period"]["total"]
     assert day["twr"] == day["mwr"] == _ratio(Fraction(11_100, 11_400) - 1) == "-0.026316"
     # Over the day of the transfer in: the 5,400 is capital, not gain: (6,570 - 5,400) / 1,190 - 1.
-    day = _performance(api, keys, client, **{"from": "2018-04-05", "to": "2018-04-06"})["period"]["total"]
+    day = _performance(api, agent, account, **{"from": "2018-04-05", "to": "2018-04-06"})["period"]["total"]
     assert day["twr"] == day["mwr"] == _ratio(Fraction(1_170, 1_190) - 1) == "-0.016807"
     # The liquidation day counts: 6,750 / 6,630 - 1.
-    day = _performance(api, keys, client, **{"from": "2018-04-10", "to": "2018-04-11"})["period"]["total"]
+    day = _performance(api, agent, account, **{"from": "2018-04-10", "to": "2018-04-11"})["period"]["total"]
     assert day["twr"] == day["mwr"] == _ratio(Fraction(6_750, 6_630) - 1) == "0.018100"
 
 
-def test_a_large_one_day_move_has_a_money_weighted_return(api: TestClient, keys: Keys, db_url: str) -> None:
+def test_a_large_one_day_move_has_a_money_weighted_return(api: TestClient, factory: Factory) -> None:
     """Deposit 1,000 and buy 10 TSTJ at 100 on 9 April; it closes at 160 on 10 April: +60 % either way."""
-    _security(db_url, "TSTJ", {"2018-04-09": "100", "2018-04-10": "160", "2018-04-11": "40"})
-    client, account = _new_client(db_url, "Jump Book")
-    _post(api, keys, account, {"trade_date": "2018-04-09", "type": "deposit", "amount": "1000"})
+    closes = {"2018-04-09": "100", "2018-04-10": "160", "2018-04-11": "40"}
+    factory.security("TSTJ", sector="Test", region="Test", prices=closes)
+    account, admin, agent = _new_client(factory, "Jump Book")
+    _post(api, admin, account, {"trade_date": "2018-04-09", "type": "deposit", "amount": "1000"})
     _post(
         api,
-        keys,
+        admin,
         account,
         {"trade_date": "2018-04-09", "type": "buy", "symbol": "TSTJ", "quantity": "10", "price": "100"},
     )
-    up = _performance(api, keys, client, to="2018-04-10")["period"]["total"]
+    up = _performance(api, agent, account, to="2018-04-10")["period"]["total"]
     assert (up["twr"], up["mwr"]) == ("0.600000", "0.600000")
-    down = _performance(api, keys, client, **{"from": "2018-04-10", "to": "2018-04-11"})["period"]["total"]
+    down = _performance(api, agent, account, **{"from": "2018-04-10", "to": "2018-04-11"})["period"]["total"]
     assert (down["twr"], down["mwr"]) == ("-0.750000", "-0.750000")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -9,8 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Keys
+from tests.factories import Factory
 from tests.integration.test_demo_book import replayed_lots, stored_lots
-from tests.support import execute, fetch, fetchval
+from tests.support import fetch, fetchval
 from wealthgate.money import to_cents
 
 ROUTES = ["portfolio", "allocation", "drift", "risk"]
@@ -64,53 +66,21 @@ def test_alice_allocation_sums_to_one_and_drift_uses_her_model(api: TestClient, 
         assert r["in_band"] == (abs(D(r["actual"]) - D(r["target"])) <= D(r["band"]))
 
 
-def test_a_small_book_by_hand(api: TestClient, keys: Keys, db_url: str) -> None:
+def test_a_small_book_by_hand(api: TestClient, factory: Factory) -> None:
     """Deposit 1,000; buy 10 TSTA at 12.345 (123.45) and 3 TSTB at 100 (300.00): cash 576.55, total 1,000.00.
     On 2018-04-12 TSTA closes at 15 (150.00) and TSTB at 98.5 (295.50): total 1,022.05."""
-    for symbol, cls in (("TSTA", "equity"), ("TSTB", "fixed_income")):
-        execute(
-            db_url,
-            "INSERT INTO securities (symbol, name, asset_class, sector, region, risk_rating)"
-            " VALUES ($1, $1, $2, 'Test', 'Test', 3)",
-            symbol,
-            cls,
-        )
-    execute(
-        db_url,
-        "INSERT INTO prices VALUES ('TSTA', '2018-04-11', 12.345), ('TSTB', '2018-04-11', 100),"
-        " ('TSTA', '2018-04-12', 15), ('TSTB', '2018-04-12', 98.5)",
-    )
-    client = fetchval(
-        db_url,
-        """INSERT INTO clients (firm_id, advisor_id, name, date_of_birth, risk_tolerance,
-        investment_objective, time_horizon, liquidity_needs, annual_income, net_worth, liquid_net_worth,
-        tax_status, investment_experience) VALUES (1, 1, 'Hand Book', '1970-01-01', 'moderate', 'growth',
-        'long', 'low', 1, 1, 1, 'taxable', 'moderate') RETURNING id""",
-    )
-    account = fetchval(
-        db_url,
-        "INSERT INTO accounts (firm_id, client_id, name, account_type, opened_on,"
-        " cash_balance) VALUES (1, $1, 'Hand', 'taxable', '2018-04-10', 576.55) RETURNING id",
-        client,
-    )
-    execute(
-        db_url,
-        """INSERT INTO transactions (firm_id, client_id, account_id, trade_date, type, symbol, quantity,
-        price, amount) VALUES (1, $1, $2, '2018-04-10', 'deposit', NULL, NULL, NULL, 1000),
-        (1, $1, $2, '2018-04-11', 'buy', 'TSTA', 10, 12.345, -123.45),
-        (1, $1, $2, '2018-04-11', 'buy', 'TSTB', 3, 100, -300)""",
-        client,
-        account,
-    )
-    execute(
-        db_url,
-        "INSERT INTO positions (firm_id, client_id, account_id, symbol, quantity, cost_basis) VALUES"
-        " (1, $1, $2, 'TSTA', 10, 123.45), (1, $1, $2, 'TSTB', 3, 300)",
-        client,
-        account,
-    )
+    for symbol, cls, closes in (
+        ("TSTA", "equity", {"2018-04-11": "12.345", "2018-04-12": "15"}),
+        ("TSTB", "fixed_income", {"2018-04-11": "100", "2018-04-12": "98.5"}),
+    ):
+        factory.security(symbol, asset_class=cls, sector="Test", region="Test", prices=closes)
+    book = factory.client(name="Hand Book", risk_tolerance="moderate")
+    account = factory.account(book, cash="1000", opened_on=date(2018, 4, 10))
+    factory.post(account, "buy", "2018-04-11", symbol="TSTA", quantity="10", price="12.345")
+    factory.post(account, "buy", "2018-04-11", symbol="TSTB", quantity="3", price="100")
+    client, agent = book.id, factory.key(book.firm_id).secret
 
-    then = get(api, keys.agent, client, "portfolio", as_of="2018-04-11").json()
+    then = get(api, agent, client, "portfolio", as_of="2018-04-11").json()
     assert then["totals"] == {
         "holdings_value": "423.45",
         "cash": "576.5500",
@@ -118,34 +88,39 @@ def test_a_small_book_by_hand(api: TestClient, keys: Keys, db_url: str) -> None:
         "realized_gain": "0",
         "fifo": {"realized_gain": "0"},
     }
-    later = get(api, keys.agent, client, "portfolio", as_of="2018-04-12").json()
+    later = get(api, agent, client, "portfolio", as_of="2018-04-12").json()
     by_symbol = {h["symbol"]: h for h in later["holdings"]}
     assert (by_symbol["TSTA"]["market_value"], by_symbol["TSTA"]["unrealized_gain"]) == ("150.00", "26.5500")
     assert (by_symbol["TSTB"]["market_value"], by_symbol["TSTB"]["unrealized_gain"]) == ("295.50", "-4.5000")
     assert later["totals"]["total_value"] == "1022.0500"
-    alloc = get(api, keys.agent, client, "allocation", as_of="2018-04-12").json()["by_asset_class"]
+    alloc = get(api, agent, client, "allocation", as_of="2018-04-12").json()["by_asset_class"]
     # 150/1022.05 = 0.146764..., 295.5/1022.05 = 0.289125..., 576.55/1022.05 = 0.564111...
     assert alloc == {"cash_equivalent": "0.564111", "equity": "0.146764", "fixed_income": "0.289125"}
     d = {
         r["asset_class"]: r
-        for r in get(api, keys.agent, client, "drift", as_of="2018-04-12").json()["asset_classes"]
+        for r in get(api, agent, client, "drift", as_of="2018-04-12").json()["asset_classes"]
     }
     assert d["equity"]["difference"] == "-0.403236"  # 0.146764 - 0.55
     assert d["equity"]["in_band"] is False
     assert d["real_estate"]["actual"] == "0.000000"  # a weight, to 6 places like every other
     # 1,000 deposited on 2018-04-10 is worth 1,022.05 on 2018-04-12: +2.205%, no flows in between
-    perf = get(api, keys.agent, client, "performance", **{"to": "2018-04-12"}).json()["period"]["total"]
+    perf = get(api, agent, client, "performance", **{"to": "2018-04-12"}).json()["period"]["total"]
     assert (perf["from"], perf["start_value"], perf["end_value"]) == ("2018-04-10", "1000.00", "1022.05")
     assert (perf["twr"], perf["mwr"], perf["mwr_annualised"]) == ("0.022050", "0.022050", None)
 
 
-def test_fifo_lots_after_postings_by_hand(api: TestClient, keys: Keys, db_url: str) -> None:
-    """Through the ledger API, into Alice's taxable account (no JPM before): buy 10 @ 100 (1,000.00) and
-    10 @ 120 with 5.00 fees (1,205.00), sell 15 @ 130 with 6.00 fees (1,944.00). FIFO: the first lot and
+def test_fifo_lots_after_postings_by_hand(api: TestClient, factory: Factory, db_url: str) -> None:
+    """Through the ledger API, into a taxable account holding 7 SPY (no JPM before): buy 10 @ 100 (1,000.00)
+    and 10 @ 120 with 5.00 fees (1,205.00), sell 15 @ 130 with 6.00 fees (1,944.00). FIFO: the first lot and
     half the second (602.50) go, 1,602.50: realized 341.50, left one lot of 5 costing 602.50. Average cost
     2,205 / 20 = 110.25: the sale removes 1,653.75, realized 290.25, left 551.25. Realized less open cost is
     -261.00 both ways (-1,000 - 1,205 + 1,944)."""
-    ledger = Keys.auth(keys.admin)
+    owner = factory.client()
+    account = factory.account(owner, cash="5000", opened_on=date(2018, 3, 1))
+    factory.position(account, "SPY", "7", cost_basis="1750", acquired_on=date(2018, 3, 1))
+    ledger = factory.key(owner.firm_id, ["admin"]).headers
+    agent = factory.key(owner.firm_id).secret
+    client, acct = owner.id, account.id
     trades = [
         ("2018-04-02", "buy", "10", "100", "0"),
         ("2018-04-03", "buy", "10", "120", "5"),
@@ -154,12 +129,12 @@ def test_fifo_lots_after_postings_by_hand(api: TestClient, keys: Keys, db_url: s
     ids = []
     for day, kind, quantity, price, fees in trades:
         body = {"trade_date": day, "type": kind, "symbol": "JPM", "quantity": quantity, "price": price}
-        r = api.post("/accounts/1/transactions", json={**body, "fees": fees}, headers=ledger)
+        r = api.post(f"/accounts/{acct}/transactions", json={**body, "fees": fees}, headers=ledger)
         assert r.status_code == 201, r.text
         ids.append(r.json()["transaction"]["id"])
-    jpm = lambda body: next(h for h in body["holdings"] if (h["account_id"], h["symbol"]) == (1, "JPM"))  # noqa: E731
+    jpm = lambda body: next(h for h in body["holdings"] if (h["account_id"], h["symbol"]) == (acct, "JPM"))  # noqa: E731
 
-    body = get(api, keys.agent, 1, "portfolio", lots="true").json()
+    body = get(api, agent, client, "portfolio", lots="true").json()
     assert body["cost_basis_method"] == "average"
     h = jpm(body)
     price = D(h["price"])
@@ -182,35 +157,36 @@ def test_fifo_lots_after_postings_by_hand(api: TestClient, keys: Keys, db_url: s
         }
     ]
     others = [x for x in body["holdings"] if x is not h]
+    assert [x["symbol"] for x in others] == ["SPY"]
     assert all(sum(D(lot["quantity"]) for lot in x["lots"]) == D(x["quantity"]) for x in others)
     assert D(body["totals"]["fifo"]["realized_gain"]) == sum(
         D(x["fifo"]["realized_gain"]) for x in body["holdings"]
     )
-    assert "lots" not in jpm(get(api, keys.agent, 1, "portfolio").json())  # opt-in
-    assert jpm(get(api, keys.agent, 1, "portfolio").json())["fifo"] == h["fifo"]
-    assert jpm(get(api, keys.agent, 1, "portfolio", as_of="2018-04-11", lots="true").json()) == h
-    account_1 = "firm_id = 1 AND account_id = 1"
-    assert stored_lots(db_url, account_1) == replayed_lots(db_url, account_1)
-    assert len(stored_lots(db_url, account_1)[(1, 1, "JPM")]) == 1
+    assert "lots" not in jpm(get(api, agent, client, "portfolio").json())  # opt-in
+    assert jpm(get(api, agent, client, "portfolio").json())["fifo"] == h["fifo"]
+    assert jpm(get(api, agent, client, "portfolio", as_of="2018-04-11", lots="true").json()) == h
+    only = ("firm_id = $1 AND account_id = $2", owner.firm_id, acct)
+    assert stored_lots(db_url, *only) == replayed_lots(db_url, *only)
+    assert len(stored_lots(db_url, *only)[(owner.firm_id, acct, "JPM")]) == 1
 
     # the sale reversed: both lots whole again, in the table as on the report
-    r = api.post(f"/accounts/1/transactions/{ids[2]}/reverse", headers=ledger)
+    r = api.post(f"/accounts/{acct}/transactions/{ids[2]}/reverse", headers=ledger)
     assert r.status_code == 201, r.text
-    h = jpm(get(api, keys.agent, 1, "portfolio", lots="true").json())
+    h = jpm(get(api, agent, client, "portfolio", lots="true").json())
     assert [(lot["transaction_id"], lot["quantity"], lot["cost_basis"]) for lot in h["lots"]] == [
         (ids[0], "10", "1000.0000"),
         (ids[1], "10", "1205.0000"),
     ]
     assert (h["fifo"]["realized_gain"], h["realized_gain"]) == ("0", "0")
-    assert stored_lots(db_url, account_1) == replayed_lots(db_url, account_1)
-    assert len(stored_lots(db_url, account_1)[(1, 1, "JPM")]) == 2
+    assert stored_lots(db_url, *only) == replayed_lots(db_url, *only)
+    assert len(stored_lots(db_url, *only)[(owner.firm_id, acct, "JPM")]) == 2
     # the first buy reversed too: one lot left, table and report alike
-    assert api.post(f"/accounts/1/transactions/{ids[0]}/reverse", headers=ledger).status_code == 201
-    h = jpm(get(api, keys.agent, 1, "portfolio", lots="true").json())
+    assert api.post(f"/accounts/{acct}/transactions/{ids[0]}/reverse", headers=ledger).status_code == 201
+    h = jpm(get(api, agent, client, "portfolio", lots="true").json())
     assert [lot["transaction_id"] for lot in h["lots"]] == [ids[1]]
-    assert stored_lots(db_url, account_1) == replayed_lots(db_url, account_1)
-    assert stored_lots(db_url, account_1)[(1, 1, "JPM")] == [
-        (1, ids[1], __import__("datetime").date(2018, 4, 3), D(10), D(10), D("120.5"), D("1205"))
+    assert stored_lots(db_url, *only) == replayed_lots(db_url, *only)
+    assert stored_lots(db_url, *only)[(owner.firm_id, acct, "JPM")] == [
+        (client, ids[1], date(2018, 4, 3), D(10), D(10), D("120.5"), D("1205"))
     ]
 
 

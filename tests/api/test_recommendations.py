@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import AGENT, Keys
+from tests.factories import Factory
 from tests.support import execute, fetchval, make_key, with_conn
 from wealthgate.auth.principal import Principal
 from wealthgate.errors import Conflict
@@ -40,7 +41,7 @@ def propose(api: TestClient, key: str, body: dict[str, Any] | None = None, idem:
 
 
 def count(db_url: str, table: str) -> int:
-    return int(fetchval(db_url, f"SELECT count(*) FROM {table}"))
+    return int(fetchval(db_url, f"SELECT count(*) FROM {table}"))  # noqa: S608  (table: a constant name here)
 
 
 def test_a_check_lists_every_rule_with_the_policy_hash_and_is_recorded(
@@ -95,32 +96,33 @@ def test_checks_are_scoped_and_bad_input_stores_nothing(api: TestClient, keys: K
     assert count(db_url, "suitability_checks") == before
 
 
-def test_a_conservative_client_buying_a_risk_5_product_is_blocked(
-    api: TestClient, keys: Keys, db_url: str
-) -> None:
-    client = fetchval(
-        db_url, "SELECT min(id) FROM clients WHERE firm_id = 1 AND risk_tolerance = 'conservative'"
+def test_a_conservative_client_buying_a_risk_5_product_is_blocked(api: TestClient, factory: Factory) -> None:
+    built = factory.client(risk_tolerance="conservative", investment_objective="capital_preservation")
+    factory.account(built, cash="10000")
+    agent, compliance = factory.key(built.firm_id), factory.key(built.firm_id, ["compliance:review"])
+    client = built.id
+    factory.security(
+        "LEVX",
+        name="Leveraged 3x Tech",
+        sector="Technology",
+        risk_rating=5,
+        is_complex=True,
+        prices={"2018-04-11": "10"},
     )
-    execute(
-        db_url,
-        "INSERT INTO securities (symbol, name, asset_class, sector, region, risk_rating, is_complex)"
-        " VALUES ('LEVX', 'Leveraged 3x Tech', 'equity', 'Technology', 'North America', 5, true)",
-    )
-    execute(db_url, "INSERT INTO prices (symbol, price_date, close) VALUES ('LEVX', '2018-04-11', 10)")
     body = {
         "client_id": client,
         "trades": [{"side": "buy", "symbol": "LEVX", "quantity": "1"}],
         "rationale": "Speculate.",
         "agent": {"name": "test-agent"},
     }
-    r = propose(api, keys.agent, body)
+    r = propose(api, agent.secret, body)
     assert r.status_code == 201, r.text
     rec = r.json()
     assert rec["status"] == "blocked"
     rules = {x["rule"]: x for x in rec["verdict"]["rules"]}
     assert (rules["product_risk"]["outcome"], rules["product_risk"]["value"]) == ("fail", 5)
     approve = api.post(
-        f"/recommendations/{rec['id']}/approve", json={"comment": "no"}, headers=auth(keys.compliance)
+        f"/recommendations/{rec['id']}/approve", json={"comment": "no"}, headers=compliance.headers
     )
     assert approve.status_code == 409
 
@@ -210,7 +212,7 @@ def test_a_rejected_or_expired_recommendation_cannot_move(api: TestClient, keys:
 
 
 def test_replay_equals_the_original_after_prices_and_policy_change(
-    api: TestClient, keys: Keys, db_url: str
+    api: TestClient, keys: Keys, factory: Factory
 ) -> None:
     # buy enough of a single stock to make the cap rule bite: its value is the figure that must not move
     body = {
@@ -229,11 +231,8 @@ def test_replay_equals_the_original_after_prices_and_policy_change(
     assert put.status_code == 200, put.text
     assert put.json()["created"] is True
     assert put.json()["version"] == policy["version"] + 1
-    execute(
-        db_url,
-        "INSERT INTO prices (symbol, price_date, close)"
-        " VALUES ('WMT', '2018-04-12', 1), ('AAPL', '2018-04-12', 1)",
-    )
+    for symbol in ("WMT", "AAPL"):
+        factory.prices(symbol, {"2018-04-12": "1"})
     after = api.get(f"/recommendations/{original['id']}/replay", headers=auth(keys.compliance)).json()
     assert after["matches"] is True
     assert after["recomputed"] == after["stored"]

@@ -1,8 +1,8 @@
 """One rounding rule on every face: exact ties (a holding worth 10.125, a weight of 0.0078125) show the same
 figure, rounded half away from zero, in the context, the portfolio, the allocation, the drift and the tools.
 
-The books are written with SQL (positions, cash, securities) so that every figure is known by hand:
-client 8 (moderate, one taxable account, 16) holds only what the test gives it."""
+The books are built with the factories so that every figure is known by hand: a new moderate client with one
+taxable account holds only what the test gives it (each position transferred in at no cost)."""
 
 from __future__ import annotations
 
@@ -12,36 +12,19 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.conftest import Keys
-from tests.support import execute
+from tests.factories import Factory
 
 D = Decimal
-CLIENT, ACCOUNT = 8, 16
 
 
-def book(db_url: str, holdings: list[tuple[str, str, str, str, str]], cash: str) -> None:
-    """Client 8 holds exactly `holdings` (symbol, asset class, sector, quantity, price) and `cash`."""
-    execute(db_url, "DELETE FROM lots WHERE firm_id = 1 AND client_id = $1", CLIENT)
-    execute(db_url, "DELETE FROM positions WHERE firm_id = 1 AND client_id = $1", CLIENT)
-    execute(db_url, "UPDATE accounts SET cash_balance = $2 WHERE firm_id = 1 AND id = $1", ACCOUNT, D(cash))
+def book(factory: Factory, holdings: list[tuple[str, str, str, str, str]], cash: str) -> tuple[int, str]:
+    """A new client holding exactly `holdings` (symbol, asset class, sector, quantity, price) and `cash`:
+    its id and an agent key of its firm."""
+    account = factory.account(factory.client(risk_tolerance="moderate"), cash=cash)
     for symbol, cls, sector, quantity, price in holdings:
-        execute(
-            db_url,
-            "INSERT INTO securities (symbol, name, asset_class, sector, region, risk_rating, last_price,"
-            " last_price_date) VALUES ($1, $1, $2, $3, 'North America', 2, $4, '2018-04-11')",
-            symbol,
-            cls,
-            sector,
-            D(price),
-        )
-        execute(
-            db_url,
-            "INSERT INTO positions (firm_id, client_id, account_id, symbol, quantity, cost_basis)"
-            " VALUES (1, $1, $2, $3, $4, 0)",
-            CLIENT,
-            ACCOUNT,
-            symbol,
-            D(quantity),
-        )
+        factory.security(symbol, asset_class=cls, sector=sector, risk_rating=2, prices={"2018-04-11": price})
+        factory.position(account, symbol, quantity, cost_basis="0")
+    return account.client_id, factory.key(account.firm_id).secret
 
 
 # 1 TIEA at 10.125 = 10.13 (half to even: 10.12);
@@ -54,14 +37,14 @@ TIES = [
 ]
 
 
-def call(api: TestClient, key: str, route: str, **params: Any) -> Any:
-    r = api.get(f"/clients/{CLIENT}/{route}", params=params, headers=Keys.auth(key))
+def call(api: TestClient, key: str, client: int, route: str, **params: Any) -> Any:
+    r = api.get(f"/clients/{client}/{route}", params=params, headers=Keys.auth(key))
     assert r.status_code == 200, r.text
     return r.json()
 
 
-def tool(api: TestClient, key: str, name: str, **arguments: Any) -> Any:
-    r = api.post(f"/tools/{name}", json={"client_id": CLIENT, **arguments}, headers=Keys.auth(key))
+def tool(api: TestClient, key: str, client: int, name: str, **arguments: Any) -> Any:
+    r = api.post(f"/tools/{name}", json={"client_id": client, **arguments}, headers=Keys.auth(key))
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -93,22 +76,22 @@ def check_drift(doc: Any) -> None:
     assert rows["fixed_income"]["actual"] == "0.007813"
 
 
-def test_a_tie_shows_the_same_figure_on_every_route(api: TestClient, keys: Keys, db_url: str) -> None:
-    book(db_url, TIES, "116.71")
-    context = call(api, keys.agent, "context", summary="true")
+def test_a_tie_shows_the_same_figure_on_every_route(api: TestClient, factory: Factory) -> None:
+    client, agent = book(factory, TIES, "116.71")
+    context = call(api, agent, client, "context", summary="true")
     check_context(context)
     assert context["summary"]["allocation_by_asset_class"]["real_estate"] == "0.0013"
-    check_portfolio(call(api, keys.agent, "portfolio", lots="true"))
-    check_allocation(call(api, keys.agent, "allocation"))
-    check_drift(call(api, keys.agent, "drift"))
+    check_portfolio(call(api, agent, client, "portfolio", lots="true"))
+    check_allocation(call(api, agent, client, "allocation"))
+    check_drift(call(api, agent, client, "drift"))
 
 
-def test_a_tie_shows_the_same_figure_through_the_tools(api: TestClient, keys: Keys, db_url: str) -> None:
-    book(db_url, TIES, "116.71")
-    check_context(tool(api, keys.agent, "get_client_context", summary=True))
-    check_portfolio(tool(api, keys.agent, "get_portfolio"))
-    check_allocation(tool(api, keys.agent, "get_allocation"))
-    check_drift(tool(api, keys.agent, "get_drift"))
+def test_a_tie_shows_the_same_figure_through_the_tools(api: TestClient, factory: Factory) -> None:
+    client, agent = book(factory, TIES, "116.71")
+    check_context(tool(api, agent, client, "get_client_context", summary=True))
+    check_portfolio(tool(api, agent, client, "get_portfolio"))
+    check_allocation(tool(api, agent, client, "get_allocation"))
+    check_drift(tool(api, agent, client, "get_drift"))
 
 
 # Fixed income is 400,000.40 of 1,000,000.00: 0.4000004 exactly, 0.0000004 beyond its band (0.35 +/- 0.05).
@@ -120,15 +103,15 @@ EDGE = [
 ]
 
 
-def test_drift_is_judged_on_exact_weights(api: TestClient, keys: Keys, db_url: str) -> None:
-    book(db_url, EDGE, "39999.60")  # cash 0.0399996 (0.05 +/- 0.03)
-    drift = call(api, keys.agent, "drift")
+def test_drift_is_judged_on_exact_weights(api: TestClient, factory: Factory) -> None:
+    client, agent = book(factory, EDGE, "39999.60")  # cash 0.0399996 (0.05 +/- 0.03)
+    drift = call(api, agent, client, "drift")
     rows = {r["asset_class"]: r for r in drift["asset_classes"]}
     assert rows["fixed_income"]["actual"] == "0.400000"  # shown rounded ...
     assert rows["fixed_income"]["in_band"] is False  # ... judged exactly
     assert [c for c, r in rows.items() if not r["in_band"]] == ["fixed_income"]
     assert drift["in_band"] is False
-    summary = call(api, keys.agent, "context", summary="true")["summary"]
+    summary = call(api, agent, client, "context", summary="true")["summary"]
     assert summary["drift_status"] == "out_of_band"
     assert summary["out_of_band"] == ["fixed_income"]
-    assert tool(api, keys.agent, "get_drift")["in_band"] is False
+    assert tool(api, agent, client, "get_drift")["in_band"] is False

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.conftest import Keys
+from tests.factories import Factory, Key
 from tests.support import execute, fetch, fetchval
 from wealthgate.ledger.replay import Entry, replay
 
@@ -21,17 +22,22 @@ D = Decimal
 OLD_RECOMMENDATIONS = Path(__file__).parent / "data" / "recommendations_engine_2026_11_25.json"
 
 
-def propose(api: TestClient, keys: Keys, client_id: int, trades: list[dict[str, str]]) -> dict[str, Any]:
+def agent_headers(key: Keys | Key) -> dict[str, str]:
+    """The agent's headers: the `keys` fixture's agent key (demo firm 1), or a factory-made key."""
+    return Keys.auth(key.agent) if isinstance(key, Keys) else key.headers
+
+
+def propose(api: TestClient, key: Keys | Key, client_id: int, trades: list[dict[str, str]]) -> dict[str, Any]:
     body = {"client_id": client_id, "trades": trades, "rationale": "care", "agent": {"name": "test-agent"}}
-    headers = {**Keys.auth(keys.agent), "Idempotency-Key": str(uuid.uuid4())}
+    headers = {**agent_headers(key), "Idempotency-Key": str(uuid.uuid4())}
     r = api.post("/recommendations", json=body, headers=headers)
     assert r.status_code == 201, r.text
     return r.json()  # type: ignore[no-any-return]
 
 
-def check(api: TestClient, keys: Keys, client_id: int, trades: list[dict[str, str]]) -> dict[str, Any]:
+def check(api: TestClient, key: Keys | Key, client_id: int, trades: list[dict[str, str]]) -> dict[str, Any]:
     r = api.post(
-        f"/clients/{client_id}/suitability-check", json={"trades": trades}, headers=Keys.auth(keys.agent)
+        f"/clients/{client_id}/suitability-check", json={"trades": trades}, headers=agent_headers(key)
     )
     assert r.status_code == 200, r.text
     return r.json()  # type: ignore[no-any-return]
@@ -69,25 +75,20 @@ def test_a_request_to_sell_everything_goes_to_a_person_not_to_fail(
 
 
 def test_a_leveraged_etf_for_a_70_year_old_short_horizon_conservative_client_fails(
-    api: TestClient, keys: Keys, db_url: str
+    api: TestClient, factory: Factory, db_url: str
 ) -> None:
-    client = fetchval(
-        db_url, "SELECT min(id) FROM clients WHERE firm_id = 1 AND risk_tolerance = 'conservative'"
+    # 70 years and a day (the 28th for a 29 February): 70 whichever date the database's clock calls today
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    born = yesterday.replace(
+        year=yesterday.year - 70, day=min(yesterday.day, 28 if yesterday.month == 2 else 31)
     )
-    execute(
-        db_url,
-        "UPDATE clients SET date_of_birth = (current_date - interval '70 years')::date,"
-        " time_horizon = 'short' WHERE id = $1",
-        client,
-    )
-    execute(
-        db_url,
-        "UPDATE accounts SET cash_balance = cash_balance + 10000"
-        " WHERE id = (SELECT min(id) FROM accounts WHERE client_id = $1)",
-        client,
-    )
+    profile = {"risk_tolerance": "conservative", "investment_objective": "capital_preservation"}
+    client = factory.client(date_of_birth=born, time_horizon="short", **profile)
+    factory.account(client, cash="10000")
+    agent = factory.key(client.firm_id)
+    client_id = client.id
     assert fetchval(db_url, "SELECT leverage FROM securities WHERE symbol = 'WGLEV'") == 2  # flagged
-    rec = propose(api, keys, client, [{"side": "buy", "symbol": "WGLEV", "quantity": "1"}])
+    rec = propose(api, agent, client_id, [{"side": "buy", "symbol": "WGLEV", "quantity": "1"}])
     assert rec["status"] == "blocked"
     rules = by_rule(rec["verdict"])
     gate = rules["complex_for_age_and_horizon"]
@@ -115,16 +116,24 @@ def _fund(db_url: str, symbol: str, leverage: int) -> None:
 
 
 def test_a_3x_fund_counts_its_exposure_toward_the_single_position_cap(
-    api: TestClient, keys: Keys, db_url: str
+    api: TestClient, factory: Factory, db_url: str
 ) -> None:
     _fund(db_url, "TRIPLE", 3)
     _fund(db_url, "SINGLE", 1)
-    execute(db_url, "UPDATE accounts SET cash_balance = cash_balance + 100000 WHERE id = 1")
-    total = D(api.get("/clients/1/context", headers=Keys.auth(keys.agent)).json()["totals"]["total_value"])
+    account = factory.account(cash="100000")
+    for symbol, quantity, cost in (
+        ("SPY", "150", "37500"),
+        ("WGAGG", "300", "30000"),
+        ("AAPL", "100", "16000"),
+    ):
+        factory.position(account, symbol, quantity, cost_basis=cost)
+    agent, client = factory.key(account.firm_id), account.client_id
+    context = api.get(f"/clients/{client}/context", headers=agent.headers).json()
+    total = D(context["totals"]["total_value"])
     quantity = (total * D("0.08") / 10).quantize(D(1), rounding=ROUND_DOWN)  # about 8% of the book at 10.00
     trade = {"side": "buy", "quantity": str(quantity)}
-    tripled = by_rule(check(api, keys, 1, [{**trade, "symbol": "TRIPLE"}]))["single_position_cap"]
-    plain = by_rule(check(api, keys, 1, [{**trade, "symbol": "SINGLE"}]))["single_position_cap"]
+    tripled = by_rule(check(api, agent, client, [{**trade, "symbol": "TRIPLE"}]))["single_position_cap"]
+    plain = by_rule(check(api, agent, client, [{**trade, "symbol": "SINGLE"}]))["single_position_cap"]
     # three times the fund's market value, over the book's total value (which a purchase does not change)
     exposure = 3 * quantity * 10 / total
     assert D("0.23") < exposure < D("0.25")
@@ -246,13 +255,10 @@ def test_a_recommendation_stored_by_the_previous_engine_replays_identically(
     assert check(api, keys, 1, stored["sell_everything"]["trades"])["verdict"] == "needs_review"
 
 
-def test_the_profile_shows_held_away_assets_and_approvals(api: TestClient, keys: Keys, db_url: str) -> None:
-    execute(
-        db_url,
-        "UPDATE clients SET held_away_assets = 250000.5, options_level = 2, margin_approved = true"
-        " WHERE id = 1",
-    )
-    client = api.get("/clients/1/context", headers=Keys.auth(keys.agent)).json()["client"]
+def test_the_profile_shows_held_away_assets_and_approvals(api: TestClient, factory: Factory) -> None:
+    built = factory.client(held_away_assets="250000.5", options_level=2, margin_approved=True)
+    agent = factory.key(built.firm_id)
+    client = api.get(f"/clients/{built.id}/context", headers=agent.headers).json()["client"]
     assert isinstance(client["held_away_assets"], str)
     assert D(client["held_away_assets"]) == D("250000.5")
     assert (client["options_level"], client["margin_approved"]) == (2, True)

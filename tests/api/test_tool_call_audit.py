@@ -78,10 +78,9 @@ def events(db_url: str, where: str, *args: Any, count: int = 1) -> list[dict[str
     """Audit events matching `where`, waiting for `count` of them: tool calls and reads are batched (flushed
     every 0.1 s)."""
     deadline = time.monotonic() + 10
+    statement = f"SELECT * FROM audit_events WHERE {where} ORDER BY id"  # noqa: S608  (the tests' own filters)
     while True:
-        rows = [
-            dict(r) for r in fetch(db_url, f"SELECT * FROM audit_events WHERE {where} ORDER BY id", *args)
-        ]
+        rows = [dict(r) for r in fetch(db_url, statement, *args)]
         if len(rows) >= count or time.monotonic() > deadline:
             return rows
         time.sleep(0.05)

@@ -3,7 +3,9 @@ answer and fail exactly like their REST twins, audited."""
 
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,9 +13,9 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import Keys
 from tests.support import fetchval
-from wealthgate.tools.catalog import TOOLS, SearchSecuritiesIn
-from wealthgate.tools.schemas import STRICT_KEYWORDS
-from wealthgate.vocabulary import ASSET_CLASSES
+from wealthgate.api.tool_calls import REGISTRY
+from wealthgate.tools.schemas import STRICT_KEYWORDS, plain
+from wealthgate.vocabulary import ASSET_CLASSES, SYMBOL_INPUT_PATTERN
 
 REQUIRED_TOOLS = {
     "list_clients", "get_client_context", "get_portfolio", "get_allocation", "get_risk", "get_drift",
@@ -47,10 +49,11 @@ def assert_strict(schema: dict[str, Any], where: str = "parameters") -> None:
 
 
 def test_the_registry_has_every_tool_the_issue_names() -> None:
-    assert set(TOOLS.names()) >= REQUIRED_TOOLS
-    assert len(TOOLS.names()) == len(set(TOOLS.names()))
+    assert set(REGISTRY.names()) >= REQUIRED_TOOLS
+    assert len(REGISTRY.names()) == len(set(REGISTRY.names()))
     # the closed vocabularies a tool offers are the schema's own
-    asset_classes = SearchSecuritiesIn.model_json_schema()["properties"]["asset_class"]["anyOf"][0]["enum"]
+    securities = REGISTRY["search_securities"].input
+    asset_classes = securities.model_json_schema()["properties"]["asset_class"]["anyOf"][0]["enum"]
     assert tuple(asset_classes) == ASSET_CLASSES
 
 
@@ -59,8 +62,8 @@ def test_a_key_sees_only_the_tools_its_scopes_allow_in_every_format(api: TestCli
         agent = tools(api, keys.agent, fmt)
         reader = tools(api, keys.reader, fmt)
         name = (lambda t: t["function"]["name"]) if fmt == "openai" else (lambda t: t["name"])
-        assert {name(t) for t in agent} == set(TOOLS.names())
-        assert {name(t) for t in reader} == {t.name for t in TOOLS if t.scope == "clients:read"}
+        assert {name(t) for t in agent} == set(REGISTRY.names())
+        assert {name(t) for t in reader} == {t.name for t in REGISTRY if t.scope == "clients:read"}
         assert "propose_recommendation" not in {name(t) for t in reader}
     assert tools(api, keys.compliance) == []
     assert api.get("/tools").status_code == 401
@@ -69,7 +72,7 @@ def test_a_key_sees_only_the_tools_its_scopes_allow_in_every_format(api: TestCli
 
 def test_every_openai_schema_is_strict_valid(api: TestClient, keys: Keys) -> None:
     listed = tools(api, keys.agent, "openai")
-    assert len(listed) == len(TOOLS.names())
+    assert len(listed) == len(REGISTRY.names())
     for t in listed:
         assert t["type"] == "function"
         assert t["function"]["strict"] is True
@@ -80,7 +83,7 @@ def test_every_openai_schema_is_strict_valid(api: TestClient, keys: Keys) -> Non
 def test_anthropic_and_mcp_lists_match_the_registry(api: TestClient, keys: Keys) -> None:
     anthropic = {t["name"]: t for t in tools(api, keys.agent, "anthropic")}
     mcp = {t["name"]: t for t in tools(api, keys.agent, "mcp")}
-    for t in TOOLS:
+    for t in REGISTRY:
         assert anthropic[t.name]["description"] == mcp[t.name]["description"] == t.description
         assert anthropic[t.name]["input_schema"] == mcp[t.name]["inputSchema"]
         assert set(anthropic[t.name]["input_schema"]["properties"]) == set(t.input.model_fields)
@@ -188,3 +191,66 @@ def test_an_idempotency_key_on_a_tool_call_reaches_its_twin(api: TestClient, key
     assert fetchval(db_url, "SELECT count(*) FROM audit_events WHERE details->>'payload' = 'once'") == 1
     fresh = api.post("/tools/record_note", json=note, headers={**headers, "Idempotency-Key": "tool-note-2"})
     assert fresh.json()["audit_event_id"] != first.json()["audit_event_id"]
+
+
+# ---- the derived input schemas against the hand-written ones they replaced --------------------------------
+
+BEFORE = json.loads((Path(__file__).parent / "data" / "tool_input_schemas_before.json").read_text())
+# What derivation from the routes changed on purpose, beyond descriptions and property order. Each is the
+# route's own rule, which the twin enforced anyway: a call it refuses is now refused at the tool (still a 422
+# naming the field), and an agent may now write a ticker in any case, which the route upper-cases.
+INTENDED = {
+    ("list_clients", "cursor"): {"maxLength": 200},
+    ("search_transactions", "q"): {"minLength": 1, "pattern": "^[^\\x00]*$"},
+    ("search_transactions", "account_id"): {"maximum": 2**63 - 1},
+    ("search_transactions", "cursor"): {"maxLength": 300},
+    ("search_securities", "q"): {"minLength": 1, "pattern": "^[^\\x00]*$"},
+    ("check_suitability", "trades.symbol"): {"pattern": SYMBOL_INPUT_PATTERN},
+    ("propose_recommendation", "trades.symbol"): {"pattern": SYMBOL_INPUT_PATTERN},
+    ("propose_recommendation", "agent_model"): {"minLength": 1},
+}
+
+
+def constraints(schema: dict[str, Any], path: str = "") -> dict[str, dict[str, Any]]:
+    """Each property's rules (type, enum, bounds, pattern, required-ness), by dotted path, without the words
+    (descriptions) a model reads; nullable properties are reduced to their non-null form."""
+    found: dict[str, dict[str, Any]] = {}
+    required = set(schema.get("required", []))
+    for name, prop in schema.get("properties", {}).items():
+        where = f"{path}{name}"
+        options = [o for o in prop.get("anyOf", [prop]) if o.get("type") != "null"]
+        (inner,) = options
+        found[where] = {
+            k: v for k, v in inner.items() if k not in {"description", "properties", "required", "items"}
+        } | {"required": name in required, "nullable": "anyOf" in prop}
+        if "items" in inner:
+            found[where]["items"] = {k: v for k, v in inner["items"].items() if k == "type"}
+            found |= constraints(inner["items"], f"{where}.")
+        if "properties" in inner:
+            found |= constraints(inner, f"{where}.")
+    return found
+
+
+def test_derived_input_schemas_keep_the_arguments_agents_know() -> None:
+    """Same tools, same argument names, same required ones, same types and rules as the hand-written
+    catalog had (captured in tests/api/data before the catalog was derived), except the changes listed."""
+    assert set(BEFORE) == set(REGISTRY.names())
+    differences = {}
+    for tool in REGISTRY:
+        before, now = constraints(BEFORE[tool.name]), constraints(plain(tool.input))
+        assert set(before) == set(now), tool.name
+        for path in before:
+            changed = {k: now[path].get(k) for k in set(before[path]) | set(now[path])
+                       if before[path].get(k) != now[path].get(k)}  # fmt: skip
+            if changed:
+                differences[(tool.name, path)] = changed
+    assert differences == INTENDED
+
+
+def test_the_schema_comparison_can_fail() -> None:
+    narrowed = json.loads(json.dumps(BEFORE["get_risk"]))
+    narrowed["properties"]["window"]["anyOf"][0]["maximum"] = 100
+    narrowed["required"].append("window")
+    got = constraints(narrowed)["window"]
+    assert (got["maximum"], got["required"]) == (100, True)
+    assert constraints(BEFORE["get_risk"])["window"]["maximum"] == 2520

@@ -118,7 +118,7 @@ TABLES = ("clients", "accounts", "transactions", "positions", "audit_events")
 
 
 def snapshot(db_url: str) -> tuple[dict[str, int], list[tuple[object, ...]]]:
-    counts = {t: fetchval(db_url, f"SELECT count(*) FROM {t}") for t in TABLES}
+    counts = {t: fetchval(db_url, f"SELECT count(*) FROM {t}") for t in TABLES}  # noqa: S608  (constant TABLES)
     positions = fetch(db_url, "SELECT * FROM positions ORDER BY firm_id, id")
     return counts, [tuple(r.values()) for r in positions]
 

@@ -33,13 +33,14 @@ def verified(url: str, firm: int | None = None, *, macs: bool = True) -> Verific
     )
 
 
-def tamper(url: str, *statements: str) -> None:
-    """Run statements as the superuser with triggers off, as a rogue administrator could."""
+def tamper(url: str, *statements: tuple[str, *tuple[object, ...]]) -> None:
+    """Run statements (text, then its bind values) as the superuser with triggers off, as a rogue
+    administrator could."""
 
     async def work(conn: asyncpg.Connection) -> None:
         await conn.execute("SET session_replication_role = replica")
-        for sql in statements:
-            await conn.execute(sql)
+        for sql, *args in statements:
+            await conn.execute(sql, *args)
 
     with_conn(url, work)
 
@@ -103,7 +104,7 @@ def test_the_demo_trail_verifies(db_url: str) -> None:
 
 def test_a_payload_edit_is_named(db_url: str) -> None:
     ids = write_notes(db_url, 1, 4)
-    tamper(db_url, f"UPDATE audit_events SET details = '{{\"i\": 99}}' WHERE id = {ids[1]}")
+    tamper(db_url, ("UPDATE audit_events SET details = '{\"i\": 99}' WHERE id = $1", ids[1]))
     result = verified(db_url)
     assert result.first_break is not None
     assert (result.first_break.reason, result.first_break.event_id) == ("edited", ids[1])
@@ -111,7 +112,7 @@ def test_a_payload_edit_is_named(db_url: str) -> None:
 
 def test_a_deleted_event_is_named(db_url: str) -> None:
     ids = write_notes(db_url, 1, 4)
-    tamper(db_url, f"DELETE FROM audit_events WHERE id = {ids[1]}")
+    tamper(db_url, ("DELETE FROM audit_events WHERE id = $1", ids[1]))
     result = verified(db_url)
     assert result.first_break is not None
     assert (result.first_break.reason, result.first_break.event_id) == ("missing", ids[2])
@@ -121,10 +122,13 @@ def test_a_forged_event_is_named(db_url: str) -> None:
     ids = write_notes(db_url, 1, 3)
     tamper(
         db_url,
-        f"""INSERT INTO audit_events (firm_id, id, actor, action, client_id, chain_key, chain_seq, prev_hash,
-                                      event_hash)
+        (
+            """INSERT INTO audit_events (firm_id, id, actor, action, client_id, chain_key, chain_seq,
+                                      prev_hash, event_hash)
             SELECT firm_id, 424242, actor, 'agent.note', client_id, chain_key, chain_seq + 1, '\\x01', '\\x02'
-            FROM audit_events WHERE id = {ids[-1]}""",
+            FROM audit_events WHERE id = $1""",
+            ids[-1],
+        ),
     )
     result = verified(db_url)
     assert result.first_break is not None
@@ -136,9 +140,9 @@ def test_swapped_events_are_named(db_url: str) -> None:
     a, b = ids[1], ids[2]
     tamper(
         db_url,
-        f"UPDATE audit_events SET chain_seq = chain_seq + 1000000 WHERE id = {a}",
-        f"UPDATE audit_events SET chain_seq = chain_seq - 1 WHERE id = {b}",
-        f"UPDATE audit_events SET chain_seq = chain_seq - 1000000 + 1 WHERE id = {a}",
+        ("UPDATE audit_events SET chain_seq = chain_seq + 1000000 WHERE id = $1", a),
+        ("UPDATE audit_events SET chain_seq = chain_seq - 1 WHERE id = $1", b),
+        ("UPDATE audit_events SET chain_seq = chain_seq - 1000000 + 1 WHERE id = $1", a),
     )
     result = verified(db_url)
     assert result.first_break is not None
@@ -190,7 +194,7 @@ def test_verify_through_the_api_is_scoped_and_needs_compliance(
     firm1_chains = fetchval(db_url, "SELECT count(*) FROM audit_chain_heads WHERE firm_id = 1")
     assert body["chains"] == firm1_chains
     ids = write_notes(db_url, 1, 2)
-    tamper(db_url, f"UPDATE audit_events SET request_id = 'x' WHERE id = {ids[0]}")
+    tamper(db_url, ("UPDATE audit_events SET request_id = 'x' WHERE id = $1", ids[0]))
     body = api.get("/audit/verify", headers=Keys.auth(keys.compliance)).json()
     assert body["ok"] is False
     assert body["first_break"]["event_id"] == ids[0]
@@ -200,7 +204,7 @@ def test_verify_through_the_api_is_scoped_and_needs_compliance(
 def test_verify_through_the_cli(db_url: str) -> None:
     assert cli("audit", "verify", "--firm", "1", DATABASE_URL=db_url).returncode == 0
     ids = write_notes(db_url, 1, 2)
-    tamper(db_url, f"DELETE FROM audit_events WHERE id = {ids[0]}")
+    tamper(db_url, ("DELETE FROM audit_events WHERE id = $1", ids[0]))
     result = cli("audit", "verify", DATABASE_URL=db_url)
     assert result.returncode == 1
     assert '"reason": "missing"' in result.stdout

@@ -45,7 +45,7 @@ def stored_lots(db_url: str, where: str = "true", *args: Any) -> dict[tuple[int,
     """The `lots` table per (firm, account, symbol): (client, opened by, acquired, quantities, costs)."""
     rows = fetch(
         db_url,
-        "SELECT firm_id, client_id, account_id, symbol, opened_by_id, acquired_on, quantity, open_quantity,"
+        "SELECT firm_id, client_id, account_id, symbol, opened_by_id, acquired_on, quantity, open_quantity,"  # noqa: S608  (where: a constant filter written in the calling test)
         f" unit_cost, cost_basis FROM lots WHERE {where} ORDER BY firm_id, account_id, symbol, acquired_on,"
         " opened_by_id",
         *args,
@@ -60,7 +60,7 @@ def replayed_lots(db_url: str, where: str = "true", *args: Any) -> dict[tuple[in
     """What the `lots` table should hold: each (account, symbol) slice of the ledger replayed."""
     rows = fetch(
         db_url,
-        f"SELECT * FROM transactions WHERE symbol IS NOT NULL AND {where}"
+        f"SELECT * FROM transactions WHERE symbol IS NOT NULL AND {where}"  # noqa: S608  (where: a constant filter written in the calling test)
         " ORDER BY firm_id, account_id, symbol, trade_date, id",
         *args,
     )

@@ -39,7 +39,7 @@ values = st.lists(
 @given(values)
 def test_sql_and_python_round_alike(empty_db_url: str, numbers: list[Decimal]) -> None:
     columns = ", ".join(f"{sql.rounded('v', places)}::text" for places, _ in PLACES)
-    statement = f"SELECT v::text, {columns} FROM unnest($1::numeric[]) WITH ORDINALITY AS x(v, i) ORDER BY i"
+    statement = f"SELECT v::text, {columns} FROM unnest($1::numeric[]) WITH ORDINALITY AS x(v, i) ORDER BY i"  # noqa: S608  (columns: the product's constant rounding fragments)
 
     async def work(conn: asyncpg.Connection) -> list[asyncpg.Record]:
         return await conn.fetch(statement, numbers)

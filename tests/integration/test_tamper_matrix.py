@@ -20,7 +20,6 @@ import asyncpg
 import pytest
 
 from tests.e2e.process import cli
-from tests.integration.test_audit_trail import tamper as superuser
 from tests.integration.test_audit_trail import write_notes
 from tests.support import fetch, fetchval, with_conn
 from wealthgate.audit import chain, keyring
@@ -46,6 +45,19 @@ class Trail:
 
     def env(self) -> dict[str, str]:
         return {"WEALTHGATE_AUDIT_WITNESS_DIR": str(self.witness_dir)}
+
+
+def superuser(url: str, *statements: str | tuple[Any, ...]) -> None:
+    """Run statements (text, or text and its bind values) as the superuser with triggers off, as a rogue
+    administrator could."""
+
+    async def work(conn: asyncpg.Connection) -> None:
+        await conn.execute("SET session_replication_role = replica")
+        for statement in statements:
+            sql, *args = (statement,) if isinstance(statement, str) else statement
+            await conn.execute(sql, *args)
+
+    with_conn(url, work)
 
 
 @pytest.fixture
@@ -153,12 +165,12 @@ def test_an_untouched_trail_verifies_with_its_witness(trail: Trail) -> None:
 
 
 def test_edit_a_payload(trail: Trail) -> None:
-    superuser(trail.url, f"UPDATE audit_events SET details = '{{\"i\": 99}}' WHERE id = {trail.ids[1]}")
+    superuser(trail.url, ("UPDATE audit_events SET details = '{\"i\": 99}' WHERE id = $1", trail.ids[1]))
     caught(trail, "edited", trail.ids[1])
 
 
 def test_delete_an_event(trail: Trail) -> None:
-    superuser(trail.url, f"DELETE FROM audit_events WHERE id = {trail.ids[1]}")
+    superuser(trail.url, ("DELETE FROM audit_events WHERE id = $1", trail.ids[1]))
     caught(trail, "missing", trail.ids[2])
 
 
@@ -167,8 +179,11 @@ def test_insert_a_correctly_hashed_forged_event_mid_chain(trail: Trail) -> None:
     position = next(e for e in events if e.id == trail.ids[2]).chain_seq
     superuser(
         trail.url,
-        f"UPDATE audit_events SET chain_seq = chain_seq + 1000000 WHERE firm_id = 1 AND chain_key = 1"
-        f" AND chain_seq >= {position}",
+        (
+            "UPDATE audit_events SET chain_seq = chain_seq + 1000000 WHERE firm_id = 1 AND chain_key = 1"
+            " AND chain_seq >= $1",
+            position,
+        ),
         "UPDATE audit_events SET chain_seq = chain_seq - 1000000 + 1 WHERE chain_seq > 1000000",
         "UPDATE audit_chain_heads SET seq = seq + 1 WHERE firm_id = 1 AND chain_key = 1",
     )
@@ -181,8 +196,11 @@ def test_append_a_correctly_hashed_forged_event_with_a_made_up_mac(trail: Trail)
     forged = forge(trail.url, last.chain_seq + 1, last.event_hash, mac=True)
     superuser(
         trail.url,
-        "UPDATE audit_chain_heads SET seq = seq + 1, head_hash = (SELECT event_hash FROM audit_events"
-        f" WHERE id = {forged}) WHERE firm_id = 1 AND chain_key = 1",
+        (
+            "UPDATE audit_chain_heads SET seq = seq + 1, head_hash = (SELECT event_hash FROM audit_events"
+            " WHERE id = $1) WHERE firm_id = 1 AND chain_key = 1",
+            forged,
+        ),
     )
     found = caught(trail, "forged", forged)
     assert "MAC does not verify" in found["detail"]
@@ -192,9 +210,9 @@ def test_swap_two_events(trail: Trail) -> None:
     a, b = trail.ids[1], trail.ids[2]
     superuser(
         trail.url,
-        f"UPDATE audit_events SET chain_seq = chain_seq + 1000000 WHERE id = {a}",
-        f"UPDATE audit_events SET chain_seq = chain_seq - 1 WHERE id = {b}",
-        f"UPDATE audit_events SET chain_seq = chain_seq - 1000000 + 1 WHERE id = {a}",
+        ("UPDATE audit_events SET chain_seq = chain_seq + 1000000 WHERE id = $1", a),
+        ("UPDATE audit_events SET chain_seq = chain_seq - 1 WHERE id = $1", b),
+        ("UPDATE audit_events SET chain_seq = chain_seq - 1000000 + 1 WHERE id = $1", a),
     )
     caught(trail, "reordered", b)
 
@@ -221,6 +239,21 @@ def test_delete_the_checkpoint_rows_alone_is_caught_by_the_witness(trail: Trail)
     assert found["checkpoint_id"] == checkpoint_id
 
 
+def cut_back_to(kept: chain.Event) -> list[tuple[Any, ...]]:
+    """Delete client 1's events after `kept` and roll the chain head back to it."""
+    return [
+        (
+            "DELETE FROM audit_events WHERE firm_id = 1 AND chain_key = 1 AND chain_seq > $1",
+            kept.chain_seq,
+        ),
+        (
+            "UPDATE audit_chain_heads SET seq = $1, head_hash = $2 WHERE firm_id = 1 AND chain_key = 1",
+            kept.chain_seq,
+            kept.event_hash,
+        ),
+    ]
+
+
 def test_truncate_a_tail_with_its_head_row_and_the_checkpoints(trail: Trail) -> None:
     """Cut the chain back to before the checkpoint, roll the head back, delete the checkpoint rows: every
     remaining event is genuine, so only the witness remembers how far the chain went."""
@@ -228,9 +261,7 @@ def test_truncate_a_tail_with_its_head_row_and_the_checkpoints(trail: Trail) -> 
     kept = next(e for e in client_chain(trail.url) if e.id == keep)
     superuser(
         trail.url,
-        f"DELETE FROM audit_events WHERE firm_id = 1 AND chain_key = 1 AND chain_seq > {kept.chain_seq}",
-        f"UPDATE audit_chain_heads SET seq = {kept.chain_seq}, head_hash = '\\x{kept.event_hash.hex()}'"
-        " WHERE firm_id = 1 AND chain_key = 1",
+        *cut_back_to(kept),
         "DELETE FROM audit_checkpoints",
     )
     code, _ = trail.verify()
@@ -244,9 +275,7 @@ def test_truncate_a_tail_with_its_head_row(trail: Trail) -> None:
     kept = next(e for e in client_chain(trail.url) if e.id == trail.ids[1])
     superuser(
         trail.url,
-        f"DELETE FROM audit_events WHERE firm_id = 1 AND chain_key = 1 AND chain_seq > {kept.chain_seq}",
-        f"UPDATE audit_chain_heads SET seq = {kept.chain_seq}, head_hash = '\\x{kept.event_hash.hex()}'"
-        " WHERE firm_id = 1 AND chain_key = 1",
+        *cut_back_to(kept),
     )
     found = caught(trail, "missing", None)
     assert found["chain_seq"] == kept.chain_seq + 1
@@ -266,8 +295,12 @@ def test_substitute_the_signing_key(trail: Trail) -> None:
     )
     superuser(
         trail.url,
-        f"UPDATE audit_checkpoints SET key_id = '{attacker.signer.id}',"
-        f" signature = '\\x{attacker.private_key().sign(document).hex()}' WHERE id = {row['id']}",
+        (
+            "UPDATE audit_checkpoints SET key_id = $1, signature = $2 WHERE id = $3",
+            attacker.signer.id,
+            attacker.private_key().sign(document),
+            row["id"],
+        ),
     )
     found = caught(trail, "checkpoint mismatch", None)
     assert found["checkpoint_id"] == row["id"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from wealthgate.clients.visibility import VISIBLE_CLIENTS, VisibleClient, scoped
@@ -41,3 +43,13 @@ def test_a_visible_client_cannot_be_made_outside_the_scoped_lookup() -> None:
         VisibleClient(1, None, 1)
     with pytest.raises(TypeError, match="scoped lookup"):
         VisibleClient(1, None, 1, object())
+
+
+def test_a_visible_client_cannot_be_copied_onto_another_id() -> None:
+    """`dataclasses.replace` cannot carry the proof over: it is init-only, never stored."""
+    from wealthgate.clients import visibility
+
+    proven = VisibleClient(1, None, 5, visibility._PROOF)  # what `find` makes (the test stands in for it)
+    assert proven.ids == {"firm_id": 1, "client_id": 5}
+    with pytest.raises(TypeError, match="scoped lookup"):
+        dataclasses.replace(proven, client_id=999)

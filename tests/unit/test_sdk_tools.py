@@ -14,10 +14,13 @@ import httpx
 from pydantic import BaseModel
 
 from tests.conftest import REPO
+from wealthgate.api.tool_calls import REGISTRY
 from wealthgate.client import AsyncWealthgateClient, Trade, WealthgateClient
 from wealthgate.client.tools import ToolMethods
-from wealthgate.tools.catalog import TOOLS, TradeArg
-from wealthgate.tools.registry import Call, Registry, Tool
+from wealthgate.tools.registry import Registry, Tool, ToolSpec
+
+# the trade argument model (derived from the suitability route's TradeIn), what the SDK's Trade mirrors
+TradeArg: type[BaseModel] = get_args(REGISTRY["check_suitability"].input.model_fields["trades"].annotation)[0]
 
 GENERIC = {"call"}
 
@@ -78,7 +81,7 @@ def mismatches(cls: type, registry: Registry) -> list[str]:
 
 
 def test_every_registry_tool_has_a_method_with_its_parameters() -> None:
-    assert mismatches(ToolMethods, TOOLS) == []
+    assert mismatches(ToolMethods, REGISTRY) == []
     assert issubclass(WealthgateClient, ToolMethods)
     assert issubclass(AsyncWealthgateClient, ToolMethods)
     assert typed_dict_matches(Trade, TradeArg)
@@ -98,21 +101,19 @@ def test_the_drift_check_can_fail() -> None:
         def get_weather(self) -> Any:
             return None
 
-    problems = mismatches(Drifted, TOOLS)
+    problems = mismatches(Drifted, REGISTRY)
     assert any(p.startswith("get_risk: parameters") for p in problems)
     assert "get_drift.client_id: <class 'str'> != <class 'int'>" in problems
     assert any(p.startswith("get_drift.as_of: default") for p in problems)
     assert "get_client_context.summary: required differs" in problems
     assert "get_weather: no such tool" in problems
-    weather = Call("GET", "/weather")
-    extra = Tool(
-        "get_weather", "-", "-", TradeArg, TradeArg, "clients:read", True, False, True, lambda a: weather
-    )
-    assert "get_weather: no method" in mismatches(ToolMethods, Registry([*TOOLS, extra]))
+    spec = ToolSpec(route="weather", name="get_weather", title="-", description="-", scope="clients:read")
+    extra = Tool(spec=spec, input=TradeArg, output=TradeArg, method="GET", bindings=())
+    assert "get_weather: no method" in mismatches(ToolMethods, Registry([*REGISTRY, extra]))
 
 
 def test_each_method_carries_its_tools_description() -> None:
-    for tool in TOOLS:
+    for tool in REGISTRY:
         doc = getattr(WealthgateClient, tool.name).__doc__
         assert doc.startswith(tool.description)
 
@@ -128,7 +129,7 @@ def test_each_method_calls_its_own_tool_with_only_the_given_arguments() -> None:
     required = {"client_id": 1, "trades": [trade], "rationale": "r", "agent_name": "a"}
     required |= {"recommendation_id": 7, "event_type": "note", "payload": "p"}
     with WealthgateClient("wg_1_1_x", transport=httpx.MockTransport(answer)) as wg:
-        for tool in TOOLS:
+        for tool in REGISTRY:
             fields = tool.input.model_fields
             given = {n: required[n] for n, f in fields.items() if f.is_required()}
             assert getattr(wg, tool.name)(**given) == {"ok": True}
@@ -137,7 +138,7 @@ def test_each_method_calls_its_own_tool_with_only_the_given_arguments() -> None:
             if "idempotency_key" in fields:
                 assert body.pop("idempotency_key").startswith("sdk-")
             assert body == given, tool.name
-    assert len(sent) == len(TOOLS.names())
+    assert len(sent) == len(REGISTRY.names())
 
 
 def guide_table(text: str) -> dict[str, list[str]]:
@@ -158,6 +159,6 @@ def table_drift(table: dict[str, list[str]], registry: Registry) -> list[str]:
 
 def test_the_agent_guide_lists_every_tool_with_its_arguments() -> None:
     table = guide_table((REPO / "docs" / "agents.md").read_text())
-    assert table_drift(table, TOOLS) == []
+    assert table_drift(table, REGISTRY) == []
     broken = {**table, "get_risk": ["**client_id**", "as_of"], "get_weather": []}
-    assert len(table_drift(broken, TOOLS)) == 2
+    assert len(table_drift(broken, REGISTRY)) == 2

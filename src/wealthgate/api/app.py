@@ -59,8 +59,8 @@ async def housekeeping(pool: asyncpg.Pool, idempotency_hours: int, every: float 
         try:
             async with unit_of_work(pool) as conn:
                 await expire_due(conn)
-            if rounds % 60 == 0:
-                await purge(pool, idempotency_hours)
+                if rounds % 60 == 0:
+                    await purge(conn, idempotency_hours)
         except (OSError, asyncpg.PostgresError):
             log.exception("housekeeping round failed")
         rounds += 1

@@ -14,6 +14,7 @@ import asyncpg
 import orjson
 from fastapi import Request
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from wealthgate.auth.principal import Principal
 from wealthgate.db.pool import unit_of_work
@@ -30,7 +31,8 @@ class MissingKey(DomainError):
     title = "Idempotency-Key required"
 
 
-Work = Callable[[asyncpg.Connection], Awaitable[tuple[int, dict[str, Any]]]]
+Body = dict[str, Any] | BaseModel
+Work = Callable[[asyncpg.Connection], Awaitable[tuple[int, Body]]]
 
 
 def _json(status: int, body: bytes, replayed: bool = False) -> Response:
@@ -40,15 +42,22 @@ def _json(status: int, body: bytes, replayed: bool = False) -> Response:
     return Response(body, status_code=status, media_type="application/json", headers=headers)
 
 
-async def run(request: Request, principal: Principal, work: Work, *, required: bool = False) -> Response:
-    pool: asyncpg.Pool = request.app.state.pool
+def _encoded(body: Body) -> bytes:
+    return orjson.dumps(body.model_dump(mode="json") if isinstance(body, BaseModel) else body)
+
+
+async def run(
+    request: Request, principal: Principal, pool: asyncpg.Pool, work: Work, /, *, required: bool = False
+) -> Response:
+    """`work` in one unit of work on `pool` (routes take the pool from `DbPool`); the key's claim and release
+    are short transactions of their own on the same pool."""
     key = request.headers.get(HEADER.lower())
     if key is None:
         if required:
             raise MissingKey(f"send an {HEADER} header (a unique string per intended write)", field=HEADER)
         async with unit_of_work(pool) as conn:
             status, body = await work(conn)
-        return _json(status, orjson.dumps(body))
+        return _json(status, _encoded(body))
     if not _KEY.fullmatch(key):
         raise MissingKey(f"{HEADER} must be 1 to 255 printable ASCII characters", field=HEADER)
     request_hash = store.fingerprint(request.method, request.url.path, await request.body())
@@ -58,7 +67,7 @@ async def run(request: Request, principal: Principal, work: Work, *, required: b
     try:
         async with unit_of_work(pool) as conn:
             status, body = await work(conn)
-            encoded = orjson.dumps(body)
+            encoded = _encoded(body)
             await store.complete(conn, principal, key, status, encoded)
     except BaseException:
         await store.release(pool, principal, key)

@@ -1,5 +1,6 @@
-"""Calling a tool: validate its arguments, run its REST twin in-process with the caller's own credentials,
-audit the call. Every face (REST `/tools/{name}`, MCP over HTTP and stdio) goes through `invoke`, so a tool
+"""The tool registry over the app's routes, and calling a tool: validate its arguments, run its REST twin
+in-process (at the path the app's router gives the twin's name) with the caller's own credentials, audit the
+call. Every face (REST `/tools/{name}`, MCP over HTTP and stdio) goes through `invoke`, so a tool
 answers, scopes and fails exactly like its route, and the error message is the problem+json `detail`.
 
 Every call is recorded as `tool.called`, a refused one too (an unknown tool, one outside the key's scopes,
@@ -19,11 +20,26 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 
 from wealthgate.api.middleware import INNER_REQUEST, RequestIds, new_request_id
+from wealthgate.api.routes import (
+    audit,
+    clients,
+    portfolio,
+    recommendations,
+    securities,
+    suitability,
+    transactions,
+)
 from wealthgate.audit.context import CLIENT_REQUEST_ID
+from wealthgate.audit.reads import ReadRecorder
 from wealthgate.auth.authenticate import authenticate
 from wealthgate.auth.principal import Principal
-from wealthgate.tools.catalog import TOOLS
-from wealthgate.tools.registry import Tool
+from wealthgate.tools.catalog import GLOSSARY, SPECS
+from wealthgate.tools.derive import registry_of
+from wealthgate.tools.registry import Registry, Tool
+
+TWINS = (clients, portfolio, transactions, securities, suitability, recommendations, audit)
+REGISTRY: Registry[Tool] = Registry(registry_of(SPECS, [r for m in TWINS for r in m.router.routes], GLOSSARY))
+"""Every declared tool over its twin, found by name among these routers (the app includes the same ones)."""
 
 INTERNAL = "http://wealthgate.internal"
 MAX_NAME_SHOWN = 64
@@ -100,7 +116,7 @@ async def principal_of(app: FastAPI, key: str) -> Principal | None:
 
 
 def visible(principal: Principal) -> list[Tool]:
-    return TOOLS.visible_to(principal.scopes)
+    return REGISTRY.visible_to(principal.scopes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +130,7 @@ class _Outcome:
 
 async def invoke(
     app: FastAPI,
+    reads: ReadRecorder,
     principal: Principal,
     key: str,
     name: str,
@@ -125,8 +142,9 @@ async def invoke(
     client_face: str | None = None,
     idempotency_key: str | None = None,
 ) -> Result:
-    """Run tool `name` for `principal` (whose API key is `key`) and record the call, refused ones too (an
-    unknown or out-of-scope tool, invalid arguments). Never raises for a caller's mistake.
+    """Run tool `name` for `principal` (whose API key is `key`) against `app`, and record the call with
+    `reads`, refused ones too (an unknown or out-of-scope tool, invalid arguments). Never raises for a
+    caller's mistake.
 
     `face` is the server's own name for the way in (`rest`, `mcp-http`, `mcp-stdio`); a face the caller claims
     is only `client_face`. `request_id` is the server's id of the request carrying the call (a fresh one when
@@ -138,7 +156,7 @@ async def invoke(
     try:
         done = await _run(app, principal, key, name, arguments, ids, idempotency_key)
         result = done.result
-        app.state.reads.tool_call(
+        reads.tool_call(
             principal,
             # only a client the call could see joins that client's chain; a refused id is kept in the details
             done.client_id if done.seen else None,
@@ -168,7 +186,7 @@ async def _run(
     ids: RequestIds,
     idempotency_key: str | None,
 ) -> _Outcome:
-    tool = TOOLS.get(name)
+    tool = REGISTRY.get(name)
     if tool is None or tool not in visible(principal):
         refusal = _problem(404, "Not found", f"no tool named {name!r} is available to this key")
         return _Outcome(refusal, claimed_client(arguments), False, received_digest(arguments), "refused")
@@ -193,10 +211,11 @@ async def _run(
         idem = f"tool-{uuid.uuid4()}"
     if idem is not None and call.method == "POST":
         headers["idempotency-key"] = idem
+    path = app.url_path_for(call.route, **call.path_params)
     inner = INNER_REQUEST.set(ids)  # the twin's events carry this request's ids (see middleware.py)
     try:
         response = await _client(app).request(
-            call.method, call.path, params=call.params, json=call.json, headers=headers
+            call.method, path, params=call.params, json=call.json, headers=headers
         )
     finally:
         INNER_REQUEST.reset(inner)

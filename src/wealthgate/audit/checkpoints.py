@@ -28,20 +28,36 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from wealthgate.audit import registry
 from wealthgate.audit.chain import canonical, timestamp
 from wealthgate.audit.keyring import Keyring, KeyringMismatch
+from wealthgate.db.sql import Sql
 
 FORMAT = 2
-_COLUMNS = "firm_id, id, created_at, heads, signature, key_id, format, previous_digest"
-_MOVED = """
+# the columns are the fields of `Checkpoint`, in its order
+_LATEST = Sql("""
+SELECT firm_id, id, created_at, heads, signature, key_id, format, previous_digest FROM audit_checkpoints
+WHERE firm_id = :firm_id ORDER BY id DESC LIMIT 1
+""")
+_LOAD = Sql("""
+SELECT firm_id, id, created_at, heads, signature, key_id, format, previous_digest FROM audit_checkpoints
+WHERE :firm_id::bigint IS NULL OR firm_id = :firm_id ORDER BY firm_id, id
+""")
+_INSERT = Sql("""
+INSERT INTO audit_checkpoints (firm_id, id, created_at, heads, signature, key_id, format, previous_digest)
+VALUES (:firm_id, :id, :created_at, :heads, :signature, :key_id, :format, :previous_digest)
+""")
+_NEXT_ID = Sql("SELECT nextval(pg_get_serial_sequence('audit_checkpoints', 'id'))")
+_MOVED = Sql("""
 SELECT h.chain_key, h.seq, h.head_hash FROM audit_chain_heads h
 LEFT JOIN audit_chain_marks m ON m.firm_id = h.firm_id AND m.chain_key = h.chain_key
-WHERE h.firm_id = $1 AND h.seq > coalesce(m.seq, 0)
+WHERE h.firm_id = :firm_id AND h.seq > coalesce(m.seq, 0)
 ORDER BY h.chain_key
-"""
-_MARK = """
+""")
+_MARK = Sql("""
 INSERT INTO audit_chain_marks AS m (firm_id, chain_key, seq)
-SELECT $1, k, s FROM unnest($2::bigint[], $3::bigint[]) AS u(k, s)
+SELECT :firm_id, k, s FROM unnest(:chain_keys::bigint[], :seqs::bigint[]) AS u(k, s)
 ON CONFLICT (firm_id, chain_key) DO UPDATE SET seq = excluded.seq
-"""
+""")
+_FIRMS = Sql("SELECT id FROM firms ORDER BY id")
+_NEWEST_AT = Sql("SELECT max(created_at) FROM audit_checkpoints")
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,9 +131,7 @@ def signed_document(
 
 
 async def _latest(conn: asyncpg.Connection, firm_id: int) -> Checkpoint | None:
-    row = await conn.fetchrow(
-        f"SELECT {_COLUMNS} FROM audit_checkpoints WHERE firm_id = $1 ORDER BY id DESC LIMIT 1", firm_id
-    )
+    row = await _LATEST.fetchrow(conn, firm_id=firm_id)
     return Checkpoint(**dict(row)) if row else None
 
 
@@ -134,48 +148,44 @@ async def create(conn: asyncpg.Connection, ring: Keyring, firm_id: int) -> Check
                 f"refusing to sign with key {signer.id}: this database's current signing key is {registered}"
             )
         created_at: datetime = await conn.fetchval("SELECT now()")
-        rows = await conn.fetch(_MOVED, firm_id)
+        rows = await _MOVED.fetch(conn, firm_id=firm_id)
         heads = {str(r["chain_key"]): {"seq": r["seq"], "hash": r["head_hash"].hex()} for r in rows}
         previous = await _latest(conn, firm_id)
         previous_digest = previous.digest() if previous is not None else None
-        checkpoint_id: int = await conn.fetchval(
-            "SELECT nextval(pg_get_serial_sequence('audit_checkpoints', 'id'))"
-        )
+        checkpoint_id: int = await _NEXT_ID.fetchval(conn)
         document = signed_document(
             FORMAT, firm_id, checkpoint_id, created_at, heads, signer.id, previous_digest
         )
         signature = ring.private_key().sign(document)
-        await conn.execute(
-            f"INSERT INTO audit_checkpoints ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            firm_id,
-            checkpoint_id,
-            created_at,
-            heads,
-            signature,
-            signer.id,
-            FORMAT,
-            previous_digest,
+        await _INSERT.execute(
+            conn,
+            firm_id=firm_id,
+            id=checkpoint_id,
+            created_at=created_at,
+            heads=heads,
+            signature=signature,
+            key_id=signer.id,
+            format=FORMAT,
+            previous_digest=previous_digest,
         )
-        await conn.execute(_MARK, firm_id, [int(k) for k in heads], [h["seq"] for h in heads.values()])
+        await _MARK.execute(
+            conn, firm_id=firm_id, chain_keys=[int(k) for k in heads], seqs=[h["seq"] for h in heads.values()]
+        )
     return Checkpoint(
         firm_id, checkpoint_id, created_at, heads, signature, signer.id, FORMAT, previous_digest
     )
 
 
 async def load(conn: asyncpg.Connection, firm_id: int | None) -> list[Checkpoint]:
-    rows = await conn.fetch(
-        f"SELECT {_COLUMNS} FROM audit_checkpoints"
-        " WHERE $1::bigint IS NULL OR firm_id = $1 ORDER BY firm_id, id",
-        firm_id,
-    )
+    rows = await _LOAD.fetch(conn, firm_id=firm_id)
     return [Checkpoint(**dict(r)) for r in rows]
 
 
 async def firms(conn: asyncpg.Connection) -> list[int]:
-    return [r["id"] for r in await conn.fetch("SELECT id FROM firms ORDER BY id")]
+    return [r["id"] for r in await _FIRMS.fetch(conn)]
 
 
-async def newest_at(conn: asyncpg.Connection | asyncpg.Pool) -> datetime | None:
+async def newest_at(conn: asyncpg.Connection) -> datetime | None:
     """When the newest checkpoint of any firm was signed (an index read); None before the first."""
-    moment: datetime | None = await conn.fetchval("SELECT max(created_at) FROM audit_checkpoints")
+    moment: datetime | None = await _NEWEST_AT.fetchval(conn)
     return moment

@@ -22,17 +22,20 @@ from wealthgate.audit.chain import canonical, timestamp
 from wealthgate.audit.keyring import Keyring
 from wealthgate.audit.offline import CSV_COLUMNS, CSV_JSON
 from wealthgate.audit.queries import EVENT_COLUMNS, event_document
+from wealthgate.db.sql import Sql
 
 FORMATS = ("jsonl", "csv")
 FORMAT_VERSION = 2
-_EVENTS = f"""
+_EVENTS = Sql(
+    f"""
 SELECT {EVENT_COLUMNS} FROM audit_events
-WHERE firm_id = $1
-  AND ($2::timestamptz IS NULL OR occurred_at >= $2)
-  AND ($3::timestamptz IS NULL OR occurred_at < $3)
-  AND ($4::bigint[] IS NULL OR chain_key = ANY($4))
+WHERE firm_id = :firm_id
+  AND (:since::timestamptz IS NULL OR occurred_at >= :since)
+  AND (:until::timestamptz IS NULL OR occurred_at < :until)
+  AND (:chain_keys::bigint[] IS NULL OR chain_key = ANY(:chain_keys))
 ORDER BY chain_key, chain_seq
-"""
+"""  # noqa: S608  (EVENT_COLUMNS is a constant column list; every value is a bind parameter)
+)
 
 
 def _csv_line(values: list[Any]) -> str:
@@ -113,7 +116,8 @@ async def _body(
         yield _json(header) + "\n"
     keys = list(chain_keys) if chain_keys is not None else None
     async with conn.transaction(isolation="repeatable_read", readonly=True):
-        async for r in conn.cursor(_EVENTS, firm_id, since, until, keys, prefetch=2000):
+        binds = _EVENTS.args(firm_id=firm_id, since=since, until=until, chain_keys=keys)
+        async for r in conn.cursor(_EVENTS.text, *binds, prefetch=2000):
             doc = event_document(r)
             yield _event_csv(doc) if fmt == "csv" else _json({"kind": "event", **doc}) + "\n"
         if keys is not None:

@@ -2,49 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 
-from wealthgate.audit.context import CLIENT_REQUEST_ID
-from wealthgate.audit.record import HEAD_RETURNING, append
-from wealthgate.auth.principal import Principal
-from wealthgate.clients.service import CLIENT_NOT_FOUND
-from wealthgate.clients.visibility import scope_args, scoped_text
-from wealthgate.errors import NotFound
-
-# One statement: the client's chain advances only if the client is visible to the caller.
-_ADVANCE_VISIBLE = scoped_text(
-    """
-INSERT INTO audit_chain_heads AS h (firm_id, chain_key, seq)
-SELECT v.firm_id, v.id, 1 FROM visible v WHERE v.id = $3
-ON CONFLICT (firm_id, chain_key) DO UPDATE SET seq = h.seq + 1
-"""
-    + HEAD_RETURNING
-)
+from wealthgate.audit.record import record
+from wealthgate.clients.visibility import VisibleClient
 
 
 async def record_note(
     conn: asyncpg.Connection,
-    principal: Principal,
+    client: VisibleClient,
     *,
-    client_id: int,
+    actor: dict[str, Any],
     event_type: str,
     payload: str,
     request_id: str | None,
 ) -> int:
-    """Store an agent's note about a client; returns the audit event id."""
-    head = await conn.fetchrow(_ADVANCE_VISIBLE, *scope_args(principal, client_id))
-    if head is None:
-        raise NotFound(CLIENT_NOT_FOUND)
-    return await append(
+    """Store an agent's note about a client the caller may see (a `VisibleClient`, so the scoped lookup has
+    run); returns the audit event id. The caller's own request id is recorded beside the server's."""
+    return await record(
         conn,
-        head,
-        firm_id=principal.firm_id,
-        actor=principal.actor(),
+        firm_id=client.firm_id,
+        actor=actor,
         action="agent.note",
         target_type="client",
-        target_id=str(client_id),
-        client_id=client_id,
+        target_id=client.client_id,
+        client_id=client.client_id,
         details={"event_type": event_type, "payload": payload},
         request_id=request_id,
-        client_request_id=CLIENT_REQUEST_ID.get(),  # the caller's own id, beside the server's
     )

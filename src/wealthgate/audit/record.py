@@ -13,29 +13,35 @@ import asyncpg
 
 from wealthgate.audit import chain, keyring
 from wealthgate.audit.context import CLIENT_REQUEST_ID
+from wealthgate.db.sql import Sql
 
+# What an advance statement returns (shared with audit/notes.py, whose advance is scoped to the caller).
 HEAD_RETURNING = """
 RETURNING h.seq, h.head_hash, now() AS occurred_at,
           nextval(pg_get_serial_sequence('audit_events', 'id')) AS event_id
 """
 
-_ADVANCE = (
+_ADVANCE = Sql(
     """
-INSERT INTO audit_chain_heads AS h (firm_id, chain_key, seq) VALUES ($1, $2, 1)
+INSERT INTO audit_chain_heads AS h (firm_id, chain_key, seq) VALUES (:firm_id, :chain_key, 1)
 ON CONFLICT (firm_id, chain_key) DO UPDATE SET seq = h.seq + 1
 """
     + HEAD_RETURNING
 )
 
-_APPEND = """
+_APPEND = Sql(
+    """
 WITH event AS (
     INSERT INTO audit_events (firm_id, id, occurred_at, actor_key_id, actor, action, target_type, target_id,
                               client_id, details, request_id, chain_key, chain_seq, prev_hash, event_hash,
                               hash_version, client_request_id, mac_key_id, mac)
-    VALUES ($1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $2, $13, $14, $15, $16, $17, $18, $19)
+    VALUES (:firm_id, :id, :occurred_at, :actor_key_id, :actor, :action, :target_type, :target_id,
+            :client_id, :details, :request_id, :chain_key, :chain_seq, :prev_hash, :event_hash,
+            :hash_version, :client_request_id, :mac_key_id, :mac)
 )
-UPDATE audit_chain_heads SET head_hash = $15 WHERE firm_id = $1 AND chain_key = $2
+UPDATE audit_chain_heads SET head_hash = :event_hash WHERE firm_id = :firm_id AND chain_key = :chain_key
 """
+)
 
 
 async def append(
@@ -58,46 +64,27 @@ async def append(
     chain.check_hashable(actor, "actor")
     key = chain.chain_key(client_id)
     prev = head["head_hash"] if head["seq"] > 1 else chain.GENESIS
-    body = chain.content(
-        id=head["event_id"],
-        firm_id=firm_id,
-        chain_key=key,
-        chain_seq=head["seq"],
-        occurred_at=head["occurred_at"],
-        actor_key_id=actor.get("key_id"),
-        actor=actor,
-        action=action,
-        target_type=target_type,
-        target_id=target_id,
-        client_id=client_id,
-        details=details,
-        request_id=request_id,
-        client_request_id=client_request_id,
-        prev_hash=prev,
-    )
-    event_hash = chain.digest(body)
+    hashed = {  # what the hash covers, and the stored row's columns of the same names
+        "id": head["event_id"],
+        "firm_id": firm_id,
+        "chain_key": key,
+        "chain_seq": head["seq"],
+        "occurred_at": head["occurred_at"],
+        "actor_key_id": actor.get("key_id"),
+        "actor": actor,
+        "action": action,
+        "target_type": target_type,
+        "target_id": target_id,
+        "client_id": client_id,
+        "details": details,
+        "request_id": request_id,
+        "client_request_id": client_request_id,
+        "prev_hash": prev,
+    }
+    event_hash = chain.digest(chain.content(**hashed))
     mac_key_id, mac = keyring.installed().authenticate(event_hash)
-    await conn.execute(
-        _APPEND,
-        firm_id,
-        key,
-        head["event_id"],
-        head["occurred_at"],
-        actor.get("key_id"),
-        actor,
-        action,
-        target_type,
-        target_id,
-        client_id,
-        details,
-        request_id,
-        head["seq"],
-        prev,
-        event_hash,
-        chain.HASH_VERSION,
-        client_request_id,
-        mac_key_id,
-        mac,
+    await _APPEND.execute(
+        conn, **hashed, event_hash=event_hash, hash_version=chain.HASH_VERSION, mac_key_id=mac_key_id, mac=mac
     )
     event_id: int = head["event_id"]
     return event_id
@@ -118,7 +105,7 @@ async def record(
 ) -> int:
     """Append one event; returns its id. `action` is a dotted name such as `api_key.created`. The caller's own
     request id defaults to the one of the request being served (audit/context.py)."""
-    head = await conn.fetchrow(_ADVANCE, firm_id, chain.chain_key(client_id))
+    head = await _ADVANCE.fetchrow(conn, firm_id=firm_id, chain_key=chain.chain_key(client_id))
     if head is None:  # an upsert with RETURNING always returns its row
         raise RuntimeError("the audit chain head could not be advanced")
     return await append(

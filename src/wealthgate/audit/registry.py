@@ -16,12 +16,14 @@ from datetime import datetime
 import asyncpg
 
 from wealthgate.audit.keyring import Keyring, KeyringMismatch, public_bytes
+from wealthgate.db.sql import Sql
 
-_REGISTER = """
+_REGISTER = Sql("""
 INSERT INTO audit_keys (id, kind, public_key, created_at, retired_at)
-SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::timestamptz[], $5::timestamptz[])
+SELECT * FROM unnest(:ids::text[], :kinds::text[], :public_keys::bytea[], :created::timestamptz[],
+                     :retired::timestamptz[])
 ON CONFLICT DO NOTHING
-"""
+""")
 _CURRENT = "SELECT kind, id FROM audit_keys WHERE retired_at IS NULL"
 
 
@@ -40,7 +42,10 @@ async def _register(conn: asyncpg.Connection, ring: Keyring) -> None:
         for k in ring.signing
     ]
     rows += [(k.id, "mac", None, _moment(k.created_at), _moment(k.retired_at)) for k in ring.macs]
-    await conn.execute(_REGISTER, *(list(column) for column in zip(*rows, strict=True)))
+    ids, kinds, public_keys, created, retired = (list(column) for column in zip(*rows, strict=True))
+    await _REGISTER.execute(
+        conn, ids=ids, kinds=kinds, public_keys=public_keys, created=created, retired=retired
+    )
 
 
 def _moment(text: str | None) -> datetime | None:

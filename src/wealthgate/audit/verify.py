@@ -26,19 +26,22 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from wealthgate.audit import checkpoints
 from wealthgate.audit.chain import Break, Event, Head, timestamp, verify_chain
 from wealthgate.audit.checkpoints import Checkpoint
+from wealthgate.db.sql import Sql
 
-_HEADS = """
+_HEADS = Sql("""
 SELECT firm_id, chain_key, seq, head_hash FROM audit_chain_heads
-WHERE ($1::bigint IS NULL OR firm_id = $1) AND ($2::bigint[] IS NULL OR chain_key = ANY($2))
-"""
-_EVENTS = """
+WHERE (:firm_id::bigint IS NULL OR firm_id = :firm_id)
+  AND (:chain_keys::bigint[] IS NULL OR chain_key = ANY(:chain_keys))
+""")
+_EVENTS = Sql("""
 SELECT id, firm_id, chain_key, chain_seq, occurred_at, actor_key_id, actor, action, target_type, target_id,
        client_id, details, request_id, prev_hash, event_hash, hash_version, client_request_id, mac_key_id, mac
 FROM audit_events
-WHERE ($1::bigint IS NULL OR firm_id = $1) AND ($2::timestamptz IS NULL OR occurred_at >= $2)
-  AND ($3::bigint[] IS NULL OR chain_key = ANY($3))
+WHERE (:firm_id::bigint IS NULL OR firm_id = :firm_id)
+  AND (:since::timestamptz IS NULL OR occurred_at >= :since)
+  AND (:chain_keys::bigint[] IS NULL OR chain_key = ANY(:chain_keys))
 ORDER BY firm_id, chain_key, chain_seq, id
-"""
+""")
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +161,8 @@ async def _chains(
 ) -> AsyncIterator[tuple[tuple[int, int], list[Event]]]:
     current: tuple[int, int] | None = None
     batch: list[Event] = []
-    async for r in conn.cursor(_EVENTS, firm_id, since, chain_keys, prefetch=5000):
+    binds = _EVENTS.args(firm_id=firm_id, since=since, chain_keys=chain_keys)
+    async for r in conn.cursor(_EVENTS.text, *binds, prefetch=5000):
         key = (r["firm_id"], r["chain_key"])
         if key != current and current is not None:
             yield current, batch
@@ -207,7 +211,7 @@ async def verify(
 
         heads = {
             (h["firm_id"], h["chain_key"]): Head(h["firm_id"], h["chain_key"], h["seq"], h["head_hash"])
-            for h in await conn.fetch(_HEADS, firm_id, keys)
+            for h in await _HEADS.fetch(conn, firm_id=firm_id, chain_keys=keys)
         }
         seen: set[tuple[int, int]] = set()
         total = 0

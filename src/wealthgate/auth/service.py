@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,8 +12,25 @@ import asyncpg
 from wealthgate.audit.record import record
 from wealthgate.auth import keys
 from wealthgate.auth.authenticate import REVOCATIONS
+from wealthgate.db.sql import Sql
 from wealthgate.errors import Invalid, NotFound
 from wealthgate.vocabulary import SCOPES
+
+_FIRM_EXISTS = Sql("SELECT 1 FROM firms WHERE id = :firm_id")
+_ADVISOR_EXISTS = Sql("SELECT 1 FROM advisors WHERE firm_id = :firm_id AND id = :advisor_id")
+_NEXT_ID = Sql("SELECT nextval(pg_get_serial_sequence('api_keys', 'id'))")
+_INSERT = Sql(
+    "INSERT INTO api_keys (firm_id, id, advisor_id, name, owner, key_hash, scopes)"
+    " VALUES (:firm_id, :key_id, :advisor_id, :name, :owner, :key_hash, :scopes)"
+)
+_LIST = Sql(
+    "SELECT firm_id, id, advisor_id, name, owner, scopes, created_at, revoked_at FROM api_keys"
+    " WHERE :firm_id::bigint IS NULL OR firm_id = :firm_id ORDER BY firm_id, id"
+)
+_REVOKE = Sql(
+    "UPDATE api_keys SET revoked_at = now() WHERE id = :key_id AND revoked_at IS NULL RETURNING firm_id"
+)
+_ANNOUNCE = Sql("SELECT pg_notify(:channel, :payload)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,24 +67,23 @@ async def create_key(
         raise Invalid(
             f"scopes must be chosen from {', '.join(SCOPES)}; got {unknown or 'none'}", field="scope"
         )
-    if not await conn.fetchval("SELECT 1 FROM firms WHERE id = $1", firm_id):
+    if not await _FIRM_EXISTS.fetchval(conn, firm_id=firm_id):
         raise NotFound(f"firm {firm_id} does not exist", field="firm")
-    if advisor_id is not None and not await conn.fetchval(
-        "SELECT 1 FROM advisors WHERE firm_id = $1 AND id = $2", firm_id, advisor_id
+    if advisor_id is not None and not await _ADVISOR_EXISTS.fetchval(
+        conn, firm_id=firm_id, advisor_id=advisor_id
     ):
         raise NotFound(f"advisor {advisor_id} does not exist in firm {firm_id}", field="advisor")
-    key_id: int = await conn.fetchval("SELECT nextval(pg_get_serial_sequence('api_keys', 'id'))")
+    key_id: int = await _NEXT_ID.fetchval(conn)
     secret_key = keys.format_key(firm_id, key_id, keys.new_secret())
-    await conn.execute(
-        "INSERT INTO api_keys (firm_id, id, advisor_id, name, owner, key_hash, scopes)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        firm_id,
-        key_id,
-        advisor_id,
-        name,
-        owner,
-        keys.digest(secret_key),
-        sorted(set(scopes)),
+    await _INSERT.execute(
+        conn,
+        firm_id=firm_id,
+        key_id=key_id,
+        advisor_id=advisor_id,
+        name=name,
+        owner=owner,
+        key_hash=keys.digest(secret_key),
+        scopes=sorted(set(scopes)),
     )
     await record(
         conn,
@@ -81,11 +98,7 @@ async def create_key(
 
 
 async def list_keys(conn: asyncpg.Connection, *, firm_id: int | None = None) -> list[KeyInfo]:
-    rows = await conn.fetch(
-        "SELECT firm_id, id, advisor_id, name, owner, scopes, created_at, revoked_at FROM api_keys"
-        " WHERE $1::bigint IS NULL OR firm_id = $1 ORDER BY firm_id, id",
-        firm_id,
-    )
+    rows = await _LIST.fetch(conn, firm_id=firm_id)
     return [
         KeyInfo(
             key_id=r["id"],
@@ -101,12 +114,12 @@ async def list_keys(conn: asyncpg.Connection, *, firm_id: int | None = None) -> 
     ]
 
 
-async def revoke_key(conn: asyncpg.Connection, *, key_id: int, actor_for_firm: Any) -> int:
-    """Revoke key `key_id`; returns its firm. Revoking twice is an error, so nothing is audited twice."""
-    firm_id: int | None = await conn.fetchval(
-        "UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING firm_id",
-        key_id,
-    )
+async def revoke_key(
+    conn: asyncpg.Connection, *, key_id: int, actor_for_firm: Callable[[int], dict[str, Any]]
+) -> int:
+    """Revoke key `key_id`; returns its firm. Revoking twice is an error, so nothing is audited twice.
+    `actor_for_firm` names the actor once the key's firm is known (the caller knows only the key id)."""
+    firm_id: int | None = await _REVOKE.fetchval(conn, key_id=key_id)
     if firm_id is None:
         raise NotFound(f"no active API key with id {key_id}", field="key_id")
     await record(
@@ -118,5 +131,5 @@ async def revoke_key(conn: asyncpg.Connection, *, key_id: int, actor_for_firm: A
         target_id=key_id,
     )
     # delivered at commit: every serving worker drops the key from its cache at once
-    await conn.execute("SELECT pg_notify($1, $2)", REVOCATIONS, f"{firm_id}:{key_id}")
+    await _ANNOUNCE.execute(conn, channel=REVOCATIONS, payload=f"{firm_id}:{key_id}")
     return firm_id

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from wealthgate.tools.catalog import TOOLS
+from wealthgate.api.tool_calls import REGISTRY
 from wealthgate.tools.schemas import FORMATS, render
 from wealthgate.vocabulary import AGENT_SCOPES, SCOPES
 
@@ -31,4 +31,4 @@ def tools_export(
     if format not in FORMATS:
         typer.echo(f"error: format must be one of {', '.join(FORMATS)}", err=True)
         raise typer.Exit(2)
-    typer.echo(json.dumps(render(TOOLS.visible_to(held), format), indent=2))
+    typer.echo(json.dumps(render(REGISTRY.visible_to(held), format), indent=2))

@@ -100,14 +100,14 @@ def tool_call(name: str, arguments: Mapping[str, Any] | None) -> Prepared:
     argument too, unless the caller gave one. Every registry tool is therefore replay-safe: a read changes
     nothing and a write under the same key is stored once. An unknown name: retried only if unsent."""
     args = dict(arguments or {})
-    tool = TOOLS.get(name)
-    keyed = tool is not None and "idempotency_key" in tool.input.model_fields
+    spec = TOOLS.get(name)
+    keyed = spec is not None and spec.idempotency_key
     key = new_idempotency_key()
     if keyed:
         if args.get("idempotency_key") is None:
             args["idempotency_key"] = key
         key = str(args["idempotency_key"])
-    safe = tool is not None
+    safe = spec is not None
     return Prepared("POST", f"/tools/{quote(name, safe='')}", None, args, {IDEMPOTENCY_HEADER: key}, safe)
 
 

@@ -1,8 +1,9 @@
 """One typed method per registry tool, written once for both clients.
 
 `ToolMethods[R]` is generic in what a call returns: `dict[str, Any]` for the sync client, an awaitable of it
-for the async one. Parameter names, order, types and defaults mirror each tool's input model, and each
-method's docstring is the tool's own description; tests/unit/test_sdk_tools.py fails on any drift.
+for the async one. Parameter names, order, types and defaults mirror each tool's input model (derived from its
+REST route), and each method's docstring is the tool's own description, read from its declaration (the SDK
+needs no server code for that); tests/unit/test_sdk_tools.py fails on any drift.
 """
 
 # no `from __future__ import annotations`: Trade's NotRequired keys must be seen at runtime
@@ -11,21 +12,18 @@ from decimal import Decimal
 from typing import Any, Generic, Literal, NotRequired, TypedDict, TypeVar
 
 from wealthgate.money import plain
-from wealthgate.tools.catalog import TOOLS
+from wealthgate.tools.catalog import SPECS
+from wealthgate.vocabulary import AssetClass, TradeSide, TransactionType
 
 R = TypeVar("R")
 
-TransactionType = Literal["buy", "sell", "dividend", "interest", "deposit", "withdrawal", "fee", "transfer"]
-AssetClass = Literal[
-    "equity", "fixed_income", "cash_equivalent", "real_estate", "commodity", "alternative", "multi_asset"
-]
 SchemaFormat = Literal["wealthgate", "openai", "anthropic", "mcp"]
 
 
 class Trade(TypedDict):
     """A proposed trade: give `quantity` (shares) or `amount` (money), as decimal strings."""
 
-    side: Literal["buy", "sell"]
+    side: TradeSide
     symbol: str
     quantity: NotRequired[str | None]
     amount: NotRequired[str | None]
@@ -101,12 +99,12 @@ class ToolMethods(Generic[R]):
         self,
         client_id: int,
         *,
-        q: str | None = None,
         account_id: int | None = None,
         type: TransactionType | None = None,
         symbol: str | None = None,
         from_date: str | None = None,
         to_date: str | None = None,
+        q: str | None = None,
         limit: int | None = None,
         cursor: str | None = None,
     ) -> R:
@@ -114,12 +112,12 @@ class ToolMethods(Generic[R]):
             "search_transactions",
             args_of(
                 client_id=client_id,
-                q=q,
                 account_id=account_id,
                 type=type,
                 symbol=symbol,
                 from_date=from_date,
                 to_date=to_date,
+                q=q,
                 limit=limit,
                 cursor=cursor,
             ),
@@ -170,7 +168,7 @@ class ToolMethods(Generic[R]):
         return self.call("record_note", args_of(client_id=client_id, event_type=event_type, payload=payload))
 
 
-TOOL_METHODS = tuple(TOOLS.names())
-for _tool in TOOLS:
+TOOL_METHODS = tuple(spec.name for spec in SPECS)
+for _tool in SPECS:
     _method = getattr(ToolMethods, _tool.name)  # a tool without its method fails here, at import
     _method.__doc__ = _tool.description + (f"\n\n{_method.__doc__}" if _method.__doc__ else "")

@@ -11,6 +11,7 @@ import asyncpg
 
 from wealthgate.audit.record import record
 from wealthgate.auth.principal import Principal
+from wealthgate.db.sql import Sql
 from wealthgate.ledger.csv_cells import (
     RowError,
     cell_choice,
@@ -34,6 +35,28 @@ from wealthgate.vocabulary import (
     TAX_STATUSES,
     TIME_HORIZONS,
 )
+
+_ADVISOR_EXISTS = Sql("SELECT 1 FROM advisors WHERE firm_id = :firm_id AND id = :advisor_id")
+# the columns are the keys of an imported client's values (`client_profile` and the two ids)
+_INSERT_CLIENT = Sql("""
+INSERT INTO clients (firm_id, external_id, advisor_id, name, email, date_of_birth, risk_tolerance,
+                     investment_objective, time_horizon, liquidity_needs, annual_income, net_worth,
+                     liquid_net_worth, tax_status, marginal_tax_rate, investment_experience, held_away_assets,
+                     options_level, margin_approved, excluded_symbols, excluded_sectors)
+VALUES (:firm_id, :external_id, :advisor_id, :name, :email, :date_of_birth, :risk_tolerance,
+        :investment_objective, :time_horizon, :liquidity_needs, :annual_income, :net_worth,
+        :liquid_net_worth, :tax_status, :marginal_tax_rate, :investment_experience, :held_away_assets,
+        :options_level, :margin_approved, :excluded_symbols, :excluded_sectors)
+ON CONFLICT (firm_id, external_id) DO NOTHING RETURNING id
+""")
+_CLIENT_BY_EXTERNAL_ID = Sql("SELECT id FROM clients WHERE firm_id = :firm_id AND external_id = :external_id")
+_INSERT_ACCOUNT = Sql("""
+INSERT INTO accounts (firm_id, client_id, external_id, name, account_type, currency, allows_shorting,
+                      allows_margin, opened_on)
+VALUES (:firm_id, :client_id, :external_id, :name, :account_type, :currency, :allows_shorting,
+        :allows_margin, :opened_on)
+ON CONFLICT (firm_id, external_id) DO NOTHING RETURNING id
+""")
 
 
 def client_profile(row: dict[str, str]) -> dict[str, Any]:
@@ -85,17 +108,10 @@ async def import_client(
     external_id = cell_text(row, "external_id")
     advisor_id = cell_whole(row, "advisor_id")
     profile = client_profile(row)
-    if not await conn.fetchval("SELECT 1 FROM advisors WHERE firm_id = $1 AND id = $2", firm_id, advisor_id):
+    if not await _ADVISOR_EXISTS.fetchval(conn, firm_id=firm_id, advisor_id=advisor_id):
         raise RowError("advisor_id", f"unknown advisor {advisor_id}")
     values = {"external_id": external_id, "advisor_id": advisor_id, **profile}
-    columns = ", ".join(values)
-    params = ", ".join(f"${i}" for i in range(2, len(values) + 2))
-    client_id = await conn.fetchval(
-        f"INSERT INTO clients (firm_id, {columns}) VALUES ($1, {params})"
-        " ON CONFLICT (firm_id, external_id) DO NOTHING RETURNING id",
-        firm_id,
-        *values.values(),
-    )
+    client_id = await _INSERT_CLIENT.fetchval(conn, firm_id=firm_id, **values)
     if client_id is None:
         return False
     await record(
@@ -129,19 +145,10 @@ async def import_account(
         "allows_margin": cell_yes_no(row, "allows_margin"),  # may cash go below zero (ledger/posting.py)
         "opened_on": cell_date(row, "opened_on"),
     }
-    client_id = await conn.fetchval(
-        "SELECT id FROM clients WHERE firm_id = $1 AND external_id = $2", firm_id, client
-    )
+    client_id = await _CLIENT_BY_EXTERNAL_ID.fetchval(conn, firm_id=firm_id, external_id=client)
     if client_id is None:
         raise RowError("client_external_id", f"unknown client {client}")
-    account_id = await conn.fetchval(
-        "INSERT INTO accounts (firm_id, client_id, external_id, name, account_type, currency,"
-        " allows_shorting, allows_margin, opened_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-        " ON CONFLICT (firm_id, external_id) DO NOTHING RETURNING id",
-        firm_id,
-        client_id,
-        *values.values(),
-    )
+    account_id = await _INSERT_ACCOUNT.fetchval(conn, firm_id=firm_id, client_id=client_id, **values)
     if account_id is None:
         return False
     await record(

@@ -87,7 +87,7 @@ SUMMARY_JSON = f"""    'summary', json_build_object(
                 'quantity', {exact("r.quantity")}, 'amount', {money("r.amount")}, 'description', r.description
             ) ORDER BY r.trade_date DESC, r.id DESC) FROM recent r), '[]'::json)
     ),
-"""
+"""  # noqa: S608  (built from SQL expressions of money/rounded and module constants; values are binds)
 
 
 def _context(summary: bool) -> Sql:
@@ -176,7 +176,7 @@ def _context(summary: bool) -> Sql:
 {summary_json}    'instructions', {INSTRUCTIONS_JSON}::json
 )::text
 FROM c, t
-"""
+"""  # noqa: S608  (built from SQL expressions of money/rounded and module constants; values are binds)
     )
 
 

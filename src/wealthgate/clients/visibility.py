@@ -13,12 +13,13 @@ one):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass
 from typing import Any
 
 import asyncpg
 
 from wealthgate.auth.principal import Principal
+from wealthgate.capability import Seal
 from wealthgate.db.sql import Sql
 from wealthgate.errors import NotFound
 
@@ -40,7 +41,7 @@ def scope(principal: Principal) -> dict[str, Any]:
     return {"firm_id": principal.firm_id, "advisor_id": principal.advisor_id}
 
 
-_PROOF = object()  # only this module holds it: the mark of a VisibleClient made by `find`
+_PROOF = Seal("VisibleClient", "clients.visibility.find (the scoped lookup)")  # this module's alone
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +51,10 @@ class VisibleClient:
     firm_id: int
     advisor_id: int | None  # the caller's binding (None: whole firm), not necessarily the client's advisor
     client_id: int
-    _proof: object = field(default=None, repr=False, compare=False)
+    _proof: InitVar[object] = None
 
-    def __post_init__(self) -> None:
-        if self._proof is not _PROOF:
-            raise TypeError("a VisibleClient is made only by clients.visibility.find (the scoped lookup)")
+    def __post_init__(self, _proof: object) -> None:
+        _PROOF.check(_proof)
 
     @property
     def ids(self) -> dict[str, int]:
@@ -83,16 +83,3 @@ async def find_with(
     if row is None:
         raise NotFound(CLIENT_NOT_FOUND)
     return VisibleClient(principal.firm_id, principal.advisor_id, client_id, _PROOF), row
-
-
-# ---- transitional: positional statements not yet moved to named SQL (issue 12) ----------------------------
-VISIBLE_CLIENTS_CTE = f"visible AS (\n{VISIBLE_CLIENTS.text}\n)"
-
-
-def scoped_text(body: str) -> str:
-    """`body` may refer to `visible` and use parameters from $3 on (firm $1, advisor $2)."""
-    return f"WITH {VISIBLE_CLIENTS_CTE}{body}"
-
-
-def scope_args(principal: Principal, *args: Any) -> tuple[Any, ...]:
-    return (principal.firm_id, principal.advisor_id, *args)

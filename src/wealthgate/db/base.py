@@ -28,7 +28,7 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {Decimal: Money}
 
 
-def in_list(column: str, values: tuple[str, ...]) -> str:
-    """SQL for a CHECK that keeps a text column to a closed vocabulary."""
+def in_list(column: str, values: tuple[str, ...], *, negated: bool = False) -> str:
+    """SQL for a CHECK that keeps a text column to (or, `negated`, out of) a closed vocabulary."""
     quoted = ", ".join(f"'{v}'" for v in values)
-    return f"{column} IN ({quoted})"
+    return f"{column} {'NOT IN' if negated else 'IN'} ({quoted})"

@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 
 from wealthgate.audit.record import record
+from wealthgate.db.sql import Sql
 from wealthgate.demo import book as demo_book
 from wealthgate.demo.prices import load as load_prices
 from wealthgate.demo.securities import SECURITIES
@@ -22,19 +23,27 @@ IDENTITY_TABLES = (
     "positions",
     "model_portfolios",
 )
+_MODEL = Sql(
+    "INSERT INTO model_portfolios (firm_id, risk_level, name)"
+    " VALUES (:firm_id, :risk_level, :name) RETURNING id"
+)
+_WEIGHT = Sql(
+    "INSERT INTO model_portfolio_weights (firm_id, model_portfolio_id, asset_class, target_weight, band)"
+    " VALUES (:firm_id, :model_id, :asset_class, :target_weight::numeric, :band::numeric)"
+)
 
 
 async def _copy_new(
     conn: asyncpg.Connection, table: str, columns: list[str], records: list[tuple[Any, ...]], conflict: str
 ) -> int:
-    """COPY into a temporary twin of `table`, then insert the rows not already there. Returns rows added."""
+    """COPY into a temporary twin of `table`, then insert the rows not already there. Returns rows added.
+    Identifiers cannot be bind parameters: `table`, `columns` and `conflict` are this module's constants."""
     staging = f"staging_{table}"
     await conn.execute(f"CREATE TEMP TABLE {staging} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP")
     await conn.copy_records_to_table(staging, records=records, columns=columns)
     cols = ", ".join(columns)
-    status: str = await conn.execute(
-        f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {staging} ON CONFLICT {conflict} DO NOTHING"
-    )
+    insert = f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {staging} ON CONFLICT {conflict} DO NOTHING"  # noqa: S608  (identifiers from this module's constants)
+    status: str = await conn.execute(insert)
     await conn.execute(f"DROP TABLE {staging}")
     return int(status.rsplit(" ", 1)[-1])
 
@@ -51,10 +60,9 @@ async def load_reference_data(conn: asyncpg.Connection) -> int:
 async def sync_identities(conn: asyncpg.Connection) -> None:
     """After explicit-id inserts, move each identity past the largest id so later inserts do not collide."""
     for table in IDENTITY_TABLES:
-        await conn.execute(
-            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce(max(id), 0) + 1, false)"
-            f" FROM {table}"
-        )
+        sequence = f"pg_get_serial_sequence('{table}', 'id')"
+        sync = f"SELECT setval({sequence}, coalesce(max(id), 0) + 1, false) FROM {table}"  # noqa: S608  (IDENTITY_TABLES)
+        await conn.execute(sync)
 
 
 async def load_demo_book(conn: asyncpg.Connection, *, operator: str) -> bool:
@@ -99,15 +107,14 @@ async def load_demo_book(conn: asyncpg.Connection, *, operator: str) -> bool:
 async def load_model_portfolios(conn: asyncpg.Connection, firm_ids: list[int]) -> None:
     for firm_id in firm_ids:
         for risk, weights in demo_book.MODELS.items():
-            model_id: int = await conn.fetchval(
-                "INSERT INTO model_portfolios (firm_id, risk_level, name) VALUES ($1, $2, $3) RETURNING id",
-                firm_id,
-                risk,
-                f"{risk.replace('_', ' ').capitalize()} model",
-            )
+            name = f"{risk.replace('_', ' ').capitalize()} model"
+            model_id: int = await _MODEL.fetchval(conn, firm_id=firm_id, risk_level=risk, name=name)
             await conn.executemany(
-                "INSERT INTO model_portfolio_weights"
-                " (firm_id, model_portfolio_id, asset_class, target_weight, band)"
-                " VALUES ($1, $2, $3, $4::numeric, $5::numeric)",
-                [(firm_id, model_id, cls, tw, band) for cls, (tw, band) in weights.items()],
+                _WEIGHT.text,
+                [
+                    _WEIGHT.args(
+                        firm_id=firm_id, model_id=model_id, asset_class=cls, target_weight=tw, band=band
+                    )
+                    for cls, (tw, band) in weights.items()
+                ],
             )

@@ -16,6 +16,7 @@ from decimal import Decimal
 import asyncpg
 
 from wealthgate.audit.record import record
+from wealthgate.db.sql import Sql
 from wealthgate.demo.book import (
     AccountRow,
     ClientRow,
@@ -36,6 +37,10 @@ from wealthgate.vocabulary import RISK_LEVELS
 
 OPENED = date(2017, 1, 3)
 BATCH = 500
+_ADVISORS = Sql("SELECT id FROM advisors WHERE firm_id = :firm_id ORDER BY id")
+_EXTERNAL_IDS = Sql("SELECT external_id FROM clients WHERE firm_id = :firm_id AND external_id LIKE :pattern")
+_NEXT_ID = Sql("SELECT nextval(pg_get_serial_sequence(:table, 'id'))")
+_SET_ID = Sql("SELECT setval(pg_get_serial_sequence(:table, 'id'), :value::bigint)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,9 +157,8 @@ def _later_entry(
 
 async def _reserve(conn: asyncpg.Connection, table: str, n: int) -> int:
     """Reserve n consecutive-enough ids: we take the first and advance the sequence past first + n."""
-    seq = f"pg_get_serial_sequence('{table}', 'id')"
-    first: int = await conn.fetchval(f"SELECT nextval({seq})")
-    await conn.execute(f"SELECT setval({seq}, $1::bigint)", first + n)
+    first: int = await _NEXT_ID.fetchval(conn, table=table)
+    await _SET_ID.execute(conn, table=table, value=first + n)
     return first
 
 
@@ -171,20 +175,14 @@ async def add_synthetic_book(
     universe = sum(1 for s in SECURITIES if prices.close(s.symbol, OPENED) is not None)
     if not 0 <= positions_per_client <= universe:
         raise Invalid(f"positions-per-client must be between 0 and {universe}", field="positions-per-client")
-    advisors = [
-        r["id"] for r in await conn.fetch("SELECT id FROM advisors WHERE firm_id = $1 ORDER BY id", firm_id)
-    ]
+    advisors = [r["id"] for r in await _ADVISORS.fetch(conn, firm_id=firm_id)]
     if not advisors:
         raise NotFound(f"firm {firm_id} does not exist or has no advisors", field="firm")
     async with conn.transaction():
         await load_reference_data(conn)
     existing = {
         r["external_id"]
-        for r in await conn.fetch(
-            "SELECT external_id FROM clients WHERE firm_id = $1 AND external_id LIKE $2",
-            firm_id,
-            f"synth-{firm_id}-%",
-        )
+        for r in await _EXTERNAL_IDS.fetch(conn, firm_id=firm_id, pattern=f"synth-{firm_id}-%")
     }
     missing = [i for i in range(1, clients + 1) if f"synth-{firm_id}-{i}" not in existing]
     on_progress(clients - len(missing))

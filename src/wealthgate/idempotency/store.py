@@ -14,37 +14,54 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import cast
 
 import asyncpg
 import orjson
 
 from wealthgate.auth.principal import Principal
+from wealthgate.db.sql import Sql
 from wealthgate.errors import Conflict, Invalid
 
 STALE_SECONDS = 60
 
-_CLAIM = """
+_CLAIM = Sql(
+    """
 INSERT INTO idempotency_keys (firm_id, api_key_id, key, method, path, request_hash)
-VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING 1
+VALUES (:firm_id, :api_key_id, :key, :method, :path, :request_hash) ON CONFLICT DO NOTHING RETURNING 1
 """
-_EXISTING = """
-SELECT request_hash, status_code, response_body, created_at < now() - make_interval(secs => $4) AS stale
-FROM idempotency_keys WHERE firm_id = $1 AND api_key_id = $2 AND key = $3
+)
+_EXISTING = Sql(
+    """
+SELECT request_hash, status_code, response_body, created_at < now() - make_interval(secs => :stale) AS stale
+FROM idempotency_keys WHERE firm_id = :firm_id AND api_key_id = :api_key_id AND key = :key
 """
-_TAKE_OVER = """
+)
+_TAKE_OVER = Sql(
+    """
 UPDATE idempotency_keys SET created_at = now()
-WHERE firm_id = $1 AND api_key_id = $2 AND key = $3 AND status_code IS NULL
-  AND created_at < now() - make_interval(secs => $4)
+WHERE firm_id = :firm_id AND api_key_id = :api_key_id AND key = :key AND status_code IS NULL
+  AND created_at < now() - make_interval(secs => :stale)
 RETURNING 1
 """
-_COMPLETE = """
-UPDATE idempotency_keys SET status_code = $4, response_body = $5
-WHERE firm_id = $1 AND api_key_id = $2 AND key = $3
+)
+_COMPLETE = Sql(
+    """
+UPDATE idempotency_keys SET status_code = :status, response_body = :body
+WHERE firm_id = :firm_id AND api_key_id = :api_key_id AND key = :key
 """
-_RELEASE = """
-DELETE FROM idempotency_keys WHERE firm_id = $1 AND api_key_id = $2 AND key = $3 AND status_code IS NULL
+)
+_RELEASE = Sql(
+    """
+DELETE FROM idempotency_keys
+WHERE firm_id = :firm_id AND api_key_id = :api_key_id AND key = :key AND status_code IS NULL
 """
-PURGE = "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)"
+)
+_PURGE = Sql("DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => :hours)")
+
+
+def _ids(principal: Principal, key: str) -> dict[str, object]:
+    return {"firm_id": principal.firm_id, "api_key_id": principal.key_id, "key": key}
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,36 +82,46 @@ def fingerprint(method: str, path: str, body: bytes) -> bytes:
 async def claim(
     pool: asyncpg.Pool, principal: Principal, key: str, method: str, path: str, request_hash: bytes
 ) -> Replay | None:
-    """None when this request owns the key now; a Replay of the stored response otherwise."""
-    ids = (principal.firm_id, principal.key_id, key)
+    """None when this request owns the key now; a Replay of the stored response otherwise.
+
+    Takes the pool, not a connection: the claim must commit on its own, before the use case's transaction
+    starts, so a concurrent duplicate sees it (and gets 409) while the first request is still running."""
+    ids = _ids(principal, key)
     for _ in range(3):  # a claim released between our insert and our read: try again
-        if await pool.fetchval(_CLAIM, *ids, method, path, request_hash):
-            return None
-        row = await pool.fetchrow(_EXISTING, *ids, STALE_SECONDS)
-        if row is None:
-            continue
-        if bytes(row["request_hash"]) != request_hash:
-            raise Invalid(
-                "this Idempotency-Key was already used with a different request", field="Idempotency-Key"
-            )
-        if row["status_code"] is None:
-            if row["stale"] and await pool.fetchval(_TAKE_OVER, *ids, STALE_SECONDS):
+        async with pool.acquire() as proxy:
+            conn = cast(asyncpg.Connection, proxy)
+            if await _CLAIM.fetchval(conn, **ids, method=method, path=path, request_hash=request_hash):
                 return None
-            raise Conflict("a request with this Idempotency-Key is still in progress; retry later")
-        return Replay(row["status_code"], bytes(row["response_body"]))
+            row = await _EXISTING.fetchrow(conn, **ids, stale=STALE_SECONDS)
+            if row is None:
+                continue
+            if bytes(row["request_hash"]) != request_hash:
+                raise Invalid(
+                    "this Idempotency-Key was already used with a different request", field="Idempotency-Key"
+                )
+            if row["status_code"] is None:
+                if row["stale"] and await _TAKE_OVER.fetchval(conn, **ids, stale=STALE_SECONDS):
+                    return None
+                raise Conflict("a request with this Idempotency-Key is still in progress; retry later")
+            return Replay(row["status_code"], bytes(row["response_body"]))
     raise Conflict("a request with this Idempotency-Key is still in progress; retry later")
 
 
 async def complete(
     conn: asyncpg.Connection, principal: Principal, key: str, status: int, body: bytes
 ) -> None:
-    await conn.execute(_COMPLETE, principal.firm_id, principal.key_id, key, status, body)
+    """Store the response in the use case's own transaction: the two commit together or not at all."""
+    await _COMPLETE.execute(conn, **_ids(principal, key), status=status, body=body)
 
 
 async def release(pool: asyncpg.Pool, principal: Principal, key: str) -> None:
-    await pool.execute(_RELEASE, principal.firm_id, principal.key_id, key)
+    """Remove an unfinished claim after the use case failed. Takes the pool: the use case's transaction has
+    rolled back (or its connection is broken), so the release runs in a short transaction of its own."""
+    async with pool.acquire() as conn:
+        await _RELEASE.execute(cast(asyncpg.Connection, conn), **_ids(principal, key))
 
 
-async def purge(pool: asyncpg.Pool, hours: int) -> int:
-    status: str = await pool.execute(PURGE, hours)
+async def purge(conn: asyncpg.Connection, hours: int) -> int:
+    """Delete keys older than `hours`; returns how many."""
+    status = await _PURGE.execute(conn, hours=hours)
     return int(status.rsplit(maxsplit=1)[-1])

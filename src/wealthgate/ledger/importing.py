@@ -33,8 +33,9 @@ import asyncpg
 
 from wealthgate.auth.principal import Principal, operator_actor
 from wealthgate.clients.importing import import_account, import_client
+from wealthgate.db.sql import Sql
 from wealthgate.errors import DomainError
-from wealthgate.ledger import posting
+from wealthgate.ledger import accounts, posting
 from wealthgate.ledger.csv_cells import (
     PRICE_LIMIT,
     RowError,
@@ -48,10 +49,7 @@ from wealthgate.ledger.csv_cells import (
 )
 from wealthgate.ledger.replay import Entry, replay
 from wealthgate.money import MONEY_PLACES, PRICE_PLACES, QUANTITY_PLACES, to_money, to_price
-from wealthgate.vocabulary import (
-    ASSET_CLASSES,
-    SECURITY_LIQUIDITY,
-)
+from wealthgate.vocabulary import ASSET_CLASSES, SECURITY_LIQUIDITY, TRANSACTION_TYPES
 
 KINDS = ("clients", "accounts", "securities", "prices", "transactions", "positions")
 REQUIRED = {
@@ -79,6 +77,27 @@ REQUIRED = {
 ONE_OF = {"positions": ("account_external_id", "account_id")}  # the header needs at least one of these
 REST = "#rest"  # suffix of the external id of a position's last unit when it carries the remaining cost
 
+_ADD_SECURITY = Sql(
+    """
+INSERT INTO securities (symbol, name, asset_class, sector, region, risk_rating, is_complex, liquidity)
+VALUES (:symbol, :name, :asset_class, :sector, :region, :risk_rating, :is_complex, :liquidity)
+ON CONFLICT (symbol) DO NOTHING
+"""
+)
+_SECURITY_EXISTS = Sql("SELECT 1 FROM securities WHERE symbol = :symbol")
+_ADD_PRICE = Sql(
+    "INSERT INTO prices (symbol, price_date, close) VALUES (:symbol, :price_date, :close)"
+    " ON CONFLICT DO NOTHING"
+)
+_ACCOUNT_BY_EXTERNAL_ID = Sql(
+    "SELECT id FROM accounts WHERE firm_id = :firm_id AND external_id = :external_id"
+)
+_ACCOUNT_BY_ID = Sql("SELECT id FROM accounts WHERE firm_id = :firm_id AND id = :account_id")
+_LEG_SEEN = Sql(
+    "SELECT account_id, trade_date, type, symbol, quantity, price FROM transactions"
+    " WHERE firm_id = :firm_id AND external_id = :external_id"
+)
+
 
 @dataclass(slots=True)
 class ImportResult:
@@ -100,17 +119,16 @@ async def _security(conn: asyncpg.Connection, row: dict[str, str]) -> bool:
     rating = row["risk_rating"].strip()
     if rating not in {"1", "2", "3", "4", "5"}:
         raise RowError("risk_rating", "risk_rating must be 1 to 5")
-    status: str = await conn.execute(
-        "INSERT INTO securities (symbol, name, asset_class, sector, region, risk_rating, is_complex,"
-        " liquidity) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (symbol) DO NOTHING",
-        symbol,
-        row["name"].strip(),
-        row["asset_class"],
-        row["sector"].strip(),
-        row["region"].strip(),
-        int(rating),
-        (row.get("is_complex") or "").strip().lower() in ("true", "1", "yes"),
-        liquidity,
+    status = await _ADD_SECURITY.execute(
+        conn,
+        symbol=symbol,
+        name=row["name"].strip(),
+        asset_class=row["asset_class"],
+        sector=row["sector"].strip(),
+        region=row["region"].strip(),
+        risk_rating=int(rating),
+        is_complex=(row.get("is_complex") or "").strip().lower() in ("true", "1", "yes"),
+        liquidity=liquidity,
     )
     return status.endswith(" 1")
 
@@ -120,15 +138,26 @@ async def _price(conn: asyncpg.Connection, row: dict[str, str]) -> bool:
     close = cell_decimal(row, "close")
     if close is None or close <= 0:
         raise RowError("close", "close must be positive")
-    if not await conn.fetchval("SELECT 1 FROM securities WHERE symbol = $1", symbol):
+    if not await _SECURITY_EXISTS.fetchval(conn, symbol=symbol):
         raise RowError("symbol", f"unknown security {symbol}")
-    status: str = await conn.execute(
-        "INSERT INTO prices (symbol, price_date, close) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        symbol,
-        cell_date(row, "date"),
-        close,
-    )
+    status = await _ADD_PRICE.execute(conn, symbol=symbol, price_date=cell_date(row, "date"), close=close)
     return status.endswith(" 1")
+
+
+async def _post(
+    conn: asyncpg.Connection,
+    principal: Principal,
+    account_id: int,
+    t: posting.NewTransaction,
+    actor: dict[str, Any],
+) -> bool:
+    """Post `t` as `POST /accounts/{id}/transactions` would, for `actor`; a refusal is the row's error."""
+    try:
+        account = await accounts.lock(conn, principal, account_id)
+        posted = await posting.post(conn, account, t, actor=actor, request_id=None)
+    except DomainError as exc:
+        raise RowError(exc.field, exc.detail) from exc
+    return posted.created
 
 
 async def _transaction(
@@ -149,13 +178,9 @@ async def _transaction(
         description=(row.get("description") or "").strip() or None,
         external_id=row["external_id"].strip(),
     )
-    if t.type not in ("buy", "sell", "dividend", "interest", "deposit", "withdrawal", "fee", "transfer"):
+    if t.type not in TRANSACTION_TYPES:
         raise RowError("type", f"unknown transaction type {t.type!r}")
-    try:
-        posted = await posting.post(conn, principal, account_id, t, request_id=None, actor=actor)
-    except DomainError as exc:
-        raise RowError(exc.field, exc.detail) from exc
-    return posted.created
+    return await _post(conn, principal, account_id, t, actor)
 
 
 def _transferred_cost(legs: list[tuple[Decimal, Decimal]]) -> Decimal:
@@ -184,13 +209,11 @@ def opening_legs(quantity: Decimal, cost_basis: Decimal) -> list[tuple[Decimal, 
 async def _position_account(conn: asyncpg.Connection, row: dict[str, str], firm_id: int) -> int:
     if cell_optional_text(row, "account_external_id") is not None:
         ref = cell_text(row, "account_external_id")
-        found = await conn.fetchval(
-            "SELECT id FROM accounts WHERE firm_id = $1 AND external_id = $2", firm_id, ref
-        )
+        found = await _ACCOUNT_BY_EXTERNAL_ID.fetchval(conn, firm_id=firm_id, external_id=ref)
         name = "account_external_id"
     else:
         number = cell_whole(row, "account_id")
-        found = await conn.fetchval("SELECT id FROM accounts WHERE firm_id = $1 AND id = $2", firm_id, number)
+        found = await _ACCOUNT_BY_ID.fetchval(conn, firm_id=firm_id, account_id=number)
         ref = str(number)
         name = "account_id"
     if found is None:
@@ -211,12 +234,7 @@ async def _position(
     created = False
     for i, (leg_quantity, price) in enumerate(opening_legs(quantity, cost_basis)):
         leg_id = external_id if i == 0 else external_id + REST
-        seen = await conn.fetchrow(
-            "SELECT account_id, trade_date, type, symbol, quantity, price FROM transactions"
-            " WHERE firm_id = $1 AND external_id = $2",
-            principal.firm_id,
-            leg_id,
-        )
+        seen = await _LEG_SEEN.fetchrow(conn, firm_id=principal.firm_id, external_id=leg_id)
         planned = (account_id, acquired_on, "transfer", symbol, leg_quantity, price)
         if seen is not None and tuple(seen) != planned:
             raise RowError("external_id", f"external_id {leg_id} was imported with other content")
@@ -230,11 +248,7 @@ async def _position(
             description="Opening position" if i == 0 else "Opening position, remaining cost",
             external_id=leg_id,
         )
-        try:
-            posted = await posting.post(conn, principal, account_id, t, request_id=None, actor=actor)
-        except DomainError as exc:
-            raise RowError(exc.field, exc.detail) from exc
-        created = created or posted.created
+        created = await _post(conn, principal, account_id, t, actor) or created
     return created
 
 

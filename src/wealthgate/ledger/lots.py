@@ -12,6 +12,8 @@ from decimal import Decimal
 
 import asyncpg
 
+from wealthgate.db.sql import Sql
+from wealthgate.ledger.accounts import VisibleAccount
 from wealthgate.ledger.replay import Holding
 from wealthgate.money import to_price
 
@@ -23,12 +25,15 @@ COLUMNS = (
     "unit_cost",
     "cost_basis",
 )
-_DELETE = "DELETE FROM lots WHERE firm_id = $1 AND account_id = $2 AND symbol = $3"
-_INSERT = """
+_DELETE = Sql("DELETE FROM lots WHERE firm_id = :firm_id AND account_id = :account_id AND symbol = :symbol")
+_INSERT = Sql(
+    """
 INSERT INTO lots (firm_id, client_id, account_id, symbol, opened_by_id, acquired_on, quantity, open_quantity,
                   unit_cost, cost_basis)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+VALUES (:firm_id, :client_id, :account_id, :symbol, :opened_by_id, :acquired_on, :quantity, :open_quantity,
+        :unit_cost, :cost_basis)
 """
+)
 
 LotValues = tuple[int, date, Decimal, Decimal, Decimal, Decimal]
 
@@ -49,16 +54,16 @@ def lot_values(holding: Holding | None) -> list[LotValues]:
 
 
 async def rederive(
-    conn: asyncpg.Connection,
-    firm_id: int,
-    client_id: int,
-    account_id: int,
-    symbol: str,
-    holding: Holding | None,
+    conn: asyncpg.Connection, account: VisibleAccount, symbol: str, holding: Holding | None
 ) -> None:
     """Replace the stored lots of (account, symbol) with those of `holding`, its replay; in the caller's
     transaction."""
-    await conn.execute(_DELETE, firm_id, account_id, symbol)
-    rows = [(firm_id, client_id, account_id, symbol, *v) for v in lot_values(holding)]
+    await _DELETE.execute(conn, **account.ids, symbol=symbol)
+    rows = [
+        _INSERT.args(
+            dict(zip(COLUMNS, v, strict=True)), **account.ids, client_id=account.client_id, symbol=symbol
+        )
+        for v in lot_values(holding)
+    ]
     if rows:
-        await conn.executemany(_INSERT, rows)
+        await conn.executemany(_INSERT.text, rows)

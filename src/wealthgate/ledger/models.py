@@ -28,7 +28,7 @@ from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from wealthgate.db.base import Base, Money, Price, Quantity, in_list
-from wealthgate.vocabulary import ACCOUNT_TYPES, TRANSACTION_TYPES
+from wealthgate.vocabulary import ACCOUNT_TYPES, TRANSACTION_TYPES, TYPES_WITH_SYMBOL
 
 
 class Account(Base):
@@ -71,7 +71,7 @@ class Transaction(Base):
         Index(None, "search", postgresql_using="gin"),
         CheckConstraint(in_list("type", TRANSACTION_TYPES), name="type"),
         CheckConstraint(
-            "type NOT IN ('buy', 'sell', 'dividend', 'transfer') OR symbol IS NOT NULL",
+            f"{in_list('type', TYPES_WITH_SYMBOL, negated=True)} OR symbol IS NOT NULL",
             name="symbol_required",
         ),
         CheckConstraint(

@@ -1,8 +1,9 @@
 """Posting to the ledger: the one way transactions enter, applied to positions and cash in the same
 transaction as their audit event.
 
-- The account must be visible to the caller; the account row is locked, so postings to one account are
-  serialised (no two sales can both spend the same shares).
+- The account must be visible to the caller: posting takes a `VisibleAccount` (ledger/accounts.py), which only
+  the scoped lookup makes and which locks the account row, so postings to one account are serialised (no two
+  sales can both spend the same shares).
 - Amounts must agree with the trade: a buy moves -(round(quantity x price, 2) + fees), a sale
   round(quantity x price, 2) - fees; deposits, dividends and interest are positive, withdrawals and fees
   negative. Omit `amount` on a trade and it is computed.
@@ -31,59 +32,70 @@ from typing import Any
 import asyncpg
 
 from wealthgate.audit.record import record
-from wealthgate.auth.principal import Principal
-from wealthgate.clients.visibility import scope_args, scoped_text
+from wealthgate.db.sql import Sql
 from wealthgate.errors import Conflict, Invalid, NotFound, RuleViolation
+from wealthgate.ledger import lots
+from wealthgate.ledger.accounts import VisibleAccount
+from wealthgate.ledger.replay import Book, Entry, effective
+from wealthgate.ledger.schemas import PositionAfter, PostedTransaction, PostingOut
+from wealthgate.money import plain, to_cents, trimmed
+from wealthgate.vocabulary import TYPES_WITH_SYMBOL
 
 __all__ = ["Conflict", "Invalid", "NewTransaction", "NotFound", "Posted", "RuleViolation", "post", "reverse"]
-from wealthgate.ledger import lots
-from wealthgate.ledger.replay import Book, Entry, effective
-from wealthgate.money import plain, to_cents, trimmed
 
-_ACCOUNT = scoped_text(
+_INSERT = Sql(
     """
-SELECT a.firm_id, a.id, a.client_id, a.allows_shorting, a.allows_margin, a.cash_balance
-FROM visible v JOIN accounts a ON a.firm_id = v.firm_id AND a.client_id = v.id
-WHERE a.id = $3
-FOR UPDATE OF a
-"""
-)
-_INSERT = """
 INSERT INTO transactions (firm_id, client_id, account_id, trade_date, type, symbol, quantity, price, amount,
                           fees, description, external_id, reverses_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+VALUES (:firm_id, :client_id, :account_id, :trade_date, :type, :symbol, :quantity, :price, :amount,
+        :fees, :description, :external_id, :reverses_id)
 RETURNING id
 """
-_SLICE = """
+)
+_SLICE = Sql(
+    """
 SELECT id, account_id, type, symbol, quantity, price, amount, fees, reverses_id, trade_date
-FROM transactions WHERE firm_id = $1 AND account_id = $2 AND symbol = $3
+FROM transactions WHERE firm_id = :firm_id AND account_id = :account_id AND symbol = :symbol
 ORDER BY trade_date, id
 """
-_UPSERT_POSITION = """
+)
+_UPSERT_POSITION = Sql(
+    """
 INSERT INTO positions (firm_id, client_id, account_id, symbol, quantity, cost_basis, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, now())
+VALUES (:firm_id, :client_id, :account_id, :symbol, :quantity, :cost_basis, now())
 ON CONFLICT (firm_id, account_id, symbol) DO UPDATE
 SET quantity = excluded.quantity, cost_basis = excluded.cost_basis, updated_at = now()
 """
-_DELETE_POSITION = "DELETE FROM positions WHERE firm_id = $1 AND account_id = $2 AND symbol = $3"
-_CASH = """
-UPDATE accounts SET cash_balance = cash_balance + $3 WHERE firm_id = $1 AND id = $2 RETURNING cash_balance
+)
+_DELETE_POSITION = Sql(
+    "DELETE FROM positions WHERE firm_id = :firm_id AND account_id = :account_id AND symbol = :symbol"
+)
+_MOVE_CASH = Sql(
+    """
+UPDATE accounts SET cash_balance = cash_balance + :amount WHERE firm_id = :firm_id AND id = :account_id
+RETURNING cash_balance
 """
-# The first day from $3 on whose closing cash is below zero: running sums over every day, then filtered.
-_OVERDRAWN = """
+)
+_CASH = Sql("SELECT cash_balance FROM accounts WHERE firm_id = :firm_id AND id = :account_id")
+# The first day from :since on whose closing cash is below zero: running sums over every day, then filtered.
+_OVERDRAWN = Sql(
+    """
 SELECT trade_date, balance FROM (
     SELECT trade_date, sum(sum(amount)) OVER (ORDER BY trade_date) AS balance
-    FROM transactions WHERE firm_id = $1 AND account_id = $2
+    FROM transactions WHERE firm_id = :firm_id AND account_id = :account_id
     GROUP BY trade_date
 ) days
-WHERE trade_date >= $3 AND balance < 0
+WHERE trade_date >= :since AND balance < 0
 ORDER BY trade_date LIMIT 1
 """
-_BY_EXTERNAL_ID = "SELECT * FROM transactions WHERE firm_id = $1 AND external_id = $2"
-_BY_ID = "SELECT * FROM transactions WHERE firm_id = $1 AND account_id = $2 AND id = $3"
+)
+_BY_EXTERNAL_ID = Sql("SELECT * FROM transactions WHERE firm_id = :firm_id AND external_id = :external_id")
+_BY_ID = Sql("SELECT * FROM transactions WHERE firm_id = :firm_id AND account_id = :account_id AND id = :id")
+_REVERSAL_OF = Sql("SELECT 1 FROM transactions WHERE firm_id = :firm_id AND reverses_id = :id")
+_SECURITY_EXISTS = Sql("SELECT 1 FROM securities WHERE symbol = :symbol")
 
 TRADES = ("buy", "sell")
-NEEDS_SYMBOL = ("buy", "sell", "dividend", "transfer")
+NEEDS_SYMBOL = TYPES_WITH_SYMBOL
 POSITIVE = ("deposit", "dividend", "interest")
 NEGATIVE = ("withdrawal", "fee")
 
@@ -103,10 +115,16 @@ class NewTransaction:
 
 @dataclass(frozen=True, slots=True)
 class Posted:
-    transaction: dict[str, Any]
-    position: dict[str, str] | None
+    transaction: PostedTransaction
+    position: PositionAfter | None
     cash: Decimal
     created: bool  # False when the external id had been posted before: nothing new was written
+
+    def out(self) -> PostingOut:
+        """The answer of the posting routes."""
+        return PostingOut(
+            transaction=self.transaction, position=self.position, cash=plain(self.cash), created=self.created
+        )
 
 
 def expected_amount(t: NewTransaction) -> Decimal:
@@ -146,58 +164,55 @@ def validate(t: NewTransaction) -> Decimal:
     return amount
 
 
-def _document(r: asyncpg.Record | None) -> dict[str, Any]:
+def _document(r: asyncpg.Record | None) -> PostedTransaction:
     if r is None:  # read back inside the same transaction that wrote it
         raise RuntimeError("a posted transaction could not be read back")
-    return {
-        "id": r["id"],
-        "account_id": r["account_id"],
-        "client_id": r["client_id"],
-        "trade_date": r["trade_date"].isoformat(),
-        "type": r["type"],
-        "symbol": r["symbol"],
-        "quantity": None if r["quantity"] is None else trimmed(r["quantity"]),
-        "price": None if r["price"] is None else trimmed(r["price"]),
-        "amount": plain(r["amount"]),
-        "fees": plain(r["fees"]),
-        "description": r["description"],
-        "external_id": r["external_id"],
-        "reverses_id": r["reverses_id"],
-    }
+    return PostedTransaction(
+        id=r["id"],
+        account_id=r["account_id"],
+        client_id=r["client_id"],
+        trade_date=r["trade_date"],
+        type=r["type"],
+        symbol=r["symbol"],
+        quantity=None if r["quantity"] is None else trimmed(r["quantity"]),
+        price=None if r["price"] is None else trimmed(r["price"]),
+        amount=plain(r["amount"]),
+        fees=plain(r["fees"]),
+        description=r["description"],
+        external_id=r["external_id"],
+        reverses_id=r["reverses_id"],
+    )
 
 
 async def _rederive_position(
-    conn: asyncpg.Connection, account: asyncpg.Record, symbol: str
-) -> dict[str, str] | None:
-    rows = await conn.fetch(_SLICE, account["firm_id"], account["id"], symbol)
+    conn: asyncpg.Connection, account: VisibleAccount, symbol: str
+) -> PositionAfter | None:
+    rows = await _SLICE.fetch(conn, **account.ids, symbol=symbol)
     book = Book()
     for e in effective(Entry.from_row(r) for r in rows):  # a reversed pair counts nowhere, as in replay
         book.apply(e)
-        held = book.holdings.get((account["id"], symbol))
-        if held is not None and held.quantity < 0 and not account["allows_shorting"]:
+        held = book.holdings.get((account.account_id, symbol))
+        if held is not None and held.quantity < 0 and not account.allows_shorting:
             on = e.trade_date.isoformat() if e.trade_date else "some date"
             raise RuleViolation(
                 f"this would sell more {symbol} than the account holds on {on}", field="quantity"
             )
-    holding = book.holdings.get((account["id"], symbol))
-    await lots.rederive(conn, account["firm_id"], account["client_id"], account["id"], symbol, holding)
+    holding = book.holdings.get((account.account_id, symbol))
+    await lots.rederive(conn, account, symbol, holding)
     if holding is None or holding.quantity == 0:
-        await conn.execute(_DELETE_POSITION, account["firm_id"], account["id"], symbol)
+        await _DELETE_POSITION.execute(conn, **account.ids, symbol=symbol)
         return None
-    await conn.execute(
-        _UPSERT_POSITION,
-        account["firm_id"],
-        account["client_id"],
-        account["id"],
-        symbol,
-        holding.quantity,
-        holding.cost_basis,
+    await _UPSERT_POSITION.execute(
+        conn,
+        **account.ids,
+        client_id=account.client_id,
+        symbol=symbol,
+        quantity=holding.quantity,
+        cost_basis=holding.cost_basis,
     )
-    return {
-        "symbol": symbol,
-        "quantity": trimmed(holding.quantity),
-        "cost_basis": plain(holding.cost_basis),
-    }
+    return PositionAfter(
+        symbol=symbol, quantity=trimmed(holding.quantity), cost_basis=plain(holding.cost_basis)
+    )
 
 
 def _cash_field(t: NewTransaction) -> str:
@@ -207,45 +222,68 @@ def _cash_field(t: NewTransaction) -> str:
 
 
 async def _keep_cash(
-    conn: asyncpg.Connection, account: asyncpg.Record, since: date, amount: Decimal, field: str
+    conn: asyncpg.Connection, account: VisibleAccount, since: date, amount: Decimal, field: str
 ) -> None:
     """Refuse a posting that takes an account without margin below zero cash on any day from `since` on."""
-    if amount >= 0 or account["allows_margin"]:
+    if amount >= 0 or account.allows_margin:
         return
-    low = await conn.fetchrow(_OVERDRAWN, account["firm_id"], account["id"], since)
+    low = await _OVERDRAWN.fetchrow(conn, **account.ids, since=since)
     if low is not None:
         raise RuleViolation(
-            f"this would overdraw account {account['id']}: its cash would be {plain(low['balance'])}"
+            f"this would overdraw account {account.account_id}: its cash would be {plain(low['balance'])}"
             f" at the end of {low['trade_date'].isoformat()}, and the account does not allow margin",
             field=field,
         )
 
 
-async def _account(conn: asyncpg.Connection, principal: Principal, account_id: int) -> asyncpg.Record:
-    account = await conn.fetchrow(_ACCOUNT, *scope_args(principal, account_id))
-    if account is None:
-        raise NotFound("Account not found")
-    return account
+async def _enter(
+    conn: asyncpg.Connection,
+    account: VisibleAccount,
+    t: NewTransaction,
+    amount: Decimal,
+    *,
+    reverses_id: int | None,
+    cash_field: str,
+) -> tuple[int, Decimal, PositionAfter | None, PostedTransaction]:
+    """Store `t` with its checked `amount`, move the cash, keep it above zero, re-derive the position: the
+    id, the new cash, the position and the stored transaction."""
+    txn_id: int = await _INSERT.fetchval(
+        conn,
+        **account.ids,
+        client_id=account.client_id,
+        trade_date=t.trade_date,
+        type=t.type,
+        symbol=t.symbol,
+        quantity=t.quantity,
+        price=t.price,
+        amount=amount,
+        fees=t.fees,
+        description=t.description,
+        external_id=t.external_id,
+        reverses_id=reverses_id,
+    )
+    cash: Decimal = await _MOVE_CASH.fetchval(conn, **account.ids, amount=amount)
+    await _keep_cash(conn, account, t.trade_date, amount, cash_field)
+    position = await _rederive_position(conn, account, t.symbol) if t.symbol else None
+    document = _document(await _BY_ID.fetchrow(conn, **account.ids, id=txn_id))
+    return txn_id, cash, position, document
 
 
 async def post(
     conn: asyncpg.Connection,
-    principal: Principal,
-    account_id: int,
+    account: VisibleAccount,
     t: NewTransaction,
     *,
+    actor: dict[str, Any],
     request_id: str | None,
-    reverses_id: int | None = None,
-    actor: dict[str, Any] | None = None,
 ) -> Posted:
-    """Post `t`; `actor` names who acted in the audit trail when it is not the key (an operator's import)."""
-    account = await _account(conn, principal, account_id)
+    """Post `t` to `account`; `actor` names who acted in the audit trail (a key, or an operator's import)."""
     amount = validate(t)
     if t.external_id is not None:
-        seen = await conn.fetchrow(_BY_EXTERNAL_ID, principal.firm_id, t.external_id)
+        seen = await _BY_EXTERNAL_ID.fetchrow(conn, firm_id=account.firm_id, external_id=t.external_id)
         if seen is not None:
             same = (seen["account_id"], seen["trade_date"], seen["type"], seen["symbol"], seen["amount"]) == (
-                account_id,
+                account.account_id,
                 t.trade_date,
                 t.type,
                 t.symbol,
@@ -255,41 +293,22 @@ async def post(
                 raise Conflict(
                     f"external_id {t.external_id} was posted with other content", field="external_id"
                 )
-            return Posted(_document(seen), None, account["cash_balance"], created=False)
-    if t.symbol is not None and not await conn.fetchval(
-        "SELECT 1 FROM securities WHERE symbol = $1", t.symbol
-    ):
+            cash_now: Decimal = await _CASH.fetchval(conn, **account.ids)
+            return Posted(_document(seen), None, cash_now, created=False)
+    if t.symbol is not None and not await _SECURITY_EXISTS.fetchval(conn, symbol=t.symbol):
         raise Invalid(f"unknown security {t.symbol}", field="symbol")
-    txn_id = await conn.fetchval(
-        _INSERT,
-        principal.firm_id,
-        account["client_id"],
-        account_id,
-        t.trade_date,
-        t.type,
-        t.symbol,
-        t.quantity,
-        t.price,
-        amount,
-        t.fees,
-        t.description,
-        t.external_id,
-        reverses_id,
+    txn_id, cash, position, document = await _enter(
+        conn, account, t, amount, reverses_id=None, cash_field=_cash_field(t)
     )
-    cash: Decimal = await conn.fetchval(_CASH, principal.firm_id, account_id, amount)
-    await _keep_cash(conn, account, t.trade_date, amount, _cash_field(t))
-    position = await _rederive_position(conn, account, t.symbol) if t.symbol else None
-    row = await conn.fetchrow(_BY_ID, principal.firm_id, account_id, txn_id)
-    document = _document(row)
     await record(
         conn,
-        firm_id=principal.firm_id,
-        actor=actor or principal.actor(),
-        action="transaction.reversed" if reverses_id else "transaction.posted",
+        firm_id=account.firm_id,
+        actor=actor,
+        action="transaction.posted",
         target_type="transaction",
         target_id=txn_id,
-        client_id=account["client_id"],
-        details=document,
+        client_id=account.client_id,
+        details=document.model_dump(mode="json"),
         request_id=request_id,
     )
     return Posted(document, position, cash, created=True)
@@ -297,25 +316,20 @@ async def post(
 
 async def reverse(
     conn: asyncpg.Connection,
-    principal: Principal,
-    account_id: int,
+    account: VisibleAccount,
     transaction_id: int,
     *,
+    actor: dict[str, Any],
     description: str | None,
     request_id: str | None,
 ) -> Posted:
     """Post the entry that cancels `transaction_id` (same account); a transaction is reversed at most once."""
-    account = await _account(conn, principal, account_id)
-    original = await conn.fetchrow(_BY_ID, principal.firm_id, account_id, transaction_id)
+    original = await _BY_ID.fetchrow(conn, **account.ids, id=transaction_id)
     if original is None:
         raise NotFound("Transaction not found")
     if original["reverses_id"] is not None:
         raise Conflict("a reversal cannot itself be reversed; post a new transaction", field="transaction_id")
-    if await conn.fetchval(
-        "SELECT 1 FROM transactions WHERE firm_id = $1 AND reverses_id = $2",
-        principal.firm_id,
-        transaction_id,
-    ):
+    if await _REVERSAL_OF.fetchval(conn, firm_id=account.firm_id, id=transaction_id):
         raise Conflict(f"transaction {transaction_id} is already reversed", field="transaction_id")
     mirror = NewTransaction(
         trade_date=original["trade_date"],
@@ -327,35 +341,18 @@ async def reverse(
         fees=original["fees"],
         description=description or f"Reversal of transaction {transaction_id}",
     )
-    txn_id = await conn.fetchval(
-        _INSERT,
-        principal.firm_id,
-        account["client_id"],
-        account_id,
-        mirror.trade_date,
-        mirror.type,
-        mirror.symbol,
-        mirror.quantity,
-        mirror.price,
-        -original["amount"],
-        mirror.fees,
-        mirror.description,
-        None,
-        transaction_id,
+    txn_id, cash, position, document = await _enter(
+        conn, account, mirror, -original["amount"], reverses_id=transaction_id, cash_field="transaction_id"
     )
-    cash: Decimal = await conn.fetchval(_CASH, principal.firm_id, account_id, -original["amount"])
-    await _keep_cash(conn, account, mirror.trade_date, -original["amount"], "transaction_id")
-    position = await _rederive_position(conn, account, mirror.symbol) if mirror.symbol else None
-    document = _document(await conn.fetchrow(_BY_ID, principal.firm_id, account_id, txn_id))
     await record(
         conn,
-        firm_id=principal.firm_id,
-        actor=principal.actor(),
+        firm_id=account.firm_id,
+        actor=actor,
         action="transaction.reversed",
         target_type="transaction",
         target_id=txn_id,
-        client_id=account["client_id"],
-        details={**document, "original": transaction_id},
+        client_id=account.client_id,
+        details={**document.model_dump(mode="json"), "original": transaction_id},
         request_id=request_id,
     )
     return Posted(document, position, cash, created=True)

@@ -60,6 +60,7 @@ def _sessions_for(app: FastAPI) -> StreamableHTTPSessionManager:
         caller = _caller(ctx)
         return await invoke(
             app,
+            app.state.reads,
             caller.principal,
             caller.key,
             name,

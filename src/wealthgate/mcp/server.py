@@ -17,8 +17,7 @@ from mcp import types
 from mcp.server import Server, ServerRequestContext
 
 from wealthgate import __version__
-from wealthgate.api.tool_calls import Result
-from wealthgate.tools.catalog import TOOLS
+from wealthgate.api.tool_calls import REGISTRY, Result
 from wealthgate.tools.registry import Tool
 from wealthgate.tools.schemas import render
 
@@ -35,7 +34,7 @@ INSTRUCTIONS = (
 
 @cache
 def _entries() -> dict[str, dict[str, Any]]:
-    return {entry["name"]: entry for entry in render(TOOLS, "mcp")}
+    return {entry["name"]: entry for entry in render(REGISTRY, "mcp")}
 
 
 def entries(tools: Iterable[Tool]) -> list[dict[str, Any]]:

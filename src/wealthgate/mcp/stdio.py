@@ -154,7 +154,7 @@ def tools_server(app: FastAPI, key: str) -> Server[Any]:
         principal = await principal_of(app, key)
         if principal is None:
             return _unauthorized()
-        return await invoke(app, principal, key, name, arguments, face="mcp-stdio")
+        return await invoke(app, app.state.reads, principal, key, name, arguments, face="mcp-stdio")
 
     return build(listing, calling)
 

@@ -24,6 +24,8 @@ from decimal import Decimal
 
 import asyncpg
 
+from wealthgate.clients.visibility import VisibleClient
+from wealthgate.db.sql import Sql
 from wealthgate.ledger.replay import Book, Entry, Row, effective
 from wealthgate.money import to_cents
 from wealthgate.portfolios.performance import Day
@@ -33,44 +35,36 @@ ZERO = Decimal(0)
 CASH = ""  # the "security" of a transfer's cash amount, netted like the others
 
 
-async def series(
-    conn: asyncpg.Connection | asyncpg.Pool, firm_id: int, client_id: int, end: date
-) -> dict[int, list[Day]]:
+_LEDGER = Sql(
+    """
+SELECT id, account_id, trade_date, type, symbol, quantity, price, amount, fees, reverses_id
+FROM transactions WHERE firm_id = :firm_id AND client_id = :client_id AND trade_date <= :end
+ORDER BY trade_date, id
+"""
+)
+_ACCOUNTS = Sql("SELECT id FROM accounts WHERE firm_id = :firm_id AND client_id = :client_id ORDER BY id")
+_CLOSES = Sql(
+    """
+SELECT symbol, price_date, close FROM prices
+WHERE symbol = ANY(:symbols::text[]) AND price_date BETWEEN :first AND :end
+"""
+)
+_CALENDAR = Sql("SELECT DISTINCT price_date FROM prices WHERE price_date BETWEEN :first AND :end ORDER BY 1")
+
+
+async def series(conn: asyncpg.Connection, client: VisibleClient, end: date) -> dict[int, list[Day]]:
     """Per account (and `TOTAL`): end-of-day value and external flows on every market day from the first
     transaction to `end`."""
-    txns = await conn.fetch(
-        "SELECT id, account_id, trade_date, type, symbol, quantity, price, amount, fees, reverses_id"
-        " FROM transactions WHERE firm_id = $1 AND client_id = $2 AND trade_date <= $3"
-        " ORDER BY trade_date, id",
-        firm_id,
-        client_id,
-        end,
-    )
-    accounts = [
-        r["id"]
-        for r in await conn.fetch(
-            "SELECT id FROM accounts WHERE firm_id = $1 AND client_id = $2 ORDER BY id", firm_id, client_id
-        )
-    ]
+    txns = await _LEDGER.fetch(conn, **client.ids, end=end)
+    accounts = [r["id"] for r in await _ACCOUNTS.fetch(conn, **client.ids)]
     if not txns:
         return {}
     first = txns[0]["trade_date"]
     symbols = sorted({t["symbol"] for t in txns if t["symbol"]})
     closes: dict[str, dict[date, Decimal]] = defaultdict(dict)
-    for r in await conn.fetch(
-        "SELECT symbol, price_date, close FROM prices WHERE symbol = ANY($1::text[])"
-        " AND price_date BETWEEN $2 AND $3",
-        symbols,
-        first,
-        end,
-    ):
+    for r in await _CLOSES.fetch(conn, symbols=symbols, first=first, end=end):
         closes[r["symbol"]][r["price_date"]] = r["close"]
-    calendar = [
-        r["price_date"]
-        for r in await conn.fetch(
-            "SELECT DISTINCT price_date FROM prices WHERE price_date BETWEEN $1 AND $2 ORDER BY 1", first, end
-        )
-    ]
+    calendar = [r["price_date"] for r in await _CALENDAR.fetch(conn, first=first, end=end)]
     return valuations(txns, accounts, calendar, closes)
 
 

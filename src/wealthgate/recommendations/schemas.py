@@ -47,23 +47,44 @@ class ExecutionIn(BaseModel):
 
 class VerdictOut(BaseModel):
     verdict: str
-    rules: list[dict[str, Any]]
-    policy_version: str
+    rules: list[dict[str, Any]] = Field(description="Every rule's outcome, as stored with the decision")
+    policy_version: str = Field(description="Content hash of the policy applied")
     policy_version_number: int | None
-    as_of: str
+    as_of: str = Field(description="Date of the prices and holdings judged")
+
+
+class AgentOut(BaseModel):
+    name: str
+    model: str | None
+
+
+class ProposerOut(BaseModel):
+    """The API key that proposed the recommendation."""
+
+    key_id: int
+    key_name: str
+
+
+class ReviewOut(BaseModel):
+    reviewer: str = Field(description="The reviewing key's owner")
+    comment: str
+    reviewed_at: str
 
 
 class RecommendationOut(BaseModel):
+    """A recommendation as every route answers it; `audit_event_id` is the event a write recorded (null on
+    reads). Times are ISO 8601 with their offset."""
+
     id: int
     client_id: int
     status: str
-    trades: list[dict[str, Any]]
+    trades: list[dict[str, Any]] = Field(description="The proposed trades, as stored")
     rationale: str
-    agent: dict[str, Any]
-    proposed_by: dict[str, Any]
+    agent: AgentOut
+    proposed_by: ProposerOut
     verdict: VerdictOut
     context_digest: str
-    review: dict[str, Any] | None
+    review: ReviewOut | None
     transaction_ids: list[int]
     created_at: str
     expires_at: str | None
@@ -74,3 +95,37 @@ class RecommendationOut(BaseModel):
 class ReviewQueue(BaseModel):
     items: list[RecommendationOut]
     next_cursor: str | None
+
+
+class StoredVerdict(BaseModel):
+    """A verdict as replay compares it: the outcome, every rule's result, and the data date."""
+
+    verdict: str
+    rules: list[dict[str, Any]]
+    as_of: str
+
+
+class EngineVersions(BaseModel):
+    at_decision: str | None = Field(description="The rule set that judged (null: the oldest one)")
+    now: str
+
+
+class ReplayOut(BaseModel):
+    """A past decision with the facts, data date and policy it was made on, and its verdict recomputed from
+    exactly those (`matches`)."""
+
+    recommendation_id: int
+    client_id: int
+    data_as_of: str
+    policy_version: str = Field(description="Content hash of the policy applied")
+    policy_version_number: int
+    policy: dict[str, Any] = Field(description="The policy document, as stored")
+    policy_hash_matches: bool
+    context: dict[str, Any] = Field(description="The facts judged (holdings, prices, profile), as stored")
+    context_digest: str
+    context_digest_matches: bool
+    engine_version: EngineVersions
+    trades: list[dict[str, Any]]
+    stored: StoredVerdict
+    recomputed: StoredVerdict
+    matches: bool

@@ -15,9 +15,22 @@ import asyncpg
 
 from wealthgate.audit.record import record
 from wealthgate.auth.principal import Principal
-from wealthgate.clients.visibility import scope_args, scoped_text
-from wealthgate.errors import Conflict, Forbidden, Invalid, NotFound
+from wealthgate.clients.visibility import VisibleClient, scope
+from wealthgate.errors import Conflict, Forbidden, Invalid
 from wealthgate.pagination import decode_keyset, encode_keyset
+from wealthgate.recommendations import queries
+from wealthgate.recommendations.schemas import (
+    AgentOut,
+    EngineVersions,
+    ProposerOut,
+    RecommendationOut,
+    ReplayOut,
+    ReviewOut,
+    ReviewQueue,
+    StoredVerdict,
+    VerdictOut,
+)
+from wealthgate.recommendations.visibility import NOT_FOUND, LockedRecommendation, VisibleRecommendation
 from wealthgate.suitability import policy as rules
 from wealthgate.suitability import service as suitability
 from wealthgate.suitability.engine import ENGINE_VERSION, OLDEST_ENGINE, Trade, evaluate
@@ -30,89 +43,53 @@ from wealthgate.suitability.snapshot import (
     trades_to_json,
 )
 
-NOT_FOUND = "Recommendation not found"
+__all__ = ["NOT_FOUND", "execute", "expire_due", "get", "propose", "replay", "review", "review_queue"]
+
 STATUS_OF = {"pass": "proposed", "fail": "blocked", "needs_review": "needs_review"}
 REVIEWABLE = ("proposed", "needs_review")
 
-_INSERT = """
-INSERT INTO recommendations (firm_id, client_id, status, trades, rationale, agent_name, agent_model, verdict,
-    rules, policy_version_id, policy_hash, context_snapshot, context_digest, data_as_of, proposed_by_key_id,
-    expires_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, now() + make_interval(hours => $16))
-RETURNING id
-"""
-_COLUMNS = """
-r.id, r.client_id, r.trades, r.rationale, r.agent_name, r.agent_model, r.verdict, r.rules,
-r.policy_version_id, r.policy_hash, r.context_snapshot, r.context_digest, r.data_as_of, r.proposed_by_key_id,
-r.reviewer, r.review_comment, r.reviewed_at, r.expires_at, r.executed_at, r.created_at, r.updated_at,
-r.status AS stored_status,
-CASE WHEN r.status IN ('proposed', 'needs_review', 'approved') AND r.expires_at <= now() THEN 'expired'
-     ELSE r.status END AS status,
-(SELECT coalesce(array_agg(t.id ORDER BY t.id), '{}') FROM transactions t
- WHERE t.firm_id = r.firm_id AND t.recommendation_id = r.id) AS transaction_ids,
-(SELECT p.version FROM policy_versions p WHERE p.firm_id = r.firm_id AND p.id = r.policy_version_id)
-    AS policy_version_number,
-k.owner AS proposer_owner, k.name AS proposer_key_name
-"""
-_ONE = scoped_text(
-    f"""
-SELECT {_COLUMNS}
-FROM visible c
-JOIN recommendations r ON r.firm_id = c.firm_id AND r.client_id = c.id
-JOIN api_keys k ON k.firm_id = r.firm_id AND k.id = r.proposed_by_key_id
-WHERE r.id = $3
-"""
-)
-_LOCK = _ONE + "FOR UPDATE OF r"
-_QUEUE = scoped_text(
-    f"""
-SELECT {_COLUMNS}
-FROM visible c
-JOIN recommendations r ON r.firm_id = c.firm_id AND r.client_id = c.id
-JOIN api_keys k ON k.firm_id = r.firm_id AND k.id = r.proposed_by_key_id
-WHERE r.status IN ('proposed', 'needs_review') AND r.expires_at > now()
-  AND ($3::bigint IS NULL OR r.id > $3)
-ORDER BY r.id
-LIMIT $4
-"""
-)
 
-
-def _public(r: asyncpg.Record) -> dict[str, Any]:
-    return {
-        "id": r["id"],
-        "client_id": r["client_id"],
-        "status": r["status"],
-        "trades": r["trades"],
-        "rationale": r["rationale"],
-        "agent": {"name": r["agent_name"], "model": r["agent_model"]},
-        "proposed_by": {"key_id": r["proposed_by_key_id"], "key_name": r["proposer_key_name"]},
-        "verdict": {
-            "verdict": r["verdict"],
-            "rules": r["rules"],
-            "policy_version": r["policy_hash"],
-            "policy_version_number": r["policy_version_number"],
-            "as_of": r["data_as_of"].isoformat(),
-        },
-        "context_digest": r["context_digest"],
-        "review": None
+def _public(r: asyncpg.Record, audit_event_id: int | None = None) -> RecommendationOut:
+    return RecommendationOut(
+        id=r["id"],
+        client_id=r["client_id"],
+        status=r["status"],
+        trades=r["trades"],
+        rationale=r["rationale"],
+        agent=AgentOut(name=r["agent_name"], model=r["agent_model"]),
+        proposed_by=ProposerOut(key_id=r["proposed_by_key_id"], key_name=r["proposer_key_name"]),
+        verdict=VerdictOut(
+            verdict=r["verdict"],
+            rules=r["rules"],
+            policy_version=r["policy_hash"],
+            policy_version_number=r["policy_version_number"],
+            as_of=r["data_as_of"].isoformat(),
+        ),
+        context_digest=r["context_digest"],
+        review=None
         if r["reviewer"] is None
-        else {
-            "reviewer": r["reviewer"],
-            "comment": r["review_comment"],
-            "reviewed_at": r["reviewed_at"].isoformat(),
-        },
-        "transaction_ids": list(r["transaction_ids"]),
-        "created_at": r["created_at"].isoformat(),
-        "expires_at": r["expires_at"].isoformat() if r["expires_at"] else None,
-        "executed_at": r["executed_at"].isoformat() if r["executed_at"] else None,
-    }
+        else ReviewOut(
+            reviewer=r["reviewer"], comment=r["review_comment"], reviewed_at=r["reviewed_at"].isoformat()
+        ),
+        transaction_ids=list(r["transaction_ids"]),
+        created_at=r["created_at"].isoformat(),
+        expires_at=r["expires_at"].isoformat() if r["expires_at"] else None,
+        executed_at=r["executed_at"].isoformat() if r["executed_at"] else None,
+        audit_event_id=audit_event_id,
+    )
+
+
+async def _reread(conn: asyncpg.Connection, firm_id: int, recommendation_id: int) -> asyncpg.Record:
+    found = await queries.BY_ID.fetchrow(conn, firm_id=firm_id, recommendation_id=recommendation_id)
+    if found is None:  # cannot happen: written (or locked) in this transaction, for a visible client
+        raise RuntimeError(f"recommendation {recommendation_id} written in this transaction is missing")
+    return found
 
 
 async def propose(
     conn: asyncpg.Connection,
     principal: Principal,
-    client_id: int,
+    client: VisibleClient,
     trades: list[Trade],
     *,
     rationale: str,
@@ -120,41 +97,40 @@ async def propose(
     agent_model: str | None,
     ttl_hours: int,
     request_id: str | None,
-) -> dict[str, Any]:
+) -> RecommendationOut:
     """Check, snapshot and store the recommendation with its audit event, in the caller's transaction."""
     check_id, version, facts, verdict = await suitability.check(
-        conn, principal, client_id, trades, request_id=request_id, recommendation=True
+        conn, principal, client.client_id, trades, request_id=request_id, recommendation=True
     )
     snapshot = {"facts": facts_to_json(facts), "engine_version": ENGINE_VERSION, "check_id": check_id}
     body = verdict.to_json()
     status = STATUS_OF[verdict.verdict]
-    rec_id: int = await conn.fetchval(
-        _INSERT,
-        principal.firm_id,
-        client_id,
-        status,
-        trades_to_json(trades),
-        rationale,
-        agent_name,
-        agent_model,
-        verdict.verdict,
-        body["rules"],
-        version.id,
-        version.content_hash,
-        snapshot,
-        digest(snapshot["facts"]),
-        facts.as_of,
-        principal.key_id,
-        ttl_hours,
+    rec_id: int = await queries.INSERT.fetchval(
+        conn,
+        **client.ids,
+        status=status,
+        trades=trades_to_json(trades),
+        rationale=rationale,
+        agent_name=agent_name,
+        agent_model=agent_model,
+        verdict=verdict.verdict,
+        rules=body["rules"],
+        policy_version_id=version.id,
+        policy_hash=version.content_hash,
+        context_snapshot=snapshot,
+        context_digest=digest(snapshot["facts"]),
+        data_as_of=facts.as_of,
+        proposed_by_key_id=principal.key_id,
+        ttl_hours=ttl_hours,
     )
     event_id = await record(
         conn,
-        firm_id=principal.firm_id,
+        firm_id=client.firm_id,
         actor=principal.actor(),
         action="recommendation.proposed",
         target_type="recommendation",
         target_id=rec_id,
-        client_id=client_id,
+        client_id=client.client_id,
         details={
             "recommendation_id": rec_id,
             "status": status,
@@ -167,22 +143,17 @@ async def propose(
         },
         request_id=request_id,
     )
-    found = await conn.fetchrow(_ONE, *scope_args(principal, rec_id))
-    if found is None:  # cannot happen: inserted in this transaction, for a client the caller sees
-        raise RuntimeError("the recommendation inserted in this transaction is missing")
-    return {**_public(found), "audit_event_id": event_id}
+    return _public(await _reread(conn, client.firm_id, rec_id), event_id)
 
 
-async def get(conn: asyncpg.Connection | asyncpg.Pool, principal: Principal, rec_id: int) -> dict[str, Any]:
-    r = await conn.fetchrow(_ONE, *scope_args(principal, rec_id))
-    if r is None:
-        raise NotFound(NOT_FOUND)
-    return _public(r)
+def get(rec: VisibleRecommendation) -> RecommendationOut:
+    """The recommendation as the scoped lookup read it (pending ones past their expiry read `expired`)."""
+    return _public(rec.row)
 
 
 async def review_queue(
-    conn: asyncpg.Connection | asyncpg.Pool, principal: Principal, *, limit: int, cursor: str | None
-) -> tuple[list[dict[str, Any]], str | None]:
+    conn: asyncpg.Connection, principal: Principal, *, limit: int, cursor: str | None
+) -> ReviewQueue:
     """Pending recommendations awaiting a person, oldest first (keyset by id)."""
     after = None
     if cursor:
@@ -190,160 +161,117 @@ async def review_queue(
         if not isinstance(value, int):
             raise Invalid("cursor is not one this API returned", field="cursor")
         after = value
-    rows = await conn.fetch(_QUEUE, *scope_args(principal, after, limit + 1))
-    items = [_public(r) for r in rows[:limit]]
-    return items, encode_keyset([rows[limit - 1]["id"]]) if len(rows) > limit else None
+    rows = await queries.QUEUE.fetch(conn, **scope(principal), after=after, limit=limit + 1)
+    return ReviewQueue(
+        items=[_public(r) for r in rows[:limit]],
+        next_cursor=encode_keyset([rows[limit - 1]["id"]]) if len(rows) > limit else None,
+    )
 
 
-async def _locked(conn: asyncpg.Connection, principal: Principal, rec_id: int) -> asyncpg.Record:
-    r = await conn.fetchrow(_LOCK, *scope_args(principal, rec_id))
-    if r is None:
-        raise NotFound(NOT_FOUND)
-    return r
-
-
-async def _move(
+async def _moved(
     conn: asyncpg.Connection,
     principal: Principal,
-    r: asyncpg.Record,
+    rec: LockedRecommendation,
     status: str,
-    action: str,
     details: dict[str, Any],
     request_id: str | None,
-    sets: str = "",
-    args: tuple[Any, ...] = (),
-) -> dict[str, Any]:
-    await conn.execute(
-        f"UPDATE recommendations SET status = $3, updated_at = now(){sets} WHERE firm_id = $1 AND id = $2",
-        principal.firm_id,
-        r["id"],
-        status,
-        *args,
-    )
+) -> RecommendationOut:
+    """After a move's own UPDATE: its audit event, and the recommendation as it now reads."""
     event_id = await record(
         conn,
-        firm_id=principal.firm_id,
+        firm_id=rec.firm_id,
         actor=principal.actor(),
-        action=action,
+        action=f"recommendation.{status}",
         target_type="recommendation",
-        target_id=r["id"],
-        client_id=r["client_id"],
-        details={"recommendation_id": r["id"], "from": r["status"], "to": status, **details},
+        target_id=rec.recommendation_id,
+        client_id=rec.client_id,
+        details={
+            "recommendation_id": rec.recommendation_id,
+            "from": rec.row["status"],
+            "to": status,
+            **details,
+        },
         request_id=request_id,
     )
-    found = await conn.fetchrow(_ONE, *scope_args(principal, r["id"]))
-    if found is None:  # cannot happen: locked above in this transaction
-        raise RuntimeError("found is missing although locked above in this transaction")
-    return {**_public(found), "audit_event_id": event_id}
+    return _public(await _reread(conn, rec.firm_id, rec.recommendation_id), event_id)
 
 
-def _transition_error(r: asyncpg.Record, wanted: str) -> Conflict:
-    return Conflict(f"a recommendation that is {r['status']} cannot be {wanted}")
+def _transition_error(rec: VisibleRecommendation, wanted: str) -> Conflict:
+    return Conflict(f"a recommendation that is {rec.row['status']} cannot be {wanted}")
+
+
+def check_reviewer(principal: Principal) -> None:
+    """Agents never review: a key with agent scopes is refused (403), whatever recommendation it names. The
+    review route checks this before the lookup, so such a key gets 403 rather than 404 for any id."""
+    if principal.has("recommendations:write"):
+        raise Forbidden("a key with agent scopes cannot review recommendations")
 
 
 async def review(
     conn: asyncpg.Connection,
     principal: Principal,
-    rec_id: int,
+    rec: LockedRecommendation,
     *,
     approve: bool,
     comment: str,
     request_id: str | None,
-) -> dict[str, Any]:
+) -> RecommendationOut:
     """Approve or reject. Agents never review, and nobody reviews what their own key or identity proposed."""
-    if principal.has("recommendations:write"):
-        raise Forbidden("a key with agent scopes cannot review recommendations")
-    r = await _locked(conn, principal, rec_id)
-    if r["proposed_by_key_id"] == principal.key_id or r["proposer_owner"] == principal.owner:
+    check_reviewer(principal)
+    if rec.row["proposed_by_key_id"] == principal.key_id or rec.row["proposer_owner"] == principal.owner:
         raise Forbidden("the identity that proposed a recommendation cannot review it")
     wanted = "approved" if approve else "rejected"
-    if r["status"] not in REVIEWABLE:
-        raise _transition_error(r, wanted)
-    return await _move(
-        conn,
-        principal,
-        r,
-        wanted,
-        f"recommendation.{wanted}",
-        {"reviewer": principal.owner, "comment": comment},
-        request_id,
-        ", reviewer = $4, review_comment = $5, reviewed_at = now(), reviewed_by_key_id = $6",
-        (principal.owner, comment, principal.key_id),
+    if rec.row["status"] not in REVIEWABLE:
+        raise _transition_error(rec, wanted)
+    await queries.REVIEWED.execute(
+        conn, **rec.ids, status=wanted, reviewer=principal.owner, comment=comment, key_id=principal.key_id
     )
-
-
-_EXECUTING = """
-SELECT t.id, t.recommendation_id, t.type, t.reverses_id,
-       EXISTS (SELECT 1 FROM transactions x WHERE x.firm_id = t.firm_id AND x.reverses_id = t.id) AS reversed
-FROM transactions t WHERE t.firm_id = $1 AND t.client_id = $2 AND t.id = ANY($3::bigint[])
-FOR UPDATE OF t
-"""
+    return await _moved(
+        conn, principal, rec, wanted, {"reviewer": principal.owner, "comment": comment}, request_id
+    )
 
 
 async def execute(
     conn: asyncpg.Connection,
     principal: Principal,
-    rec_id: int,
+    rec: LockedRecommendation,
     transaction_ids: list[int],
     *,
     request_id: str | None,
-) -> dict[str, Any]:
+) -> RecommendationOut:
     """Mark an approved recommendation executed, linking the ledger trades that carried it out (each a buy or
     sell of the same client, not reversed, not linked to another recommendation). The link is set once."""
-    r = await _locked(conn, principal, rec_id)
-    if r["status"] != "approved":
-        raise _transition_error(r, "executed")
-    found = {
-        t["id"]: t for t in await conn.fetch(_EXECUTING, principal.firm_id, r["client_id"], transaction_ids)
-    }
+    if rec.row["status"] != "approved":
+        raise _transition_error(rec, "executed")
+    rows = await queries.EXECUTING.fetch(
+        conn, firm_id=rec.firm_id, client_id=rec.client_id, ids=transaction_ids
+    )
+    found = {t["id"]: t for t in rows}
     for i, tid in enumerate(transaction_ids):
         t = found.get(tid)
         if t is None:
             raise Invalid(f"transaction {tid} is not one of this client's", field=f"transaction_ids[{i}]")
         if t["type"] not in ("buy", "sell") or t["reverses_id"] is not None or t["reversed"]:
             raise Invalid(f"transaction {tid} is not a live buy or sell", field=f"transaction_ids[{i}]")
-        if t["recommendation_id"] not in (None, rec_id):
+        if t["recommendation_id"] not in (None, rec.recommendation_id):
             raise Conflict(f"transaction {tid} already carries out another recommendation")
-    await conn.execute(
-        "UPDATE transactions SET recommendation_id = $3 WHERE firm_id = $1 AND id = ANY($2::bigint[])"
-        " AND recommendation_id IS NULL",
-        principal.firm_id,
-        transaction_ids,
-        rec_id,
-    )
-    return await _move(
-        conn,
-        principal,
-        r,
-        "executed",
-        "recommendation.executed",
-        {"transaction_ids": sorted(transaction_ids)},
-        request_id,
-        ", executed_at = now()",
+    await queries.LINK.execute(conn, **rec.ids, ids=transaction_ids)
+    await queries.EXECUTED.execute(conn, **rec.ids)
+    return await _moved(
+        conn, principal, rec, "executed", {"transaction_ids": sorted(transaction_ids)}, request_id
     )
 
 
-_DUE = """
-SELECT firm_id, id, client_id, status FROM recommendations
-WHERE status IN ('proposed', 'needs_review', 'approved') AND expires_at <= now()
-ORDER BY firm_id, id
-LIMIT $1
-FOR UPDATE SKIP LOCKED
-"""
 EXPIRY_ACTOR = {"type": "system", "owner": "wealthgate expiry"}
 
 
 async def expire_due(conn: asyncpg.Connection, *, limit: int = 500) -> int:
     """Store `expired` on pending recommendations past their expiry, each with its audit event, in the
-    caller's transaction. Rows another worker is expiring are skipped, never expired twice."""
-    due = await conn.fetch(_DUE, limit)
+    caller's transaction. Rows another worker is expiring are skipped, never expired twice. A system task
+    over every firm: no caller, no scope."""
+    due = await queries.DUE.fetch(conn, limit=limit)
     for r in due:
-        await conn.execute(
-            "UPDATE recommendations SET status = 'expired', updated_at = now()"
-            " WHERE firm_id = $1 AND id = $2",
-            r["firm_id"],
-            r["id"],
-        )
+        await queries.EXPIRED.execute(conn, firm_id=r["firm_id"], recommendation_id=r["id"])
         await record(
             conn,
             firm_id=r["firm_id"],
@@ -357,14 +285,10 @@ async def expire_due(conn: asyncpg.Connection, *, limit: int = 500) -> int:
     return len(due)
 
 
-async def replay(
-    conn: asyncpg.Connection | asyncpg.Pool, principal: Principal, rec_id: int
-) -> dict[str, Any]:
+async def replay(conn: asyncpg.Connection, rec: VisibleRecommendation) -> ReplayOut:
     """The stored context, data date and policy of the decision, and the verdict recomputed from them."""
-    r = await conn.fetchrow(_ONE, *scope_args(principal, rec_id))
-    if r is None:
-        raise NotFound(NOT_FOUND)
-    version = await by_id(conn, principal.firm_id, r["policy_version_id"])
+    r = rec.row
+    version = await by_id(conn, rec.firm_id, r["policy_version_id"])
     snapshot = r["context_snapshot"]
     facts = facts_from_json(snapshot["facts"])
     recomputed = evaluate(  # by the rules of the engine version the verdict was stored under
@@ -374,20 +298,20 @@ async def replay(
         engine_version=snapshot.get("engine_version", OLDEST_ENGINE),
     ).to_json()
     stored = {"verdict": r["verdict"], "rules": r["rules"], "as_of": r["data_as_of"].isoformat()}
-    return {
-        "recommendation_id": r["id"],
-        "client_id": r["client_id"],
-        "data_as_of": r["data_as_of"].isoformat(),
-        "policy_version": r["policy_hash"],
-        "policy_version_number": version.version,
-        "policy": version.content,
-        "policy_hash_matches": rules.content_hash(version.content) == r["policy_hash"],
-        "context": snapshot["facts"],
-        "context_digest": r["context_digest"],
-        "context_digest_matches": digest(snapshot["facts"]) == r["context_digest"],
-        "engine_version": {"at_decision": snapshot.get("engine_version"), "now": ENGINE_VERSION},
-        "trades": r["trades"],
-        "stored": stored,
-        "recomputed": recomputed,
-        "matches": recomputed == stored,
-    }
+    return ReplayOut(
+        recommendation_id=r["id"],
+        client_id=r["client_id"],
+        data_as_of=r["data_as_of"].isoformat(),
+        policy_version=r["policy_hash"],
+        policy_version_number=version.version,
+        policy=version.content,
+        policy_hash_matches=rules.content_hash(version.content) == r["policy_hash"],
+        context=snapshot["facts"],
+        context_digest=r["context_digest"],
+        context_digest_matches=digest(snapshot["facts"]) == r["context_digest"],
+        engine_version=EngineVersions(at_decision=snapshot.get("engine_version"), now=ENGINE_VERSION),
+        trades=r["trades"],
+        stored=StoredVerdict(**stored),
+        recomputed=StoredVerdict(**recomputed),
+        matches=recomputed == stored,
+    )

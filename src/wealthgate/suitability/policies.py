@@ -14,32 +14,52 @@ from typing import Any
 import asyncpg
 
 from wealthgate.audit.record import record
+from wealthgate.db.sql import Sql
 from wealthgate.errors import Conflict, NotFound
 from wealthgate.suitability import policy as rules
 
-_CURRENT = """
+_CURRENT = Sql(
+    """
 SELECT id, version, content, content_hash, created_by, created_at FROM policy_versions
-WHERE firm_id = $1 ORDER BY version DESC LIMIT 1
+WHERE firm_id = :firm_id ORDER BY version DESC LIMIT 1
 """
-_BY_VERSION = """
+)
+_BY_VERSION = Sql(
+    """
 SELECT id, version, content, content_hash, created_by, created_at FROM policy_versions
-WHERE firm_id = $1 AND version = $2
+WHERE firm_id = :firm_id AND version = :version
 """
-_BY_ID = """
+)
+_BY_ID = Sql(
+    """
 SELECT id, version, content, content_hash, created_by, created_at FROM policy_versions
-WHERE firm_id = $1 AND id = $2
+WHERE firm_id = :firm_id AND id = :id
 """
-_INSERT = """
+)
+_ALL = Sql(
+    """
+SELECT id, version, content, content_hash, created_by, created_at FROM policy_versions
+WHERE firm_id = :firm_id ORDER BY version DESC
+"""
+)
+_INSERT = Sql(
+    """
 INSERT INTO policy_versions (firm_id, version, content, content_hash, created_by)
-SELECT $1, coalesce(max(version), 0) + 1, $2::jsonb, $3, $4 FROM policy_versions WHERE firm_id = $1
+SELECT :firm_id, coalesce(max(version), 0) + 1, :content::jsonb, :content_hash, :created_by
+FROM policy_versions WHERE firm_id = :firm_id
 RETURNING id, version, content, content_hash, created_by, created_at
 """
-_MODEL_BANDS = """
+)
+# One publisher per firm at a time: the next version number is read and written under the lock.
+_LOCK = Sql("SELECT pg_advisory_xact_lock(hashtext('policy_versions'), :firm_id::int)")
+_MODEL_BANDS = Sql(
+    """
 SELECT m.risk_level, w.asset_class, w.target_weight, w.band
 FROM model_portfolios m
 JOIN model_portfolio_weights w ON w.firm_id = m.firm_id AND w.model_portfolio_id = m.id
-WHERE m.firm_id = $1
+WHERE m.firm_id = :firm_id
 """
+)
 NO_POLICY = "this firm has no suitability policy yet: publish one (PUT /policy or `wealthgate policy import`)"
 
 
@@ -51,16 +71,6 @@ class PolicyVersion:
     content_hash: str
     created_by: str
     created_at: datetime
-
-    def to_json(self, *, created: bool = False) -> dict[str, Any]:
-        return {
-            "version": self.version,
-            "content_hash": self.content_hash,
-            "content": self.content,
-            "created_by": self.created_by,
-            "created_at": self.created_at.isoformat(),
-            "created": created,
-        }
 
 
 def _version(r: asyncpg.Record) -> PolicyVersion:
@@ -74,34 +84,31 @@ def _version(r: asyncpg.Record) -> PolicyVersion:
     )
 
 
-async def current(conn: asyncpg.Connection | asyncpg.Pool, firm_id: int) -> PolicyVersion:
-    r = await conn.fetchrow(_CURRENT, firm_id)
+async def current(conn: asyncpg.Connection, firm_id: int) -> PolicyVersion:
+    """The version in force; 409 when the firm has none yet."""
+    r = await _CURRENT.fetchrow(conn, firm_id=firm_id)
     if r is None:
         raise Conflict(NO_POLICY)
     return _version(r)
 
 
-async def by_version(conn: asyncpg.Connection | asyncpg.Pool, firm_id: int, version: int) -> PolicyVersion:
-    r = await conn.fetchrow(_BY_VERSION, firm_id, version)
+async def by_version(conn: asyncpg.Connection, firm_id: int, version: int) -> PolicyVersion:
+    r = await _BY_VERSION.fetchrow(conn, firm_id=firm_id, version=version)
     if r is None:
         raise NotFound(f"policy version {version} not found")
     return _version(r)
 
 
-async def by_id(conn: asyncpg.Connection | asyncpg.Pool, firm_id: int, policy_id: int) -> PolicyVersion:
-    r = await conn.fetchrow(_BY_ID, firm_id, policy_id)
+async def by_id(conn: asyncpg.Connection, firm_id: int, policy_id: int) -> PolicyVersion:
+    r = await _BY_ID.fetchrow(conn, firm_id=firm_id, id=policy_id)
     if r is None:
         raise NotFound("policy version not found")
     return _version(r)
 
 
-async def versions(conn: asyncpg.Connection | asyncpg.Pool, firm_id: int) -> list[PolicyVersion]:
-    rows = await conn.fetch(
-        "SELECT id, version, content, content_hash, created_by, created_at FROM policy_versions"
-        " WHERE firm_id = $1 ORDER BY version DESC",
-        firm_id,
-    )
-    return [_version(r) for r in rows]
+async def versions(conn: asyncpg.Connection, firm_id: int) -> list[PolicyVersion]:
+    """Every version of the firm's policy, newest first."""
+    return [_version(r) for r in await _ALL.fetch(conn, firm_id=firm_id)]
 
 
 async def publish(
@@ -117,11 +124,13 @@ async def publish(
     """Store `content` as the firm's next version unless it equals the current one. Validates first."""
     canonical = rules.canonical(content)
     digest = rules.content_hash(canonical)
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('policy_versions'), $1::int)", firm_id)
-    latest = await conn.fetchrow(_CURRENT, firm_id)
+    await _LOCK.execute(conn, firm_id=firm_id)
+    latest = await _CURRENT.fetchrow(conn, firm_id=firm_id)
     if latest is not None and latest["content_hash"] == digest:
         return _version(latest), False
-    row = await conn.fetchrow(_INSERT, firm_id, canonical, digest, created_by)
+    row = await _INSERT.fetchrow(
+        conn, firm_id=firm_id, content=canonical, content_hash=digest, created_by=created_by
+    )
     if row is None:  # cannot happen: INSERT ... RETURNING returns its row
         raise RuntimeError("row is missing although INSERT ... RETURNING returns its row")
     stored = _version(row)
@@ -142,14 +151,14 @@ async def model_bands(
     conn: asyncpg.Connection, firm_id: int
 ) -> dict[str, dict[str, tuple[Decimal, Decimal]]]:
     bands: dict[str, dict[str, tuple[Decimal, Decimal]]] = {}
-    for r in await conn.fetch(_MODEL_BANDS, firm_id):
+    for r in await _MODEL_BANDS.fetch(conn, firm_id=firm_id):
         bands.setdefault(r["risk_level"], {})[r["asset_class"]] = (r["target_weight"], r["band"])
     return bands
 
 
 async def ensure_default(conn: asyncpg.Connection, firm_id: int, *, actor: dict[str, Any]) -> PolicyVersion:
     """The firm's current policy, publishing the default (with its model portfolios' bands) if it has none."""
-    r = await conn.fetchrow(_CURRENT, firm_id)
+    r = await _CURRENT.fetchrow(conn, firm_id=firm_id)
     if r is not None:
         return _version(r)
     doc = rules.default_for(await model_bands(conn, firm_id))

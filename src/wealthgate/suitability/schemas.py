@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from wealthgate.ledger.schemas import Money, Quantity
-from wealthgate.suitability.engine import Trade
+from wealthgate.suitability.engine import ENGINE_VERSION, Trade, Verdict
+from wealthgate.suitability.policies import PolicyVersion
 from wealthgate.validation import StoredText
+from wealthgate.vocabulary import SYMBOL_INPUT_PATTERN, TradeSide
 
 MAX_TRADES = 50
+Outcome = Literal["pass", "fail", "needs_review"]
 
 
 class TradeIn(BaseModel):
@@ -18,8 +21,8 @@ class TradeIn(BaseModel):
 
     model_config = ConfigDict(strict=True, extra="forbid")
 
-    side: Literal["buy", "sell"]
-    symbol: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9.\-]{0,14}$")]
+    side: TradeSide
+    symbol: Annotated[str, Field(pattern=SYMBOL_INPUT_PATTERN)]
     quantity: Annotated[Quantity, Field(gt=0)] | None = None
     amount: Annotated[Money, Field(gt=0)] | None = None
 
@@ -44,7 +47,7 @@ class CheckIn(BaseModel):
 
 class RuleOut(BaseModel):
     rule: str
-    outcome: Literal["pass", "fail", "needs_review"]
+    outcome: Outcome
     threshold: Any = Field(description="The policy's limit (decimal strings for shares and money)")
     value: Any = Field(description="The computed figure, e.g. the post-trade weight")
     explanation: str
@@ -53,12 +56,26 @@ class RuleOut(BaseModel):
 class CheckOut(BaseModel):
     check_id: int
     client_id: int
-    verdict: Literal["pass", "fail", "needs_review"]
+    verdict: Outcome
     rules: list[RuleOut]
+    as_of: str = Field(description="Date of the prices and holdings used")
     policy_version: str = Field(description="Content hash of the policy applied")
     policy_version_number: int
     engine_version: str = Field(description="The rule set that judged (replay runs the same one)")
-    as_of: str = Field(description="Date of the prices and holdings used")
+
+    @classmethod
+    def of(cls, check_id: int, client_id: int, version: PolicyVersion, verdict: Verdict) -> CheckOut:
+        """The answer to a check: its id, the verdict with every rule, and what judged it."""
+        return cls(
+            check_id=check_id,
+            client_id=client_id,
+            verdict=cast(Outcome, verdict.verdict),
+            rules=[RuleOut.model_validate(r) for r in verdict.to_json()["rules"]],
+            as_of=verdict.as_of.isoformat(),
+            policy_version=version.content_hash,
+            policy_version_number=version.version,
+            engine_version=ENGINE_VERSION,
+        )
 
 
 class PolicyIn(BaseModel):
@@ -77,3 +94,18 @@ class PolicyOut(BaseModel):
     created_by: str
     created_at: str
     created: bool = Field(False, description="True when this request stored a new version")
+
+    @classmethod
+    def of(cls, v: PolicyVersion, *, created: bool = False) -> PolicyOut:
+        return cls(
+            version=v.version,
+            content_hash=v.content_hash,
+            content=v.content,
+            created_by=v.created_by,
+            created_at=v.created_at.isoformat(),
+            created=created,
+        )
+
+
+class PolicyVersions(BaseModel):
+    items: list[PolicyOut] = Field(description="Newest first.")

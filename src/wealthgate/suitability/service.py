@@ -2,20 +2,24 @@
 
 The facts are the client's whole profile (Reg BI's investment profile, held-away assets and the options and
 margin approvals included), whether any account allows margin, client-level holdings and cash, the securities
-involved (with leverage), the recent trade count and the trading over the turnover window (`_ACTIVITY`)."""
+involved (with leverage), the recent trade count and the trading over the turnover window (`_ACTIVITY`).
+
+`check` is the use case's entry: its scoped lookup (`find_investor`) reads the investor's profile in the same
+round trip; everything after it takes the `Investor` and binds `**investor.client.ids`. A caller that already
+holds a `VisibleClient` (the rebalance proposal) gets the profile with `investor`."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
 
 import asyncpg
 
 from wealthgate.audit.record import record
 from wealthgate.auth.principal import Principal
-from wealthgate.clients.service import CLIENT_NOT_FOUND
-from wealthgate.clients.visibility import scope_args, scoped_text
+from wealthgate.clients.visibility import CLIENT_NOT_FOUND, VisibleClient, find_with, scoped
+from wealthgate.db.sql import Sql
 from wealthgate.errors import Invalid, NotFound
 from wealthgate.money import to_cents
 from wealthgate.suitability import policy as rules
@@ -32,8 +36,9 @@ from wealthgate.suitability.engine import (
 from wealthgate.suitability.policies import PolicyVersion, current
 from wealthgate.suitability.snapshot import digest, trades_to_json
 
-_CLIENT = scoped_text(
-    """
+# The investor's profile, client-level cash and whether any account allows margin, read from `visible`: the
+# scoped lookup itself (`find_investor`), or, for a client already proven visible, the one client by its ids.
+_INVESTOR = """
 SELECT c.id, c.risk_tolerance, date_part('year', age(current_date, c.date_of_birth))::int AS age,
        c.time_horizon, c.liquidity_needs, c.investment_experience, c.excluded_symbols, c.excluded_sectors,
        c.investment_objective, c.annual_income, c.net_worth, c.liquid_net_worth, c.tax_status,
@@ -42,41 +47,53 @@ SELECT c.id, c.risk_tolerance, date_part('year', age(current_date, c.date_of_bir
         WHERE a.firm_id = c.firm_id AND a.client_id = c.id) AS cash,
        (SELECT coalesce(bool_or(a.allows_margin), false) FROM accounts a
         WHERE a.firm_id = c.firm_id AND a.client_id = c.id) AS margin_account
-FROM visible c WHERE c.id = $3
+FROM visible c WHERE c.id = :client_id
+"""
+_FIND_INVESTOR = scoped(_INVESTOR)
+_INVESTOR_OF = Sql(_INVESTOR).using(
+    visible=Sql("SELECT * FROM clients WHERE firm_id = :firm_id AND id = :client_id")
+)
+_POSITIONS = Sql(
+    """
+SELECT symbol, sum(quantity) AS quantity FROM positions
+WHERE firm_id = :firm_id AND client_id = :client_id GROUP BY symbol HAVING sum(quantity) <> 0
 """
 )
-_POSITIONS = """
-SELECT symbol, sum(quantity) AS quantity FROM positions
-WHERE firm_id = $1 AND client_id = $2 GROUP BY symbol HAVING sum(quantity) <> 0
-"""
-_SECURITIES = """
+_SECURITIES = Sql(
+    """
 SELECT symbol, name, asset_class, sector, risk_rating, is_complex, liquidity, leverage, last_price,
        last_price_date
-FROM securities WHERE symbol = ANY($1::text[])
+FROM securities WHERE symbol = ANY(:symbols::text[])
 """
+)
 # Buys and sells in the window; a reversed trade and its reversal both count nowhere (as in ledger replay).
-_RECENT_TRADES = """
+_RECENT_TRADES = Sql(
+    """
 SELECT count(*) FROM transactions t
-WHERE t.firm_id = $1 AND t.client_id = $2 AND t.type IN ('buy', 'sell') AND t.reverses_id IS NULL
-  AND t.trade_date > $3::date - $4::int AND t.trade_date <= $3::date
+WHERE t.firm_id = :firm_id AND t.client_id = :client_id AND t.type IN ('buy', 'sell')
+  AND t.reverses_id IS NULL
+  AND t.trade_date > :as_of::date - :window::int AND t.trade_date <= :as_of::date
   AND NOT EXISTS (SELECT 1 FROM transactions r
                   WHERE r.firm_id = t.firm_id AND r.client_id = t.client_id AND r.reverses_id = t.id)
 """
+)
 # The client's trading over the turnover window ending on the data date, reversed pairs left out (a reversal
 # and what it reverses count nowhere, as in ledger replay): gross purchases, costs (fees on trades and fee
 # transactions such as advisory fees) and the average of the client's value every 30 days back from the data
 # date (cash as the sum of amounts, holdings as the signed sum of traded quantities at each day's latest
 # close), over the days on which the client had any transaction yet.
-_ACTIVITY = """
+_ACTIVITY = Sql(
+    """
 WITH live AS (
     SELECT t.trade_date, t.type, t.symbol, t.quantity, t.price, t.amount, t.fees
     FROM transactions t
-    WHERE t.firm_id = $1 AND t.client_id = $2 AND t.trade_date <= $3::date AND t.reverses_id IS NULL
+    WHERE t.firm_id = :firm_id AND t.client_id = :client_id AND t.trade_date <= :as_of::date
+      AND t.reverses_id IS NULL
       AND NOT EXISTS (SELECT 1 FROM transactions x
                       WHERE x.firm_id = t.firm_id AND x.client_id = t.client_id AND x.reverses_id = t.id)
 ), points AS (
-    SELECT $3::date - k AS day FROM generate_series(0, $4::int - 1, 30) AS k
-    WHERE EXISTS (SELECT 1 FROM live l WHERE l.trade_date <= $3::date - k)
+    SELECT :as_of::date - k AS day FROM generate_series(0, :window::int - 1, 30) AS k
+    WHERE EXISTS (SELECT 1 FROM live l WHERE l.trade_date <= :as_of::date - k)
 ), equity AS (
     SELECT p.day,
            (SELECT coalesce(sum(l.amount), 0) FROM live l WHERE l.trade_date <= p.day)
@@ -90,32 +107,82 @@ WITH live AS (
     FROM points p
 )
 SELECT (SELECT coalesce(sum(quantity * price), 0) FROM live
-        WHERE type = 'buy' AND trade_date > $3::date - $4::int) AS purchases,
+        WHERE type = 'buy' AND trade_date > :as_of::date - :window::int) AS purchases,
        (SELECT coalesce(sum(fees), 0) + coalesce(sum(-amount) FILTER (WHERE type = 'fee'), 0) FROM live
-        WHERE trade_date > $3::date - $4::int) AS costs,
+        WHERE trade_date > :as_of::date - :window::int) AS costs,
        (SELECT coalesce(round(avg(value), 2), 0) FROM equity) AS average_equity
 """
-_INSERT_CHECK = """
+)
+_INSERT_CHECK = Sql(
+    """
 INSERT INTO suitability_checks (firm_id, client_id, api_key_id, policy_version_id, policy_hash, trades,
                                 verdict, rules, data_as_of)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id
+VALUES (:firm_id, :client_id, :api_key_id, :policy_version_id, :policy_hash, :trades,
+        :verdict, :rules, :data_as_of)
+RETURNING id
 """
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Investor:
+    """A client the caller may see (`client`), with what a check reads of it besides its holdings."""
+
+    client: VisibleClient
+    profile: Profile
+    cash: Decimal  # client-level: every account's cash
+    margin_account: bool  # any account allows margin
+
+
+def _investor(client: VisibleClient, c: asyncpg.Record) -> Investor:
+    return Investor(
+        client,
+        Profile(
+            risk_level=c["risk_tolerance"],
+            age=c["age"],
+            time_horizon=c["time_horizon"],
+            liquidity_needs=c["liquidity_needs"],
+            investment_experience=c["investment_experience"],
+            excluded_symbols=frozenset(c["excluded_symbols"] or ()),
+            excluded_sectors=frozenset(c["excluded_sectors"] or ()),
+            investment_objective=c["investment_objective"],
+            annual_income=c["annual_income"],
+            net_worth=c["net_worth"],
+            liquid_net_worth=c["liquid_net_worth"],
+            tax_status=c["tax_status"],
+            held_away_assets=c["held_away_assets"],
+            options_level=c["options_level"],
+            margin_approved=c["margin_approved"],
+        ),
+        c["cash"],
+        c["margin_account"],
+    )
+
+
+async def find_investor(conn: asyncpg.Connection, principal: Principal, client_id: int) -> Investor:
+    """The scoped lookup and the investor's profile in one round trip; 404 unless the client is visible."""
+    client, row = await find_with(conn, principal, client_id, _FIND_INVESTOR)
+    return _investor(client, row)
+
+
+async def investor(conn: asyncpg.Connection, client: VisibleClient) -> Investor:
+    """The profile of a client already proven visible (e.g. by the portfolio's own lookup)."""
+    row = await _INVESTOR_OF.fetchrow(conn, **client.ids)
+    if row is None:  # only if the client was deleted since it was found, outside this snapshot
+        raise NotFound(CLIENT_NOT_FOUND)
+    return _investor(client, row)
 
 
 async def load_facts(
-    conn: asyncpg.Connection, principal: Principal, client_id: int, trades: list[Trade], policy: rules.Policy
+    conn: asyncpg.Connection, investor: Investor, trades: list[Trade], policy: rules.Policy
 ) -> Facts:
-    """The client's profile, client-level holdings and cash, the securities involved (with their latest
-    prices) and the recent trade count; 404 when the client is not visible to the caller. A traded symbol
-    that is unknown or has no price is a 422 naming the trade."""
-    c = await conn.fetchrow(_CLIENT, *scope_args(principal, client_id))
-    if c is None:
-        raise NotFound(CLIENT_NOT_FOUND)
-    positions = {
-        r["symbol"]: r["quantity"] for r in await conn.fetch(_POSITIONS, principal.firm_id, client_id)
-    }
+    """The investor's profile, client-level holdings and cash, the securities involved (with their latest
+    prices) and the recent trading. A traded symbol that is unknown or has no price is a 422 naming the
+    trade."""
+    ids = investor.client.ids
+    positions = {r["symbol"]: r["quantity"] for r in await _POSITIONS.fetch(conn, **ids)}
     symbols = sorted(set(positions) | {t.symbol for t in trades})
-    found = {r["symbol"]: r for r in await conn.fetch(_SECURITIES, symbols)}
+    found = {r["symbol"]: r for r in await _SECURITIES.fetch(conn, symbols=symbols)}
     for i, t in enumerate(trades):
         r = found.get(t.symbol)
         if r is None:
@@ -141,38 +208,18 @@ async def load_facts(
         (s.price_date for s in securities.values() if s.price_date != date.min),
         default=datetime.now(UTC).date(),
     )
-    recent = await conn.fetchval(
-        _RECENT_TRADES, principal.firm_id, client_id, as_of, policy.frequency_window_days
-    )
-    activity = await conn.fetchrow(
-        _ACTIVITY, principal.firm_id, client_id, as_of, policy.turnover_window_days
-    )
+    recent = await _RECENT_TRADES.fetchval(conn, **ids, as_of=as_of, window=policy.frequency_window_days)
+    activity = await _ACTIVITY.fetchrow(conn, **ids, as_of=as_of, window=policy.turnover_window_days)
     if activity is None:  # cannot happen: an aggregate query returns one row
         raise RuntimeError("activity is missing although an aggregate query returns one row")
     return Facts(
         as_of=as_of,
-        profile=Profile(
-            risk_level=c["risk_tolerance"],
-            age=c["age"],
-            time_horizon=c["time_horizon"],
-            liquidity_needs=c["liquidity_needs"],
-            investment_experience=c["investment_experience"],
-            excluded_symbols=frozenset(c["excluded_symbols"] or ()),
-            excluded_sectors=frozenset(c["excluded_sectors"] or ()),
-            investment_objective=c["investment_objective"],
-            annual_income=c["annual_income"],
-            net_worth=c["net_worth"],
-            liquid_net_worth=c["liquid_net_worth"],
-            tax_status=c["tax_status"],
-            held_away_assets=c["held_away_assets"],
-            options_level=c["options_level"],
-            margin_approved=c["margin_approved"],
-        ),
+        profile=investor.profile,
         positions=positions,
-        cash=c["cash"],
+        cash=investor.cash,
         securities=securities,
         recent_trades=int(recent),
-        margin_account=c["margin_account"],
+        margin_account=investor.margin_account,
         activity=Activity(
             window_days=policy.turnover_window_days,
             purchases=to_cents(activity["purchases"]),
@@ -180,27 +227,6 @@ async def load_facts(
             average_equity=activity["average_equity"],
         ),
     )
-
-
-async def judge(
-    conn: asyncpg.Connection, principal: Principal, client_id: int, trades: list[Trade]
-) -> tuple[PolicyVersion, Facts, Verdict]:
-    """The current policy, the facts, and the verdict: what a check and a recommendation both run."""
-    version = await current(conn, principal.firm_id)
-    policy = rules.parse(version.content)
-    facts = await load_facts(conn, principal, client_id, trades, policy)
-    return version, facts, evaluate(facts, policy, trades)
-
-
-def answer(check_id: int, client_id: int, version: PolicyVersion, verdict: Verdict) -> dict[str, Any]:
-    return {
-        "check_id": check_id,
-        "client_id": client_id,
-        **verdict.to_json(),
-        "policy_version": version.content_hash,
-        "policy_version_number": version.version,
-        "engine_version": ENGINE_VERSION,
-    }
 
 
 async def check(
@@ -212,20 +238,25 @@ async def check(
     request_id: str | None,
     recommendation: bool = False,
 ) -> tuple[int, PolicyVersion, Facts, Verdict]:
-    """Run the check and record it (row + audit event) in the caller's transaction."""
-    version, facts, verdict = await judge(conn, principal, client_id, trades)
+    """Run the check and record it (row + audit event) in the caller's transaction: the current policy
+    (409 without one), the scoped lookup of the client (404), its facts, the verdict. The use case's entry:
+    the lookup happens here, once, in the same round trip as the investor's profile."""
+    version = await current(conn, principal.firm_id)
+    policy = rules.parse(version.content)
+    investor = await find_investor(conn, principal, client_id)
+    facts = await load_facts(conn, investor, trades, policy)
+    verdict = evaluate(facts, policy, trades)
     body = verdict.to_json()
-    check_id: int = await conn.fetchval(
-        _INSERT_CHECK,
-        principal.firm_id,
-        client_id,
-        principal.key_id,
-        version.id,
-        version.content_hash,
-        trades_to_json(trades),
-        verdict.verdict,
-        body["rules"],
-        facts.as_of,
+    check_id: int = await _INSERT_CHECK.fetchval(
+        conn,
+        **investor.client.ids,
+        api_key_id=principal.key_id,
+        policy_version_id=version.id,
+        policy_hash=version.content_hash,
+        trades=trades_to_json(trades),
+        verdict=verdict.verdict,
+        rules=body["rules"],
+        data_as_of=facts.as_of,
     )
     if not recommendation:  # a recommendation records one event for both
         await record(

@@ -1,15 +1,16 @@
 """The registry as function-calling schemas: wealthgate's own list, OpenAI (strict), Anthropic and MCP.
 
-All four are derived from each tool's Pydantic models. OpenAI's strict mode needs every property required,
-`additionalProperties: false` on every object, optional values expressed as a union with null, no defaults
-and no `$ref`; `strict()` rewrites a JSON Schema that way (and a test checks every tool).
+All four are derived from each tool's Pydantic models (its twin route's, see derive.py). OpenAI's strict
+mode needs every property required, `additionalProperties: false` on every object, optional values expressed
+as a union with null, no defaults and no `$ref`; `strict()` rewrites a JSON Schema that way (and a test
+checks every tool).
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
 from wealthgate.tools.registry import Tool
 
@@ -45,9 +46,10 @@ def _inline(schema: Any, defs: dict[str, Any]) -> Any:
     return schema
 
 
-def plain(model: type[Any]) -> dict[str, Any]:
-    """The model's JSON Schema with `$ref`s inlined and titles dropped (they repeat the property names)."""
-    raw = model.model_json_schema()
+def plain(model: type[Any], mode: Literal["validation", "serialization"] = "validation") -> dict[str, Any]:
+    """The model's JSON Schema with `$ref`s inlined and titles dropped (they repeat the property names); an
+    input is described as it is validated, an output (`mode="serialization"`) as it is written."""
+    raw = model.model_json_schema(mode=mode)
     dropped: dict[str, Any] = _drop(_inline(raw, raw.get("$defs", {})), {"title"})
     return dropped
 
@@ -128,7 +130,7 @@ def render(tools: Iterable[Tool], fmt: str) -> list[dict[str, Any]]:
                     "title": t.title,
                     "description": t.description,
                     "inputSchema": plain(t.input),
-                    "outputSchema": plain(t.output),
+                    "outputSchema": plain(t.output, "serialization"),
                     "annotations": hints_of(t),
                 }
             )
@@ -145,7 +147,7 @@ def render(tools: Iterable[Tool], fmt: str) -> list[dict[str, Any]]:
                         "idempotent": t.idempotent,
                     },
                     "input_schema": plain(t.input),
-                    "output_schema": plain(t.output),
+                    "output_schema": plain(t.output, "serialization"),
                 }
             )
     return out

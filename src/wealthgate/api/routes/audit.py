@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-from fastapi import APIRouter, Depends, Request
+import asyncpg
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from wealthgate.api import idempotent
-from wealthgate.api.deps import request_id_of, require
+from wealthgate.api.deps import DbPool, Writer, request_id_of
 from wealthgate.api.routing import StrictJSONRoute
 from wealthgate.audit import notes
 from wealthgate.audit.schemas import AuditNoteIn, AuditNoteOut
-from wealthgate.auth.principal import Principal
+from wealthgate.clients import visibility
 
 router = APIRouter(route_class=StrictJSONRoute, tags=["audit"])
 
@@ -23,24 +22,21 @@ router = APIRouter(route_class=StrictJSONRoute, tags=["audit"])
     response_model=AuditNoteOut,
     responses={404: {"description": "No such client visible to this key"}},
 )
-async def record_note(
-    body: AuditNoteIn,
-    principal: Annotated[Principal, Depends(require("recommendations:write"))],
-    request: Request,
-) -> Response:
+async def record_note(body: AuditNoteIn, principal: Writer, pool: DbPool, request: Request) -> Response:
     """Appends an `agent.note` audit event with the note's `event_type` and `payload`, which key wrote it,
     and the request id. A free-form note; structured recommendations (`POST /recommendations`) are checked
     for suitability. With an `Idempotency-Key`, a retry returns the first answer and writes nothing."""
 
-    async def work(conn: Any) -> tuple[int, dict[str, Any]]:
+    async def work(conn: asyncpg.Connection) -> tuple[int, AuditNoteOut]:
+        client = await visibility.find(conn, principal, body.client_id)
         event_id = await notes.record_note(
             conn,
-            principal,
-            client_id=body.client_id,
+            client,
+            actor=principal.actor(),
             event_type=body.event_type,
             payload=body.payload,
             request_id=request_id_of(request),
         )
-        return 200, {"status": "stored", "audit_event_id": event_id}
+        return 200, AuditNoteOut(status="stored", audit_event_id=event_id)
 
-    return await idempotent.run(request, principal, work)
+    return await idempotent.run(request, principal, pool, work)

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+import asyncpg
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from wealthgate.api import idempotent
-from wealthgate.api.deps import request_id_of, require
+from wealthgate.api.deps import Admin, AppSettings, DbPool, ReadConn, Reviewer, Viewer, Writer, request_id_of
 from wealthgate.api.routing import StrictJSONRoute
 from wealthgate.audit.schemas import MAX_ID
 from wealthgate.auth.principal import Principal
+from wealthgate.clients import visibility as clients
 from wealthgate.recommendations import service
+from wealthgate.recommendations import visibility as recommendations
 from wealthgate.recommendations.schemas import (
     ExecutionIn,
     RecommendationIn,
     RecommendationOut,
+    ReplayOut,
     ReviewIn,
     ReviewQueue,
 )
@@ -42,23 +46,21 @@ CONFLICT: dict[int | str, dict[str, Any]] = {409: {"description": "Not allowed f
     },
 )
 async def propose(
-    body: RecommendationIn,
-    principal: Annotated[Principal, Depends(require("recommendations:write"))],
-    request: Request,
+    body: RecommendationIn, principal: Writer, pool: DbPool, settings: AppSettings, request: Request
 ) -> Response:
     """Runs the suitability check, then stores the recommendation with its verdict, the facts it was judged
     on (holdings, prices, profile: replayable), and the policy version, with its audit event, in one
     transaction. Status: `proposed` (passed: awaits review), `blocked` (failed), `needs_review`.
     **Requires an `Idempotency-Key` header**: a retry with the same key and body returns the original
     answer and creates nothing."""
-    settings = request.app.state.settings
     trades = [t.trade() for t in body.trades]
 
-    async def work(conn: Any) -> tuple[int, dict[str, Any]]:
+    async def work(conn: asyncpg.Connection) -> tuple[int, RecommendationOut]:
+        client = await clients.find(conn, principal, body.client_id)
         created = await service.propose(
             conn,
             principal,
-            body.client_id,
+            client,
             trades,
             rationale=body.rationale,
             agent_name=body.agent.name,
@@ -68,43 +70,38 @@ async def propose(
         )
         return 201, created
 
-    return await idempotent.run(request, principal, work, required=True)
+    return await idempotent.run(request, principal, pool, work, required=True)
 
 
 @router.get("/recommendations/{rec_id}", response_model=RecommendationOut, responses=NOT_FOUND)
-async def get_recommendation(
-    rec_id: RecId,
-    principal: Annotated[Principal, Depends(require("clients:read", "compliance:review"))],
-    request: Request,
-) -> dict[str, Any]:
+async def get_recommendation(rec_id: RecId, principal: Viewer, conn: ReadConn) -> RecommendationOut:
     """The recommendation, its status (pending ones past their expiry read as `expired`) and verdict."""
-    return await service.get(request.app.state.pool, principal, rec_id)
+    return service.get(await recommendations.find(conn, principal, rec_id))
 
 
 @router.get("/review-queue", response_model=ReviewQueue, summary="Recommendations awaiting a person")
 async def review_queue(
-    principal: Annotated[Principal, Depends(require("compliance:review"))],
-    request: Request,
+    principal: Reviewer,
+    conn: ReadConn,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-) -> dict[str, Any]:
+) -> ReviewQueue:
     """`proposed` and `needs_review` recommendations not yet expired, oldest first."""
-    items, next_cursor = await service.review_queue(
-        request.app.state.pool, principal, limit=limit, cursor=cursor
-    )
-    return {"items": items, "next_cursor": next_cursor}
+    return await service.review_queue(conn, principal, limit=limit, cursor=cursor)
 
 
 async def _review(
-    request: Request, principal: Principal, rec_id: int, comment: str, approve: bool
+    request: Request, principal: Principal, pool: DbPool, rec_id: int, comment: str, approve: bool
 ) -> Response:
-    async def work(conn: Any) -> tuple[int, dict[str, Any]]:
+    async def work(conn: asyncpg.Connection) -> tuple[int, RecommendationOut]:
+        service.check_reviewer(principal)  # before the lookup, as always: agent keys get 403 for any id
+        rec = await recommendations.lock(conn, principal, rec_id)
         moved = await service.review(
-            conn, principal, rec_id, approve=approve, comment=comment, request_id=request_id_of(request)
+            conn, principal, rec, approve=approve, comment=comment, request_id=request_id_of(request)
         )
         return 200, moved
 
-    return await idempotent.run(request, principal, work)
+    return await idempotent.run(request, principal, pool, work)
 
 
 @router.post(
@@ -113,13 +110,10 @@ async def _review(
     responses={**NOT_FOUND, **CONFLICT, 403: {"description": "Agent keys and the proposer cannot approve"}},
 )
 async def approve(
-    rec_id: RecId,
-    body: ReviewIn,
-    principal: Annotated[Principal, Depends(require("compliance:review"))],
-    request: Request,
+    rec_id: RecId, body: ReviewIn, principal: Reviewer, pool: DbPool, request: Request
 ) -> Response:
     """A named reviewer (the key's owner) approves a `proposed` or `needs_review` recommendation."""
-    return await _review(request, principal, rec_id, body.comment, approve=True)
+    return await _review(request, principal, pool, rec_id, body.comment, approve=True)
 
 
 @router.post(
@@ -128,12 +122,9 @@ async def approve(
     responses={**NOT_FOUND, **CONFLICT, 403: {"description": "Agent keys and the proposer cannot review"}},
 )
 async def reject(
-    rec_id: RecId,
-    body: ReviewIn,
-    principal: Annotated[Principal, Depends(require("compliance:review"))],
-    request: Request,
+    rec_id: RecId, body: ReviewIn, principal: Reviewer, pool: DbPool, request: Request
 ) -> Response:
-    return await _review(request, principal, rec_id, body.comment, approve=False)
+    return await _review(request, principal, pool, rec_id, body.comment, approve=False)
 
 
 @router.post(
@@ -142,28 +133,27 @@ async def reject(
     responses={**NOT_FOUND, **CONFLICT},
 )
 async def execute(
-    rec_id: RecId,
-    body: ExecutionIn,
-    principal: Annotated[Principal, Depends(require("admin"))],
-    request: Request,
+    rec_id: RecId, body: ExecutionIn, principal: Admin, pool: DbPool, request: Request
 ) -> Response:
     """Marks an `approved` recommendation `executed`, linking the posted ledger trades that carried it out."""
 
-    async def work(conn: Any) -> tuple[int, dict[str, Any]]:
+    async def work(conn: asyncpg.Connection) -> tuple[int, RecommendationOut]:
+        rec = await recommendations.lock(conn, principal, rec_id)
         done = await service.execute(
-            conn, principal, rec_id, body.transaction_ids, request_id=request_id_of(request)
+            conn, principal, rec, body.transaction_ids, request_id=request_id_of(request)
         )
         return 200, done
 
-    return await idempotent.run(request, principal, work)
+    return await idempotent.run(request, principal, pool, work)
 
 
-@router.get("/recommendations/{rec_id}/replay", responses=NOT_FOUND, summary="Recompute a past decision")
-async def replay(
-    rec_id: RecId,
-    principal: Annotated[Principal, Depends(require("clients:read", "compliance:review"))],
-    request: Request,
-) -> dict[str, Any]:
+@router.get(
+    "/recommendations/{rec_id}/replay",
+    response_model=ReplayOut,
+    responses=NOT_FOUND,
+    summary="Recompute a past decision",
+)
+async def replay(rec_id: RecId, principal: Viewer, conn: ReadConn) -> ReplayOut:
     """The facts (holdings, prices, profile), data date and policy version the decision was made on, and the
     verdict recomputed from exactly those: `matches` says it equals the stored verdict."""
-    return await service.replay(request.app.state.pool, principal, rec_id)
+    return await service.replay(conn, await recommendations.find(conn, principal, rec_id))

@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 
-from wealthgate.api.deps import require
+from wealthgate.api.deps import ReadConn, Reader
 from wealthgate.api.routing import StrictJSONRoute
-from wealthgate.auth.principal import Principal
+from wealthgate.market.schemas import SecurityPage
 from wealthgate.market.search import search
+from wealthgate.vocabulary import AssetClass
 
 router = APIRouter(route_class=StrictJSONRoute, tags=["securities"])
-AssetClass = Literal[
-    "equity", "fixed_income", "cash_equivalent", "real_estate", "commodity", "alternative", "multi_asset"
-]
 
 
-@router.get("/securities", summary="Search the security master")
+@router.get("/securities", summary="Search the security master", response_model=SecurityPage)
 async def search_securities(
-    principal: Annotated[Principal, Depends(require("clients:read"))],
-    request: Request,
+    principal: Reader,
+    conn: ReadConn,
     q: Annotated[
         str | None,
         Query(
@@ -37,11 +35,11 @@ async def search_securities(
     complex: Annotated[bool | None, Query(description="false: leave out complex/leveraged products.")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-) -> dict[str, Any]:
+) -> SecurityPage:
     """Symbol, name, asset class, sector, region, product risk rating (1-5), complex/leveraged flag, liquidity
     and latest price with its date. An exact symbol match comes first."""
-    items, next_cursor = await search(
-        request.app.state.pool,
+    return await search(
+        conn,
         q=q,
         asset_class=asset_class,
         max_risk=max_risk,
@@ -49,4 +47,3 @@ async def search_securities(
         limit=limit,
         cursor=cursor,
     )
-    return {"items": items, "next_cursor": next_cursor}

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 import orjson
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from wealthgate.api import tool_calls as invoke
-from wealthgate.api.deps import client_request_id_of, presented_key, request_id_of, require
+from wealthgate.api.deps import Reads, client_request_id_of, presented_key, request_id_of, require
 from wealthgate.api.problems import MEDIA_TYPE
 from wealthgate.api.routing import StrictJSONRoute
 from wealthgate.auth.principal import Principal
@@ -21,6 +22,17 @@ AnyKey = Depends(require(*SCOPES))
 FACE_HEADER = "x-wealthgate-face"  # a proxy (e.g. `wealthgate mcp` on stdio) names the face it serves
 FACES = {"mcp-stdio", "sdk"}  # the claims kept (as `client_face`); the face recorded is always `rest`
 ARGUMENTS_SCHEMA = {"type": "object"}  # what the body is meant to be; any JSON reaches invoke
+Format = Literal["wealthgate", "openai", "anthropic", "mcp"]
+# A tool's answer is its REST twin's body: one of the twins' response models (deduplicated, in catalog order).
+# Built from the registry, so a new tool's answer is described without touching this file.
+ToolAnswer: Any = Union.__getitem__(tuple(dict.fromkeys(t.output for t in invoke.REGISTRY)))
+
+
+class ToolList(BaseModel):
+    """The tools a key may use, rendered as `format` asks (each entry is that format's own JSON schema)."""
+
+    format: Format
+    tools: list[dict[str, Any]]  # function-calling schemas are JSON documents in the vendor's format
 
 
 def client_face(claimed: str | None) -> str | None:
@@ -29,27 +41,31 @@ def client_face(claimed: str | None) -> str | None:
     return claimed if claimed in FACES else None
 
 
-@router.get("/tools", summary="The agent tools this key may use, as function-calling schemas")
+@router.get(
+    "/tools", summary="The agent tools this key may use, as function-calling schemas", response_model=ToolList
+)
 async def list_tools(
     principal: Annotated[Principal, AnyKey],
     format: Annotated[
-        Literal["wealthgate", "openai", "anthropic", "mcp"],
+        Format,
         Query(description="openai: strict function schemas; anthropic: tools; mcp: tools/list entries."),
     ] = "wealthgate",
-) -> dict[str, Any]:
+) -> ToolList:
     """Only the tools the key's scopes allow. OpenAI schemas are valid for strict mode."""
-    return {"format": format, "tools": schemas.render(invoke.visible(principal), format)}
+    return ToolList(format=format, tools=schemas.render(invoke.visible(principal), format))
 
 
 @router.post(
     "/tools/{name:path}",
     summary="Call a tool by name (what function-calling loops dispatch to)",
+    response_model=ToolAnswer,
     responses={404: {"description": "No such tool for this key"}, 422: {"description": "Bad arguments"}},
     openapi_extra={"requestBody": {"content": {"application/json": {"schema": ARGUMENTS_SCHEMA}}}},
 )
 async def call_tool(
     name: Annotated[str, Path(description="The tool's name, as `GET /tools` lists it.")],
     principal: Annotated[Principal, AnyKey],
+    reads: Reads,
     request: Request,
     arguments: Annotated[Any, Body(description="The tool's arguments.")] = None,
 ) -> Response:
@@ -60,6 +76,7 @@ async def call_tool(
     # signature would have turned away unrecorded: a made-up tool name, arguments that are no object.
     result = await invoke.invoke(
         request.app,
+        reads,
         principal,
         presented_key(request) or "",
         name,

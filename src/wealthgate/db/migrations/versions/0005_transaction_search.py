@@ -32,14 +32,14 @@ def upgrade() -> None:
             NEW.search := {DOCUMENT.format(t="NEW", name="(SELECT s.name FROM securities s WHERE s.symbol = NEW.symbol)")};
             RETURN NEW;
         END $$
-        """
+        """  # noqa: S608  (DOCUMENT is this revision's constant expression)
     )
     op.execute(
         "CREATE TRIGGER transactions_search BEFORE INSERT OR UPDATE OF symbol, description ON transactions"
         " FOR EACH ROW EXECUTE FUNCTION transactions_search_document()"
     )
     op.execute(
-        f"UPDATE transactions t SET search = {DOCUMENT.format(t='t', name='s.name')}"
+        f"UPDATE transactions t SET search = {DOCUMENT.format(t='t', name='s.name')}"  # noqa: S608  (DOCUMENT: this revision's constant)
         " FROM transactions t2 LEFT JOIN securities s ON s.symbol = t2.symbol"
         " WHERE t2.firm_id = t.firm_id AND t2.id = t.id"
     )

@@ -33,7 +33,7 @@ _SLICES = sa.text(
     " ORDER BY firm_id, account_id, symbol, trade_date, id"
 )
 _INSERT = sa.text(
-    "INSERT INTO lots (firm_id, client_id, account_id, symbol, "
+    "INSERT INTO lots (firm_id, client_id, account_id, symbol, "  # noqa: S608  (this revision's COLUMNS; values are bound)
     + ", ".join(COLUMNS)
     + ") VALUES (:firm_id, :client_id, :account_id, :symbol, "
     + ", ".join(f":{c}" for c in COLUMNS)
