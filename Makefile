@@ -26,13 +26,13 @@ test: $(VENV)/.installed-dev  ## the whole suite against real PostgreSQL (embedd
 	$(BIN)/python -m pytest -n 2 -q
 
 lint: $(VENV)/.installed-dev  ## ruff + mypy strict
-	$(BIN)/ruff check src tests bench examples
-	$(BIN)/ruff format --check src tests bench examples
+	$(BIN)/ruff check src tests bench examples scripts
+	$(BIN)/ruff format --check src tests bench examples scripts
 	$(BIN)/mypy
 
 format: $(VENV)/.installed-dev
-	$(BIN)/ruff check --fix src tests bench examples
-	$(BIN)/ruff format src tests bench examples
+	$(BIN)/ruff check --fix src tests bench examples scripts
+	$(BIN)/ruff format src tests bench examples scripts
 
 bench: $(VENV)/.installed-dev  ## context read, audited writes (MACed), verify over 1M events, search at 10M transactions
 	$(BIN)/python bench/context.py
