@@ -47,4 +47,5 @@ RECOMMENDATION_STATUSES = (
 )
 
 SCOPES = ("clients:read", "recommendations:write", "compliance:review", "admin")
+USER_ROLES = ("admin", "compliance", "advisor")  # the people who sign in (people/models.py)
 AGENT_SCOPES = ("clients:read", "recommendations:write")

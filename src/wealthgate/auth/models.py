@@ -25,12 +25,14 @@ class ApiKey(Base):
     __tablename__ = "api_keys"
     __table_args__ = (
         ForeignKeyConstraint(["firm_id", "advisor_id"], ["advisors.firm_id", "advisors.id"]),
+        ForeignKeyConstraint(["firm_id", "user_id"], ["users.firm_id", "users.id"]),
         UniqueConstraint("firm_id", "key_hash"),
     )
 
     firm_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("firms.id"), primary_key=True)
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True, autoincrement=True)
     advisor_id: Mapped[int | None] = mapped_column(BigInteger)
+    user_id: Mapped[int | None] = mapped_column(BigInteger)  # the person the key acts for (reviews need one)
     name: Mapped[str] = mapped_column(Text)
     owner: Mapped[str] = mapped_column(Text)
     key_hash: Mapped[bytes] = mapped_column(LargeBinary)

@@ -10,6 +10,7 @@ from wealthgate.firms.models import Advisor, Firm
 from wealthgate.idempotency.models import IdempotencyKey
 from wealthgate.ledger.models import Account, Lot, Position, Transaction
 from wealthgate.market.models import DailyPrice, Security
+from wealthgate.people.models import SignInFailure, User, UserSession
 from wealthgate.portfolios.models import ModelPortfolio, ModelPortfolioWeight
 from wealthgate.recommendations.models import Recommendation
 from wealthgate.suitability.models import PolicyVersion, SuitabilityCheck
@@ -36,7 +37,10 @@ __all__ = [
     "Position",
     "Recommendation",
     "Security",
+    "SignInFailure",
     "SuitabilityCheck",
     "Transaction",
+    "User",
+    "UserSession",
     "metadata",
 ]

@@ -33,6 +33,7 @@ class Recommendation(Base):
         ),
         ForeignKeyConstraint(["firm_id", "proposed_by_key_id"], ["api_keys.firm_id", "api_keys.id"]),
         ForeignKeyConstraint(["firm_id", "reviewed_by_key_id"], ["api_keys.firm_id", "api_keys.id"]),
+        ForeignKeyConstraint(["firm_id", "reviewed_by_user_id"], ["users.firm_id", "users.id"]),
         Index(None, "firm_id", "client_id", "created_at"),
         Index(None, "firm_id", "status", "created_at"),
         CheckConstraint(in_list("status", RECOMMENDATION_STATUSES), name="status"),
@@ -56,6 +57,7 @@ class Recommendation(Base):
     data_as_of: Mapped[date] = mapped_column(Date)
     proposed_by_key_id: Mapped[int] = mapped_column(BigInteger)
     reviewed_by_key_id: Mapped[int | None] = mapped_column(BigInteger)
+    reviewed_by_user_id: Mapped[int | None] = mapped_column(BigInteger)  # the person who approved or rejected
     reviewer: Mapped[str | None] = mapped_column(Text)
     review_comment: Mapped[str | None] = mapped_column(Text)
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,1 @@
+"""People: the humans who sign in (admins, compliance reviewers, advisors) and their sessions."""
