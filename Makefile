@@ -5,8 +5,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check --quiet
+# The browser the browser tests drive (tests/browser): Debian's package; Playwright's own download cannot run here.
+CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint format bench bench-scale clean
+.PHONY: run test lint format bench bench-scale clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +24,18 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed-run  ## serve the demo book on http://127.0.0.1:8000 (docs at /docs)
 	$(BIN)/wealthgate demo
 
-test: $(VENV)/.installed-dev  ## the whole suite against real PostgreSQL (embedded unless TEST_DATABASE_URL)
-	$(BIN)/python -m pytest -n 2 -q
+chromium:  ## Chromium for the browser tests: installed with apt when missing and run as root on Debian
+	@if [ ! -x "$(CHROMIUM)" ] && [ "$$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then \
+		echo "installing chromium for the browser tests: apt-get install -y chromium"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
+	@[ -x "$(CHROMIUM)" ] || { echo "error: the browser tests need Chromium at $(CHROMIUM): as root on" \
+		"Debian run 'apt-get install -y chromium', or set CHROMIUM=/path/to/chromium" >&2; exit 1; }
+
+# `loadgroup` keeps tests marked xdist_group together (the browser tests: one server, one browser), once
+# pytest-xdist#1386 is fixed for pytest 9.2; otherwise it distributes like the default.
+test: $(VENV)/.installed-dev chromium  ## the whole suite against real PostgreSQL (embedded unless TEST_DATABASE_URL)
+	WEALTHGATE_TEST_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 lint: $(VENV)/.installed-dev  ## ruff + mypy strict
 	$(BIN)/ruff check src tests bench examples scripts

@@ -152,7 +152,7 @@ class Keys:
 
     agent: str  # firm 1, agent scopes
     reader: str  # firm 1, clients:read only
-    compliance: str  # firm 1, compliance:review only
+    compliance: str  # firm 1, compliance:review only, acting for the demo compliance user (reviews name them)
     advisor2: str  # firm 1, bound to advisor 2, agent scopes
     other_firm: str  # firm 2, agent scopes
     admin: str  # firm 1, admin (ledger postings)
@@ -163,6 +163,7 @@ class Keys:
 
 
 AGENT = ["clients:read", "recommendations:write"]
+COMPLIANCE_USER = "compliance@demo.wealthgate.test"  # the demo book's compliance officer of firm 1
 
 
 @pytest.fixture
@@ -170,7 +171,7 @@ def keys(db_url: str) -> Keys:
     return Keys(
         agent=make_key(db_url, 1, AGENT, name="agent"),
         reader=make_key(db_url, 1, ["clients:read"], name="reader"),
-        compliance=make_key(db_url, 1, ["compliance:review"], name="compliance"),
+        compliance=make_key(db_url, 1, ["compliance:review"], name="compliance", user=COMPLIANCE_USER),
         advisor2=make_key(db_url, 1, AGENT, advisor=2, name="advisor2"),
         other_firm=make_key(db_url, 2, AGENT, name="other"),
         admin=make_key(db_url, 1, ["admin"], name="admin"),

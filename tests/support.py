@@ -10,6 +10,8 @@ import asyncpg
 
 from wealthgate.auth.service import create_key
 from wealthgate.db.pool import connect
+from wealthgate.firms.service import user_by_email
+from wealthgate.people.users import create_user
 
 T = TypeVar("T")
 
@@ -40,10 +42,19 @@ def execute(url: str, sql: str, *args: Any) -> str:
 
 
 def make_key(
-    url: str, firm: int, scopes: list[str], *, advisor: int | None = None, name: str = "test"
+    url: str,
+    firm: int,
+    scopes: list[str],
+    *,
+    advisor: int | None = None,
+    name: str = "test",
+    user: str | None = None,
 ) -> str:
+    """A key's secret; with `user` (an email of the firm's user) the key acts for that person."""
+
     async def work(conn: asyncpg.Connection) -> str:
         async with conn.transaction():
+            person = None if user is None else await user_by_email(conn, firm, user)
             created = await create_key(
                 conn,
                 firm_id=firm,
@@ -52,7 +63,36 @@ def make_key(
                 owner=name,
                 advisor_id=advisor,
                 actor={"type": "operator", "owner": "pytest", "firm_id": firm},
+                user_id=None if person is None else person.id,
             )
         return created.secret_key
 
     return with_conn(url, work)
+
+
+def make_user(
+    url: str, firm: int, email: str, role: str = "compliance", *, advisor: int | None = None
+) -> int:
+    """A user of the firm (no password: enough for a key to act for them); returns the id."""
+
+    async def work(conn: asyncpg.Connection) -> int:
+        async with conn.transaction():
+            made = await create_user(
+                conn,
+                firm_id=firm,
+                email=email,
+                name=email,
+                role=role,
+                advisor_id=advisor,
+                password=None,
+                actor={"type": "operator", "owner": "pytest", "firm_id": firm},
+            )
+        return made.id
+
+    return with_conn(url, work)
+
+
+def make_reviewer(url: str, firm: int, email: str, *, name: str | None = None) -> str:
+    """A key that may review: compliance:review, acting for a new compliance user `email` of the firm."""
+    make_user(url, firm, email)
+    return make_key(url, firm, ["compliance:review"], name=name or email, user=email)

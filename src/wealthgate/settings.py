@@ -39,6 +39,15 @@ class Settings(BaseSettings):
     audit_retention_years: int = Field(default=6, ge=6, le=100)  # SEC 17a-4: six years at the least
     recommendation_ttl_hours: int = Field(default=72, ge=1, le=24 * 365)  # pending ones expire after this
     idempotency_hours: int = Field(default=48, ge=24, le=24 * 365)  # Idempotency-Keys kept at least this long
+    # People signing in to the console: sessions, cookies, the sign-in throttle, single sign-on.
+    session_hours: int = Field(default=8, ge=1, le=24 * 30)  # a console session ends this long after sign-in
+    cookie_secure: bool = True  # False for plain-http hosts (browsers take Secure cookies from 127.0.0.1)
+    sign_in_max_failures: int = Field(default=5, ge=1, le=100)  # failed sign-ins per email before a lockout
+    sign_in_lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)  # the lockout, and the counting window
+    oidc_issuer: str | None = None  # OpenID Connect issuer URL; None: single sign-on is off
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    public_url: str | None = None  # the service's base URL as browsers see it (the OIDC redirect URI's base)
 
     @property
     def pgdata(self) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import uuid
 from typing import Any
@@ -11,9 +12,9 @@ import asyncpg
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import AGENT, Keys
+from tests.conftest import AGENT, COMPLIANCE_USER, Keys
 from tests.factories import Factory
-from tests.support import execute, fetchval, make_key, with_conn
+from tests.support import execute, fetch, fetchval, make_key, make_reviewer, with_conn
 from wealthgate.auth.principal import Principal
 from wealthgate.errors import Conflict
 from wealthgate.idempotency import store
@@ -96,10 +97,13 @@ def test_checks_are_scoped_and_bad_input_stores_nothing(api: TestClient, keys: K
     assert count(db_url, "suitability_checks") == before
 
 
-def test_a_conservative_client_buying_a_risk_5_product_is_blocked(api: TestClient, factory: Factory) -> None:
+def test_a_conservative_client_buying_a_risk_5_product_is_blocked(
+    api: TestClient, factory: Factory, db_url: str
+) -> None:
     built = factory.client(risk_tolerance="conservative", investment_objective="capital_preservation")
     factory.account(built, cash="10000")
-    agent, compliance = factory.key(built.firm_id), factory.key(built.firm_id, ["compliance:review"])
+    agent = factory.key(built.firm_id)
+    compliance = make_reviewer(db_url, built.firm_id, "officer@levx.test")
     client = built.id
     factory.security(
         "LEVX",
@@ -122,7 +126,7 @@ def test_a_conservative_client_buying_a_risk_5_product_is_blocked(api: TestClien
     rules = {x["rule"]: x for x in rec["verdict"]["rules"]}
     assert (rules["product_risk"]["outcome"], rules["product_risk"]["value"]) == ("fail", 5)
     approve = api.post(
-        f"/recommendations/{rec['id']}/approve", json={"comment": "no"}, headers=compliance.headers
+        f"/recommendations/{rec['id']}/approve", json={"comment": "no"}, headers=auth(compliance)
     )
     assert approve.status_code == 409
 
@@ -146,16 +150,41 @@ def test_lifecycle_propose_approve_execute(api: TestClient, keys: Keys, db_url: 
         return api.post(f"/recommendations/{rid}/{verb}", json={"comment": "ok"}, headers=auth(key))
 
     assert review(keys.agent).status_code == 403  # agent scopes: no compliance:review
-    both = make_key(db_url, 1, [*AGENT, "compliance:review"], name="hybrid")
-    assert review(both).status_code == 403  # agent scopes never approve, even with the review scope
-    same_person = make_key(db_url, 1, ["compliance:review"], name="agent")  # the proposer's identity
-    assert review(same_person).status_code == 403
-    other_firm_reviewer = make_key(db_url, 2, ["compliance:review"], name="other-reviewer")
+    both = make_key(db_url, 1, [*AGENT, "compliance:review"], name="hybrid", user=COMPLIANCE_USER)
+    hybrid = review(both)  # agent scopes never approve, even with the review scope and a person behind
+    assert (hybrid.status_code, "agent scopes" in hybrid.json()["detail"]) == (403, True)
+    unnamed = make_key(db_url, 1, ["compliance:review"], name="shared review key")  # acts for nobody
+    refused = review(unnamed)
+    assert refused.status_code == 403
+    assert refused.json()["detail"] == (
+        "a review is made by a named person: use a key bound to a user (keys create --user) or the console"
+    )
+    same_person = make_key(db_url, 1, ["compliance:review"], name="agent", user=COMPLIANCE_USER)
+    assert "proposed" in review(same_person).json()["detail"]  # the proposer's identity (key owner)
+    other_firm_reviewer = make_key(
+        db_url, 2, ["compliance:review"], name="other-reviewer", user="compliance@firm2.wealthgate.test"
+    )
     assert review(other_firm_reviewer).status_code == 404
     ok = review(keys.compliance)
     assert ok.status_code == 200, ok.text
     assert ok.json()["status"] == "approved"
-    assert ok.json()["review"]["reviewer"] == "compliance"
+    assert ok.json()["review"]["reviewer"] == COMPLIANCE_USER  # the person, not a key's label
+    (row,) = fetch(
+        db_url,
+        "SELECT r.reviewer, r.reviewed_by_user_id, u.email, e.actor FROM recommendations r"
+        " JOIN users u ON u.firm_id = r.firm_id AND u.id = r.reviewed_by_user_id"
+        " JOIN audit_events e ON e.firm_id = r.firm_id AND e.id = $2"
+        " WHERE r.id = $1",
+        rid,
+        ok.json()["audit_event_id"],
+    )
+    assert (row["reviewer"], row["email"]) == (COMPLIANCE_USER, COMPLIANCE_USER)
+    actor = json.loads(row["actor"]) if isinstance(row["actor"], str) else row["actor"]
+    assert (actor["type"], actor["user_id"], actor["email"]) == (
+        "api_key",
+        row["reviewed_by_user_id"],
+        COMPLIANCE_USER,
+    )
     assert review(keys.compliance).status_code == 409  # approved twice
     assert review(keys.compliance, "reject").status_code == 409
 
@@ -188,6 +217,48 @@ def test_lifecycle_propose_approve_execute(api: TestClient, keys: Keys, db_url: 
         )
     ]
     assert actions == ["recommendation.proposed", "recommendation.approved", "recommendation.executed"]
+
+
+def test_a_person_never_reviews_what_a_key_acting_for_them_proposed(
+    api: TestClient, keys: Keys, db_url: str
+) -> None:
+    """Four eyes by person: an agent key acting for the compliance officer proposes; the officer's own review
+    key (another key, another owner label) is refused, and another person's is not."""
+    theirs = make_key(db_url, 1, AGENT, name="officer's agent", user=COMPLIANCE_USER)
+    rid = propose(api, theirs).json()["id"]
+    own = api.post(f"/recommendations/{rid}/approve", json={"comment": "ok"}, headers=auth(keys.compliance))
+    assert own.status_code == 403
+    assert "proposed" in own.json()["detail"]
+    other = make_reviewer(db_url, 1, "second.officer@demo.wealthgate.test")
+    ok = api.post(f"/recommendations/{rid}/reject", json={"comment": "no"}, headers=auth(other))
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["review"]["reviewer"] == "second.officer@demo.wealthgate.test"
+
+
+def test_a_console_user_reviews_through_the_same_use_case(api: TestClient, keys: Keys, db_url: str) -> None:
+    """The console calls `service.review` with `user.principal()`: no key; the actor is the user."""
+    from wealthgate.people.users import by_email
+    from wealthgate.recommendations import service
+    from wealthgate.recommendations import visibility as recommendations
+
+    rid = propose(api, keys.agent).json()["id"]
+
+    async def work(conn: asyncpg.Connection) -> Any:
+        found = await by_email(conn, COMPLIANCE_USER)
+        assert found is not None
+        principal = found[0].principal()
+        async with conn.transaction():
+            rec = await recommendations.lock(conn, principal, rid)
+            return await service.review(conn, principal, rec, approve=True, comment="fine", request_id=None)
+
+    moved = with_conn(db_url, work, as_owner=False)
+    assert (moved.status, moved.review.reviewer) == ("approved", COMPLIANCE_USER)
+    actor = fetchval(
+        db_url, "SELECT actor FROM audit_events WHERE firm_id = 1 AND id = $1", moved.audit_event_id
+    )
+    actor = json.loads(actor) if isinstance(actor, str) else actor
+    assert (actor["type"], actor["email"]) == ("user", COMPLIANCE_USER)
+    assert fetchval(db_url, "SELECT reviewed_by_key_id FROM recommendations WHERE id = $1", rid) is None
 
 
 def test_a_rejected_or_expired_recommendation_cannot_move(api: TestClient, keys: Keys, db_url: str) -> None:
@@ -385,3 +456,22 @@ def test_expiry_is_stored_and_audited_once(api: TestClient, keys: Keys, db_url: 
     assert events == 1
     r = api.post(f"/recommendations/{due}/approve", json={"comment": "late"}, headers=auth(keys.compliance))
     assert r.status_code == 409
+
+
+def test_an_advisor_user_cannot_review_even_through_the_use_case(
+    api: TestClient, keys: Keys, db_url: str
+) -> None:
+    """The console's path (a user's principal, no route dependency): an advisor's role has no review."""
+    from wealthgate.errors import Forbidden
+    from wealthgate.people.users import by_email
+    from wealthgate.recommendations import service
+
+    propose(api, keys.agent)
+
+    async def work(conn: asyncpg.Connection) -> None:
+        found = await by_email(conn, "advisor1@demo.wealthgate.test")
+        assert found is not None
+        service.check_reviewer(found[0].principal())
+
+    with pytest.raises(Forbidden, match="compliance role"):
+        with_conn(db_url, work, as_owner=False)

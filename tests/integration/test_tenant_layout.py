@@ -6,6 +6,9 @@ from __future__ import annotations
 from tests.support import fetch
 
 REFERENCE_TABLES = {"securities", "prices", "alembic_version", "audit_keys"}  # audit_keys: the deployment's
+# People sign in with an email (or a session cookie) before any firm is known, so the sign-in directory is
+# global: emails are unique across firms. Small and read-mostly, these are reference tables under Citus.
+REFERENCE_TABLES |= {"users", "user_sessions", "sign_in_failures"}
 TENANT_ROOT = "firms"  # its id *is* the firm id
 
 CONSTRAINTS = """

@@ -18,7 +18,7 @@ import wealthgate
 from wealthgate.settings import Settings
 
 PACKAGE = Path(wealthgate.__file__).parent
-ENTRYPOINTS = {"api", "cli", "mcp", "web"}
+ENTRYPOINTS = {"api", "cli", "mcp", "web", "console"}
 FRAMEWORKS = {"fastapi", "starlette", "typer", "mcp", "uvicorn"}
 
 
@@ -278,6 +278,8 @@ DOMAIN_PACKAGES = (
     "market",
     "auth",
     "idempotency",
+    "people",
+    "firms",
 )
 # (module, function) pairs that must own a pool, each for the reason given
 OWNS_A_POOL = {

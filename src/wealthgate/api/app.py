@@ -11,10 +11,11 @@ from contextlib import AsyncExitStack, asynccontextmanager
 import asyncpg
 from fastapi import FastAPI
 
-from wealthgate import __version__
-from wealthgate.api import openapi, problems
+from wealthgate import __version__, console
+from wealthgate.api import docs, openapi, problems
 from wealthgate.api.middleware import BodyLimit, RequestId
 from wealthgate.api.routes import (
+    admin,
     audit,
     audit_trail,
     clients,
@@ -108,10 +109,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # docs.install serves /docs and /redoc with local assets
+        redoc_url=None,
     )
     app.state.settings = settings
     problems.install(app)
     openapi.install(app)
+    docs.install(app)
     app.include_router(health.router)
     app.include_router(clients.router)
     app.include_router(transactions.router)
@@ -123,7 +127,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tools.router)
     app.include_router(audit.router)
     app.include_router(audit_trail.router)
+    app.include_router(admin.router)
     mcp_http.mount(app)
+    console.install(app)  # the people's console under /console/ (HTML pages, local assets)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(RequestId)
     return app

@@ -1,4 +1,7 @@
-"""Turn a presented API key into a Principal: a primary-key read, cached briefly per process."""
+"""Turn a presented API key into a Principal: a primary-key read, cached briefly per process.
+
+A key bound to a person (`api_keys.user_id`) carries their id and email into the Principal, and is refused
+while that person is disabled."""
 
 from __future__ import annotations
 
@@ -9,12 +12,17 @@ import asyncpg
 
 from wealthgate.auth import keys
 from wealthgate.auth.principal import Principal
+from wealthgate.db.sql import Sql
 
-_LOOKUP = """
-SELECT firm_id, id, advisor_id, scopes, name, owner, key_hash
-FROM api_keys
-WHERE firm_id = $1 AND id = $2 AND revoked_at IS NULL
+_LOOKUP = Sql(
+    """
+SELECT k.firm_id, k.id, k.advisor_id, k.scopes, k.name, k.owner, k.key_hash,
+       k.user_id, u.email AS user_email, u.disabled_at AS user_disabled_at
+FROM api_keys k
+LEFT JOIN users u ON u.firm_id = k.firm_id AND u.id = k.user_id
+WHERE k.firm_id = :firm_id AND k.id = :key_id AND k.revoked_at IS NULL
 """
+)
 
 
 REVOCATIONS = "wealthgate_keys"  # NOTIFY channel: payload "<firm_id>:<key_id>" of a revoked key
@@ -63,15 +71,18 @@ class KeyCache:
 
 
 async def authenticate(pool: asyncpg.Pool, cache: KeyCache, presented: str) -> Principal | None:
-    """The Principal behind a key, or None when the key is malformed, unknown or revoked."""
+    """The Principal behind a key, or None when the key is malformed, unknown or revoked, or the person it
+    acts for is disabled."""
     parsed = keys.parse(presented)
     if parsed is None:
         return None
     cached = cache.get(parsed.digest)
     if cached is not None:
         return cached
-    row = await pool.fetchrow(_LOOKUP, parsed.firm_id, parsed.key_id)
+    row = await pool.fetchrow(_LOOKUP.text, *_LOOKUP.args(firm_id=parsed.firm_id, key_id=parsed.key_id))
     if row is None or not keys.matches(row["key_hash"], parsed.digest):
+        return None
+    if row["user_id"] is not None and row["user_disabled_at"] is not None:
         return None
     principal = Principal(
         key_id=row["id"],
@@ -80,6 +91,8 @@ async def authenticate(pool: asyncpg.Pool, cache: KeyCache, presented: str) -> P
         scopes=frozenset(row["scopes"]),
         name=row["name"],
         owner=row["owner"],
+        user_id=row["user_id"],
+        user_email=row["user_email"],
     )
     cache.put(parsed.digest, principal)
     return principal

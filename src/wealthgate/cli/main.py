@@ -16,9 +16,11 @@ import typer
 from wealthgate.audit import keyring
 from wealthgate.cli.audit import audit_app
 from wealthgate.cli.common import clean_errors, connection, fail, migrate, operator, run_db
+from wealthgate.cli.people import advisors_app, firms_app, users_app
 from wealthgate.cli.policy import policy_app
 from wealthgate.cli.tools import tools_app
 from wealthgate.db.server import database_url
+from wealthgate.demo.book import DEMO_PASSWORD
 from wealthgate.settings import get_settings
 
 app = typer.Typer(
@@ -30,11 +32,14 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)
+app.add_typer(advisors_app, name="advisors")
 app.add_typer(audit_app, name="audit")
+app.add_typer(firms_app, name="firms")
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(policy_app, name="policy")
 app.add_typer(tools_app, name="tools")
+app.add_typer(users_app, name="users")
 
 T = TypeVar("T")
 AGENT_SCOPES = ["clients:read", "recommendations:write"]
@@ -51,21 +56,32 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
 
 
 async def _create_key(
-    url: str, firm: int, advisor: int | None, scopes: list[str], name: str, owner: str
+    url: str,
+    firm: int,
+    advisor: int | None,
+    scopes: list[str],
+    name: str,
+    owner: str | None,
+    user: str | None = None,
 ) -> str:
+    """A new key's secret; with `user` (an email of the firm) the key acts for that person and is owned by
+    them unless `owner` says otherwise."""
     from wealthgate.auth.principal import operator_actor
     from wealthgate.auth.service import create_key
+    from wealthgate.firms.service import user_by_email
 
     async with connection(url) as conn:
         async with conn.transaction():
+            person = None if user is None else await user_by_email(conn, firm, user)
             created = await create_key(
                 conn,
                 firm_id=firm,
                 scopes=scopes,
                 name=name,
-                owner=owner,
+                owner=owner or (person.email if person else name),
                 advisor_id=advisor,
                 actor=operator_actor(firm, operator()),
+                user_id=person.id if person else None,
             )
         return created.secret_key
 
@@ -77,13 +93,20 @@ def keys_create(
     advisor: Annotated[int | None, typer.Option(help="Limit the key to this advisor's clients.")] = None,
     name: Annotated[str, typer.Option(help="A label for the key.")] = "api key",
     owner: Annotated[str | None, typer.Option(help="Who holds the key (person or agent).")] = None,
+    user: Annotated[
+        str | None,
+        typer.Option(help="The email of the firm's user the key acts for (needed to review with it)."),
+    ] = None,
 ) -> None:
-    """Create a key; the key itself is printed once, as the last line."""
+    """Create a key; the key itself is printed once, as the last line. A key that reviews recommendations
+    must act for a compliance or admin user (--user EMAIL): the review then names that person."""
     with clean_errors():
         settings = get_settings()
-        key = run_db(settings, lambda url: _create_key(url, firm, advisor, scope, name, owner or name))
+        key = run_db(settings, lambda url: _create_key(url, firm, advisor, scope, name, owner, user))
+        acting = f" acting for {user.strip().lower()}" if user else ""
         typer.echo(
-            f"created key for firm {firm} with scopes {', '.join(sorted(set(scope)))}; it is shown only once:"
+            f"created key for firm {firm}{acting} with scopes {', '.join(sorted(set(scope)))};"
+            " it is shown only once:"
         )
         typer.echo(key)
 
@@ -102,7 +125,7 @@ def keys_list(firm: Annotated[int | None, typer.Option(help="Only this firm's ke
 
     with clean_errors():
         rows = run_db(get_settings(), work)
-        table = Table("id", "firm", "advisor", "name", "owner", "scopes", "created", "revoked")
+        table = Table("id", "firm", "advisor", "name", "owner", "user", "scopes", "created", "revoked")
         for k in rows:
             table.add_row(
                 str(k.key_id),
@@ -110,6 +133,7 @@ def keys_list(firm: Annotated[int | None, typer.Option(help="Only this firm's ke
                 str(k.advisor_id or ""),
                 k.name,
                 k.owner,
+                k.user_email or "",
                 ",".join(k.scopes),
                 k.created_at.isoformat(timespec="seconds"),
                 k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "",
@@ -245,6 +269,10 @@ def demo(
         typer.echo("demo book loaded" if loaded else "database already holds data; demo book not reloaded")
         key = asyncio.run(_create_key(url, 1, None, AGENT_SCOPES, "demo agent", "demo-agent"))
         typer.echo(f"API docs: http://{host}:{port}/docs")
+        typer.echo(
+            f"Console: http://{host}:{port}/console/ (demo users, e.g. compliance@demo.wealthgate.test,"
+            f" password {DEMO_PASSWORD}: demo data only)"
+        )
         typer.echo(f"WEALTHGATE_API_KEY={key}")
         sys.stdout.flush()
         _serve(url, host, port, workers, True)

@@ -1,4 +1,4 @@
-"""The demo book: 2 firms, 3 advisors, 50 clients with real trading histories. Pure and deterministic.
+"""The demo book: 2 firms, 3 advisors, 5 users, 50 clients with real trading histories. Pure, deterministic.
 
 Client 1 is Alice Chen (moderate), whose taxable account is concentrated in AAPL: the situation the guide's
 example agent flags ("excess concentration in one equity"). Positions, their open FIFO lots and cash are the
@@ -26,6 +26,16 @@ ADVISORS = (
     (1, 1, "Maya Patel", "maya.patel@harborpoint.example"),
     (1, 2, "James Okafor", "james.okafor@harborpoint.example"),
     (2, 3, "Elena Rossi", "elena.rossi@summitridge.example"),
+)
+# The people who sign in to the console (demo data only: a real firm's users are created with
+# `wealthgate users create`): (firm, email, name, role, advisor). All share DEMO_PASSWORD.
+DEMO_PASSWORD = "wealthgate-demo"  # noqa: S105  (demo data's published password, in the README)
+DEMO_USERS = (
+    (1, "admin@demo.wealthgate.test", "Harbor Point admin", "admin", None),
+    (1, "compliance@demo.wealthgate.test", "Harbor Point compliance", "compliance", None),
+    (1, "advisor1@demo.wealthgate.test", "Maya Patel", "advisor", 1),
+    (1, "advisor2@demo.wealthgate.test", "James Okafor", "advisor", 2),
+    (2, "compliance@firm2.wealthgate.test", "Summit Ridge compliance", "compliance", None),
 )
 NAMES = (
     "Alice Chen",

@@ -8,11 +8,12 @@ from typing import Any
 import asyncpg
 
 from wealthgate.audit.record import record
-from wealthgate.db.sql import Sql
+from wealthgate.auth.principal import operator_actor
 from wealthgate.demo import book as demo_book
 from wealthgate.demo.prices import load as load_prices
 from wealthgate.demo.securities import SECURITIES
-from wealthgate.suitability.policies import ensure_default
+from wealthgate.firms.service import add_standard_models, create_advisor, create_firm
+from wealthgate.people.users import create_user
 
 IDENTITY_TABLES = (
     "firms",
@@ -22,14 +23,6 @@ IDENTITY_TABLES = (
     "transactions",
     "positions",
     "model_portfolios",
-)
-_MODEL = Sql(
-    "INSERT INTO model_portfolios (firm_id, risk_level, name)"
-    " VALUES (:firm_id, :risk_level, :name) RETURNING id"
-)
-_WEIGHT = Sql(
-    "INSERT INTO model_portfolio_weights (firm_id, model_portfolio_id, asset_class, target_weight, band)"
-    " VALUES (:firm_id, :model_id, :asset_class, :target_weight::numeric, :band::numeric)"
 )
 
 
@@ -66,15 +59,37 @@ async def sync_identities(conn: asyncpg.Connection) -> None:
 
 
 async def load_demo_book(conn: asyncpg.Connection, *, operator: str) -> bool:
-    """Load the demo book into an empty database. Returns False (and changes nothing) if firms exist."""
+    """Load the demo book into an empty database. Returns False (and changes nothing) if firms exist.
+    Firms, advisors and users are made by the onboarding services (their ids are the book's own)."""
     if await conn.fetchval("SELECT count(*) FROM firms"):
         return False
     await load_reference_data(conn)
     b = demo_book.build()
-    await conn.copy_records_to_table("firms", records=list(demo_book.FIRMS), columns=["id", "name"])
-    await conn.copy_records_to_table(
-        "advisors", records=list(demo_book.ADVISORS), columns=["firm_id", "id", "name", "email"]
-    )
+    for firm_id, name in demo_book.FIRMS:  # each with its model portfolios and policy v1
+        await create_firm(
+            conn, name=name, firm_id=firm_id, actor_for_firm=lambda f: operator_actor(f, operator)
+        )
+    for firm_id, advisor_id, name, email in demo_book.ADVISORS:
+        await create_advisor(
+            conn,
+            firm_id=firm_id,
+            advisor_id=advisor_id,
+            name=name,
+            email=email,
+            actor=operator_actor(firm_id, operator),
+        )
+    await sync_identities(conn)
+    for firm_id, email, name, role, advisor_of_user in demo_book.DEMO_USERS:
+        await create_user(
+            conn,
+            firm_id=firm_id,
+            email=email,
+            name=name,
+            role=role,
+            advisor_id=advisor_of_user,
+            password=demo_book.DEMO_PASSWORD,
+            actor=operator_actor(firm_id, operator),
+        )
     for table, rows in (
         ("clients", b.clients),
         ("accounts", b.accounts),
@@ -84,15 +99,12 @@ async def load_demo_book(conn: asyncpg.Connection, *, operator: str) -> bool:
     ):
         columns = [f.name for f in fields(rows[0])]
         await conn.copy_records_to_table(table, records=[astuple(r) for r in rows], columns=columns)
-    await load_model_portfolios(conn, [firm_id for firm_id, _ in demo_book.FIRMS])
     await sync_identities(conn)
     for firm_id, _name in demo_book.FIRMS:
-        operator_of_firm = {"type": "operator", "owner": operator, "firm_id": firm_id}
-        await ensure_default(conn, firm_id, actor=operator_of_firm)  # policy v1, bands from the models
         await record(
             conn,
             firm_id=firm_id,
-            actor=operator_of_firm,
+            actor=operator_actor(firm_id, operator),
             action="demo_book.loaded",
             target_type="firm",
             target_id=firm_id,
@@ -105,16 +117,6 @@ async def load_demo_book(conn: asyncpg.Connection, *, operator: str) -> bool:
 
 
 async def load_model_portfolios(conn: asyncpg.Connection, firm_ids: list[int]) -> None:
+    """The standard model portfolios for each firm (a new firm gets them from `firms.service.create_firm`)."""
     for firm_id in firm_ids:
-        for risk, weights in demo_book.MODELS.items():
-            name = f"{risk.replace('_', ' ').capitalize()} model"
-            model_id: int = await _MODEL.fetchval(conn, firm_id=firm_id, risk_level=risk, name=name)
-            await conn.executemany(
-                _WEIGHT.text,
-                [
-                    _WEIGHT.args(
-                        firm_id=firm_id, model_id=model_id, asset_class=cls, target_weight=tw, band=band
-                    )
-                    for cls, (tw, band) in weights.items()
-                ],
-            )
+        await add_standard_models(conn, firm_id)

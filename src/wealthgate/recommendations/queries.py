@@ -7,11 +7,12 @@ from wealthgate.clients.visibility import scoped
 from wealthgate.db.sql import Sql
 
 # What every read returns: the row, its status as read now (pending past expiry reads `expired`), the ledger
-# trades that carried it out, the policy version's number and the proposing key.
+# trades that carried it out, the policy version's number, the proposing key and the person it acts for.
 _RECOMMENDATION = """
 SELECT r.id, r.client_id, r.trades, r.rationale, r.agent_name, r.agent_model, r.verdict, r.rules,
        r.policy_version_id, r.policy_hash, r.context_snapshot, r.context_digest, r.data_as_of,
-       r.proposed_by_key_id, r.reviewer, r.review_comment, r.reviewed_at, r.expires_at, r.executed_at,
+       r.proposed_by_key_id, r.reviewer, r.reviewed_by_user_id, r.review_comment, r.reviewed_at,
+       r.expires_at, r.executed_at,
        r.created_at, r.updated_at,
        r.status AS stored_status,
        CASE WHEN r.status IN ('proposed', 'needs_review', 'approved') AND r.expires_at <= now() THEN 'expired'
@@ -20,7 +21,7 @@ SELECT r.id, r.client_id, r.trades, r.rationale, r.agent_name, r.agent_model, r.
         WHERE t.firm_id = r.firm_id AND t.recommendation_id = r.id) AS transaction_ids,
        (SELECT p.version FROM policy_versions p WHERE p.firm_id = r.firm_id AND p.id = r.policy_version_id)
            AS policy_version_number,
-       k.owner AS proposer_owner, k.name AS proposer_key_name
+       k.owner AS proposer_owner, k.name AS proposer_key_name, k.user_id AS proposer_user_id
 """
 _OF_VISIBLE_CLIENTS = """
 FROM visible c
@@ -68,7 +69,7 @@ REVIEWED = Sql(
     """
 UPDATE recommendations
 SET status = :status, updated_at = now(), reviewer = :reviewer, review_comment = :comment,
-    reviewed_at = now(), reviewed_by_key_id = :key_id
+    reviewed_at = now(), reviewed_by_key_id = :key_id, reviewed_by_user_id = :user_id
 WHERE firm_id = :firm_id AND id = :recommendation_id
 """
 )

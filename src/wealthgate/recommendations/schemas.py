@@ -66,7 +66,9 @@ class ProposerOut(BaseModel):
 
 
 class ReviewOut(BaseModel):
-    reviewer: str = Field(description="The reviewing key's owner")
+    reviewer: str = Field(
+        description="The reviewing person's email (a console user, or the user an API key acts for)"
+    )
     comment: str
     reviewed_at: str
 

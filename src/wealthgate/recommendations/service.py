@@ -200,11 +200,22 @@ def _transition_error(rec: VisibleRecommendation, wanted: str) -> Conflict:
     return Conflict(f"a recommendation that is {rec.row['status']} cannot be {wanted}")
 
 
+UNNAMED_REVIEWER = (
+    "a review is made by a named person: use a key bound to a user (keys create --user) or the console"
+)
+
+
 def check_reviewer(principal: Principal) -> None:
-    """Agents never review: a key with agent scopes is refused (403), whatever recommendation it names. The
-    review route checks this before the lookup, so such a key gets 403 rather than 404 for any id."""
+    """Agents never review, only compliance and admin people do, and a review names a person: a key with
+    agent scopes, a caller without compliance:review, or a key bound to no user is refused (403) whatever
+    recommendation it names. The review route checks this before the lookup, so such a key gets 403 rather
+    than 404 for any id."""
     if principal.has("recommendations:write"):
         raise Forbidden("a key with agent scopes cannot review recommendations")
+    if not principal.has("compliance:review"):  # the route's dependency checks it too; the console does not
+        raise Forbidden("reviewing recommendations needs the compliance role (compliance:review)")
+    if principal.user_id is None or principal.user_email is None:
+        raise Forbidden(UNNAMED_REVIEWER)
 
 
 async def review(
@@ -216,19 +227,30 @@ async def review(
     comment: str,
     request_id: str | None,
 ) -> RecommendationOut:
-    """Approve or reject. Agents never review, and nobody reviews what their own key or identity proposed."""
+    """Approve or reject, as a person (a console user, or a key bound to a user): the recommendation records
+    their user id and email as the reviewer, and the audit event's actor names them. Agents never review, and
+    nobody reviews what their own key, key owner or person proposed."""
     check_reviewer(principal)
-    if rec.row["proposed_by_key_id"] == principal.key_id or rec.row["proposer_owner"] == principal.owner:
+    if (
+        rec.row["proposed_by_key_id"] == principal.key_id
+        or rec.row["proposer_owner"] == principal.owner
+        or rec.row["proposer_user_id"] == principal.user_id
+    ):
         raise Forbidden("the identity that proposed a recommendation cannot review it")
     wanted = "approved" if approve else "rejected"
     if rec.row["status"] not in REVIEWABLE:
         raise _transition_error(rec, wanted)
+    reviewer = principal.user_email
     await queries.REVIEWED.execute(
-        conn, **rec.ids, status=wanted, reviewer=principal.owner, comment=comment, key_id=principal.key_id
+        conn,
+        **rec.ids,
+        status=wanted,
+        reviewer=reviewer,
+        comment=comment,
+        key_id=principal.key_id,
+        user_id=principal.user_id,
     )
-    return await _moved(
-        conn, principal, rec, wanted, {"reviewer": principal.owner, "comment": comment}, request_id
-    )
+    return await _moved(conn, principal, rec, wanted, {"reviewer": reviewer, "comment": comment}, request_id)
 
 
 async def execute(

@@ -31,6 +31,7 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such recommendation visible to this key"}
 }
 CONFLICT: dict[int | str, dict[str, Any]] = {409: {"description": "Not allowed from the current status"}}
+FORBIDDEN_REVIEW = "Agent keys, keys bound to no user, and the proposer cannot review"
 
 
 @router.post(
@@ -94,7 +95,7 @@ async def _review(
     request: Request, principal: Principal, pool: DbPool, rec_id: int, comment: str, approve: bool
 ) -> Response:
     async def work(conn: asyncpg.Connection) -> tuple[int, RecommendationOut]:
-        service.check_reviewer(principal)  # before the lookup, as always: agent keys get 403 for any id
+        service.check_reviewer(principal)  # before the lookup: agent and unbound keys get 403 for any id
         rec = await recommendations.lock(conn, principal, rec_id)
         moved = await service.review(
             conn, principal, rec, approve=approve, comment=comment, request_id=request_id_of(request)
@@ -107,23 +108,26 @@ async def _review(
 @router.post(
     "/recommendations/{rec_id}/approve",
     response_model=RecommendationOut,
-    responses={**NOT_FOUND, **CONFLICT, 403: {"description": "Agent keys and the proposer cannot approve"}},
+    responses={**NOT_FOUND, **CONFLICT, 403: {"description": FORBIDDEN_REVIEW}},
 )
 async def approve(
     rec_id: RecId, body: ReviewIn, principal: Reviewer, pool: DbPool, request: Request
 ) -> Response:
-    """A named reviewer (the key's owner) approves a `proposed` or `needs_review` recommendation."""
+    """A named person approves a `proposed` or `needs_review` recommendation: the key must be bound to a
+    compliance or admin user (`wealthgate keys create --user EMAIL`); the review records that user's email as
+    `reviewer`, and the audit event's actor names them."""
     return await _review(request, principal, pool, rec_id, body.comment, approve=True)
 
 
 @router.post(
     "/recommendations/{rec_id}/reject",
     response_model=RecommendationOut,
-    responses={**NOT_FOUND, **CONFLICT, 403: {"description": "Agent keys and the proposer cannot review"}},
+    responses={**NOT_FOUND, **CONFLICT, 403: {"description": FORBIDDEN_REVIEW}},
 )
 async def reject(
     rec_id: RecId, body: ReviewIn, principal: Reviewer, pool: DbPool, request: Request
 ) -> Response:
+    """A named person (a key bound to a compliance or admin user) rejects a pending recommendation."""
     return await _review(request, principal, pool, rec_id, body.comment, approve=False)
 
 
