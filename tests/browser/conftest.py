@@ -51,9 +51,8 @@ ADVISOR1_CLIENT = 1  # Alice Chen, advisor 1's client
 ADVISOR2_CLIENT = 21  # advisor 2's client
 TIMEOUT_MS = 15_000
 
-# Every browser test module sets this, so that one xdist worker runs them all (`make test` distributes with
-# `--dist loadgroup`) and the server and browser start once. With pytest 9.2 the group is ignored
-# (pytest-dev/pytest-xdist#1386): each worker that draws a browser test starts its own.
+# `make test` runs tests/browser in a pytest process of its own, without xdist: one server, one browser. The
+# group keeps them on one worker should someone run them with `-n` (pytest-dev/pytest-xdist#1386 aside).
 BROWSER_TESTS = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 
