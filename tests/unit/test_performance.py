@@ -231,6 +231,21 @@ def test_mwr_is_a_root_of_the_textbook_npv(days: list[tuple[Decimal, Decimal, De
     assert npv(period - SIX) * npv(period + SIX) <= 0
 
 
+def test_mwr_of_a_huge_return_is_exact_to_the_sixth_place() -> None:
+    """Found by hypothesis: 1,000 in, 2,061.80 out the next day, nothing left 37 days on. The growth factor is
+    2.0618 a day, so the period return is 2.0618^37 - 1 (about 4 * 10^11): the sixth place of so large
+    a figure needs the root to 18 significant digits of the return itself, not of its logarithm."""
+    series = [
+        Day(T0, D(1000)),
+        Day(T0 + timedelta(1), D(0), end_flow=D("-2061.80")),
+        Day(T0 + timedelta(37), D(0)),
+    ]
+    with localcontext() as ctx:
+        ctx.prec = 60
+        expected = (D("2.0618") ** 37 - 1).quantize(SIX, rounding=ROUND_HALF_UP)
+    assert mwr(series) == (None, expected)
+
+
 def test_period_windows_are_calendar_months_end_of_month_aware() -> None:
     assert months_before(date(2018, 4, 11), 1) == date(2018, 3, 11)
     assert months_before(date(2018, 4, 11), 3) == date(2018, 1, 11)
