@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -48,6 +49,26 @@ class Settings(BaseSettings):
     oidc_client_id: str | None = None
     oidc_client_secret: SecretStr | None = None
     public_url: str | None = None  # the service's base URL as browsers see it (the OIDC redirect URI's base)
+    # Operations (docs/operations.md): logs, metrics, tracing, readiness, limits.
+    log_format: Literal["auto", "json", "text"] = "auto"  # auto: JSON lines unless stderr is a terminal
+    otel_exporter_otlp_endpoint: str | None = Field(  # OpenTelemetry tracing: off unless an OTLP endpoint is set
+        default=None,
+        validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "WEALTHGATE_OTEL_EXPORTER_OTLP_ENDPOINT"),
+    )
+    ready_max_read_audit_backlog: int = Field(default=10_000, ge=1)  # /readyz fails above this many unwritten
+    ready_max_checkpoint_age_seconds: float = Field(default=3600.0, gt=0)  # /readyz fails when older (timer on)
+    retry_after_seconds: int = Field(default=2, ge=1, le=300)  # Retry-After on a 503 (database unreachable)
+    # Per key, in the `limits` notation ("50/second", "1000/minute"; several: "50/second;1000/minute").
+    rate_limit_read: str = "100/second"
+    rate_limit_write: str = "10/second"
+    # None: counters shared by the workers of this host (shared memory); a `limits` storage URI such as
+    # redis://host:6379 shares them across hosts.
+    rate_limit_storage: str | None = None
+    note_bytes_per_day: int = Field(default=1_000_000, ge=1_000)  # free-text audit writes (notes) per key per day
+    auth_max_failures: int = Field(default=10, ge=1, le=1000)  # wrong secrets per key id or address, then back-off
+    auth_failure_window_seconds: int = Field(default=300, ge=1, le=86_400)
+    # Origins allowed to call /mcp from a browser (no Origin header, as from native clients, is always allowed).
+    mcp_allowed_origins: list[str] = Field(default_factory=list)
 
     @property
     def pgdata(self) -> Path:
