@@ -37,9 +37,9 @@ from joserfc.jwk import KeySet
 from wealthgate.audit.record import record
 from wealthgate.db.sql import Sql
 from wealthgate.errors import Unavailable
-from wealthgate.people import csrf, sessions
+from wealthgate.people import csrf
 from wealthgate.people.sessions import SignedIn
-from wealthgate.people.signin import DISABLED, SignInRefused, anonymous
+from wealthgate.people.signin import DISABLED, SignInRefused, anonymous, open_session
 from wealthgate.people.users import User, normalized_email
 from wealthgate.settings import Settings
 
@@ -298,17 +298,9 @@ async def _open(
             details={"email": user.email, "reason": "disabled", "address": address, "method": "oidc"},
         )
         raise SignInRefused(DISABLED)
-    signed = await sessions.create(conn, user, settings, now=now)
-    await record(
-        conn,
-        firm_id=user.firm_id,
-        actor=signed.session.user.principal().actor(),
-        action="user.signed_in",
-        target_type="user",
-        target_id=user.id,
-        details={"method": "oidc", "issuer": issuer, "address": address},
+    return await open_session(
+        conn, user, settings, now, {"method": "oidc", "issuer": issuer, "address": address}
     )
-    return signed
 
 
 __all__ = ["CALLBACK_PATH", "SignedIn", "astart", "complete", "enabled", "start"]

@@ -141,6 +141,14 @@ async def _attempt(
     if stored is not None and passwords.needs_rehash(stored):
         rehashed = await asyncio.to_thread(passwords.hash_password, password)
         await _REHASH.execute(conn, password_hash=rehashed, firm_id=user.firm_id, user_id=user.id)
+    return await open_session(conn, user, settings, now, {"method": "password", "address": address})
+
+
+async def open_session(
+    conn: asyncpg.Connection, user: User, settings: Settings, now: datetime, details: dict[str, Any]
+) -> SignedIn:
+    """A session for `user` and its `user.signed_in` event, whatever proved who they are (`details`: how, and
+    from where)."""
     signed = await sessions.create(conn, user, settings, now=now)
     await record(
         conn,
@@ -149,7 +157,7 @@ async def _attempt(
         action="user.signed_in",
         target_type="user",
         target_id=user.id,
-        details={"method": "password", "address": address},
+        details=details,
     )
     return signed
 
