@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsError as SourceError
+
+from wealthgate.settings_errors import SettingsError, explain, explain_source
+
+__all__ = ["Settings", "SettingsError", "get_settings"]
 
 
 def _default_home() -> Path:
@@ -51,12 +57,16 @@ class Settings(BaseSettings):
     public_url: str | None = None  # the service's base URL as browsers see it (the OIDC redirect URI's base)
     # Operations (docs/operations.md): logs, metrics, tracing, readiness, limits.
     log_format: Literal["auto", "json", "text"] = "auto"  # auto: JSON lines unless stderr is a terminal
-    otel_exporter_otlp_endpoint: str | None = Field(  # OpenTelemetry tracing: off unless an OTLP endpoint is set
+    # OpenTelemetry tracing: off unless an OTLP endpoint is set.
+    otel_exporter_otlp_endpoint: str | None = Field(
         default=None,
-        validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "WEALTHGATE_OTEL_EXPORTER_OTLP_ENDPOINT"),
+        validation_alias=AliasChoices(
+            "OTEL_EXPORTER_OTLP_ENDPOINT", "WEALTHGATE_OTEL_EXPORTER_OTLP_ENDPOINT"
+        ),
     )
     ready_max_read_audit_backlog: int = Field(default=10_000, ge=1)  # /readyz fails above this many unwritten
-    ready_max_checkpoint_age_seconds: float = Field(default=3600.0, gt=0)  # /readyz fails when older (timer on)
+    # /readyz fails when the newest checkpoint is older than this (with the checkpoint timer on).
+    ready_max_checkpoint_age_seconds: float = Field(default=3600.0, gt=0)
     retry_after_seconds: int = Field(default=2, ge=1, le=300)  # Retry-After on a 503 (database unreachable)
     # Per key, in the `limits` notation ("50/second", "1000/minute"; several: "50/second;1000/minute").
     rate_limit_read: str = "100/second"
@@ -64,11 +74,24 @@ class Settings(BaseSettings):
     # None: counters shared by the workers of this host (shared memory); a `limits` storage URI such as
     # redis://host:6379 shares them across hosts.
     rate_limit_storage: str | None = None
-    note_bytes_per_day: int = Field(default=1_000_000, ge=1_000)  # free-text audit writes (notes) per key per day
-    auth_max_failures: int = Field(default=10, ge=1, le=1000)  # wrong secrets per key id or address, then back-off
+    # Free text a key may add to the permanent record per UTC day: notes, recommendations' rationales (UTF-8).
+    note_bytes_per_day: int = Field(default=1_000_000, ge=1_000)
+    auth_max_failures: int = Field(default=10, ge=1, le=1000)  # failures per key id or address, then back-off
     auth_failure_window_seconds: int = Field(default=300, ge=1, le=86_400)
-    # Origins allowed to call /mcp from a browser (no Origin header, as from native clients, is always allowed).
-    mcp_allowed_origins: list[str] = Field(default_factory=list)
+    # Origins allowed to call /mcp from a browser (no Origin header, as from native clients, is always
+    # allowed); public_url's origin is allowed too. The variable takes a JSON list or comma-separated origins.
+    mcp_allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("mcp_allowed_origins", mode="before")
+    @classmethod
+    def _origins_from_text(cls, value: Any) -> Any:
+        """`WEALTHGATE_MCP_ALLOWED_ORIGINS`: `["https://a.example"]` or `https://a.example,https://b.example`."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [o.strip() for o in text.split(",") if o.strip()]
+        return value
 
     @property
     def pgdata(self) -> Path:
@@ -85,4 +108,11 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The settings from the environment; a bad one raises `SettingsError`, one line per variable naming it
+    and what it accepts (the CLI prints them and exits 2), never pydantic's dump."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise explain(Settings, exc) from None
+    except SourceError as exc:
+        raise explain_source(Settings, exc) from None

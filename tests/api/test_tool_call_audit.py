@@ -5,7 +5,6 @@ process). The face and the request id recorded are the server's own; what a call
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -74,16 +73,12 @@ FACES: dict[str, Callable[..., Answer]] = {
 }
 
 
-def events(db_url: str, where: str, *args: Any, count: int = 1) -> list[dict[str, Any]]:
-    """Audit events matching `where`, waiting for `count` of them: tool calls and reads are batched (flushed
-    every 0.1 s)."""
-    deadline = time.monotonic() + 10
+def events(api: TestClient, db_url: str, where: str, *args: Any) -> list[dict[str, Any]]:
+    """Audit events matching `where`, once the app's batched reads and tool calls are flushed (explicitly:
+    the flush waits for one under way, so everything noted before it is written)."""
+    api.portal.call(api.app.state.reads.flush)  # type: ignore[union-attr,attr-defined]
     statement = f"SELECT * FROM audit_events WHERE {where} ORDER BY id"  # noqa: S608  (the tests' own filters)
-    while True:
-        rows = [dict(r) for r in fetch(db_url, statement, *args)]
-        if len(rows) >= count or time.monotonic() > deadline:
-            return rows
-        time.sleep(0.05)
+    return [dict(r) for r in fetch(db_url, statement, *args)]
 
 
 REFUSALS = {
@@ -108,7 +103,7 @@ def test_a_refused_tool_call_is_recorded_on_every_face(
     key, tool, arguments, status, problem = REFUSALS[case]
     answer = FACES[face](api, getattr(keys, key), tool, arguments)
     assert answer.is_error, answer.text
-    found = events(db_url, "action = 'tool.called' AND details->>'tool' = $1", tool)
+    found = events(api, db_url, "action = 'tool.called' AND details->>'tool' = $1", tool)
     assert len(found) == 1, found
     event = found[0]
     assert event["details"] == {
@@ -142,7 +137,7 @@ def test_arguments_and_names_a_narrower_route_would_turn_away_are_refused_and_re
     assert over_mcp_http(api, keys.agent, odd, {}).is_error
     found = {
         e["details"]["tool"]: e["details"]
-        for e in events(db_url, "action = 'tool.called' AND details->>'outcome' = 'refused'", count=3)
+        for e in events(api, db_url, "action = 'tool.called' AND details->>'outcome' = 'refused'")
     }
     assert found["getClientContext"]["status"] == 404
     assert found["getClientContext"]["arguments_digest"] == digest({"client_id": 1})
@@ -167,7 +162,7 @@ def test_a_face_the_caller_claims_is_kept_beside_the_servers_own(
         assert r.status_code == 200, r.text
     found = {
         e["details"]["tool"]: e["details"]
-        for e in events(db_url, "action = 'tool.called' AND details->>'outcome' = 'ok'", count=3)
+        for e in events(api, db_url, "action = 'tool.called' AND details->>'outcome' = 'ok'")
     }
     assert {tool: details["face"] for tool, details in found.items()} == {
         "get_risk": "rest",
@@ -194,9 +189,9 @@ def test_a_callers_request_id_is_kept_beside_the_servers_own(
     refused = api.get("/clients/40/context", headers={**Keys.auth(keys.agent), "X-Request-ID": "lie-123"})
     assert refused.json()["request_id"] == refused.headers["x-request-id"] != "lie-123"
 
-    (note,) = events(db_url, "action = 'agent.note'")
+    (note,) = events(api, db_url, "action = 'agent.note'")
     assert (note["request_id"], note["client_request_id"]) == (write.headers["x-request-id"], "lie-123")
-    (seen,) = events(db_url, "action = 'client.read'")
+    (seen,) = events(api, db_url, "action = 'client.read'")
     assert (seen["request_id"], seen["client_request_id"]) == (read.headers["x-request-id"], "lie-123")
 
 
@@ -209,7 +204,7 @@ def test_an_insane_request_id_is_not_kept(api: TestClient, keys: Keys, db_url: s
     assert r.status_code == 200
     assert len(r.headers["x-request-id"]) == 24
     assert "x-client-request-id" not in r.headers
-    (seen,) = events(db_url, "action = 'client.read'")
+    (seen,) = events(api, db_url, "action = 'client.read'")
     assert (seen["request_id"], seen["client_request_id"]) == (r.headers["x-request-id"], None)
 
 
@@ -228,7 +223,7 @@ def test_a_tool_calls_twin_events_share_the_outer_request_id(
     assert note.request_id != "lie-7"
     assert read.request_id not in ("lie-8", note.request_id)
     for answer, caller, twin in ((note, "lie-7", "agent.note"), (read, "lie-8", "client.read")):
-        found = events(db_url, "request_id = $1", answer.request_id, count=2)
+        found = events(api, db_url, "request_id = $1", answer.request_id)
         assert sorted(e["action"] for e in found) == sorted([twin, "tool.called"]), found
         assert {e["client_request_id"] for e in found} == {caller}
         assert {e["client_id"] for e in found} == {1}
@@ -241,8 +236,8 @@ def test_an_in_process_stdio_call_and_its_twin_share_a_request_id_of_their_own(
     second = over_mcp_stdio(api, keys.agent, "record_note", {**NOTE, "payload": "again"})
     assert not first.is_error, first.text
     assert not second.is_error, second.text
-    calls = events(db_url, "action = 'tool.called'", count=2)
-    notes = events(db_url, "action = 'agent.note'", count=2)
+    calls = events(api, db_url, "action = 'tool.called'")
+    notes = events(api, db_url, "action = 'agent.note'")
     assert [e["details"]["face"] for e in calls] == ["mcp-stdio", "mcp-stdio"]
     ids = [e["request_id"] for e in calls]
     assert all(ids)
@@ -256,6 +251,6 @@ def test_the_mcp_http_face_records_the_server_id_of_the_mcp_request(
 ) -> None:
     answer = over_mcp_http(api, keys.agent, "no_such_tool", {}, **{"X-Request-ID": "mcp-lie"})
     assert answer.is_error
-    (event,) = events(db_url, "action = 'tool.called'")
+    (event,) = events(api, db_url, "action = 'tool.called'")
     assert event["request_id"] == answer.request_id != "mcp-lie"
     assert event["client_request_id"] == "mcp-lie"

@@ -8,7 +8,6 @@ import json
 import signal
 import subprocess
 import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -31,16 +30,22 @@ WRITERS = {"propose_recommendation", "record_note"}
 
 
 @pytest.fixture
-def served(db_url: str) -> Iterator[str]:
-    """`wealthgate serve` (two workers) on the test database; yields its base URL."""
+def server(db_url: str) -> Iterator[tuple[str, Server]]:
+    """`wealthgate serve` (two workers) on the test database: its base URL and the process (a test may stop
+    it early: a clean shutdown writes every batched read and tool call, the explicit flush of a process)."""
     port = free_port()
-    server = Server("serve", "--port", str(port), "--workers", "2", DATABASE_URL=db_url)
+    process = Server("serve", "--port", str(port), "--workers", "2", DATABASE_URL=db_url)
     base = f"http://127.0.0.1:{port}"
     try:
-        server.wait_healthy(base)
-        yield base
+        process.wait_healthy(base)
+        yield base, process
     finally:
-        assert server.stop() == 0
+        assert process.stop() == 0
+
+
+@pytest.fixture
+def served(server: tuple[str, Server]) -> str:
+    return server[0]
 
 
 @asynccontextmanager
@@ -105,17 +110,14 @@ async def refusal(session: ClientSession, detail: str) -> None:
     assert other_firms.structured_content is None
 
 
-def wait_for(db_url: str, sql: str, *args: Any) -> int:
-    """Tool calls are audited in batches (flushed about every 0.1 s): poll briefly."""
-    deadline = time.monotonic() + 10
-    while True:
-        n: int = fetchval(db_url, sql, *args)
-        if n or time.monotonic() > deadline:
-            return n
-        time.sleep(0.1)
+def audited(db_url: str, sql: str, *args: Any) -> int:
+    """Tool calls are audited in batches: count them once the process that noted them has stopped (a clean
+    shutdown writes what is waiting), not by polling."""
+    n: int = fetchval(db_url, sql, *args)
+    return n
 
 
-def test_mcp_over_streamable_http(served: str, db_url: str) -> None:
+def test_mcp_over_streamable_http(served: str, server: tuple[str, Server], db_url: str) -> None:
     agent = make_key(db_url, 1, AGENT, name="mcp-agent")
     reader = make_key(db_url, 1, ["clients:read"], name="mcp-reader")
     detail = detail_of(served, agent, "/clients/40/context")
@@ -155,24 +157,25 @@ def test_mcp_over_streamable_http(served: str, db_url: str) -> None:
         return recommendation
 
     recommendation = asyncio.run(scenario())
+    assert server[1].stop() == 0  # a clean shutdown writes the batched tool calls
     assert recommendation["client_id"] == 1
     assert fetchval(
         db_url,
         "SELECT count(*) FROM audit_events WHERE action = 'recommendation.proposed' AND target_id = $1",
         str(recommendation["id"]),
     )
-    assert wait_for(
+    assert audited(
         db_url,
         "SELECT count(*) FROM audit_events WHERE action = 'tool.called' AND client_id = 1"
         " AND details->>'tool' = 'propose_recommendation' AND details->>'face' = 'mcp-http'"
         " AND actor->>'key_name' = 'mcp-agent'",
     )
-    assert wait_for(
+    assert audited(
         db_url,
         "SELECT count(*) FROM audit_events WHERE action = 'tool.called' AND details->>'face' = 'mcp-http'"
         " AND details->>'client_id' = '40' AND details->>'outcome' = 'error'",
     )
-    assert wait_for(  # a tool outside the key's scopes: refused, and recorded all the same
+    assert audited(  # a tool outside the key's scopes: refused, and recorded all the same
         db_url,
         "SELECT count(*) FROM audit_events WHERE action = 'tool.called' AND details->>'face' = 'mcp-http'"
         " AND details->>'tool' = 'record_note' AND details->>'outcome' = 'refused'"
@@ -222,12 +225,12 @@ def test_mcp_over_stdio_in_process(api: TestClient, db_url: str) -> None:
             assert invalid.is_error
 
     asyncio.run(scenario())
-    assert wait_for(
+    assert audited(
         db_url,
         "SELECT count(*) FROM audit_events WHERE action = 'tool.called' AND client_id = 1"
         " AND details->>'face' = 'mcp-stdio' AND actor->>'key_name' = 'mcp-stdio'",
     )
-    assert wait_for(  # invalid arguments: refused, and recorded all the same, under a request id of its own
+    assert audited(  # invalid arguments: refused, and recorded all the same, under a request id of its own
         db_url,
         "SELECT count(*) FROM audit_events WHERE action = 'tool.called' AND details->>'face' = 'mcp-stdio'"
         " AND details->>'outcome' = 'refused' AND details->>'status' = '422'"
@@ -235,7 +238,7 @@ def test_mcp_over_stdio_in_process(api: TestClient, db_url: str) -> None:
     )
 
 
-def test_mcp_over_stdio_as_a_proxy(served: str, db_url: str) -> None:
+def test_mcp_over_stdio_as_a_proxy(served: str, server: tuple[str, Server], db_url: str) -> None:
     agent = make_key(db_url, 1, AGENT, name="mcp-proxy")
     detail = detail_of(served, agent, "/clients/40/context")
 
@@ -252,14 +255,15 @@ def test_mcp_over_stdio_as_a_proxy(served: str, db_url: str) -> None:
             await alice(session)
 
     asyncio.run(scenario())
+    assert server[1].stop() == 0  # a clean shutdown writes the batched tool calls
     # the server records the face it saw (its REST tool face) and keeps the proxy's claim beside it
-    assert wait_for(
+    assert audited(
         db_url,
         "SELECT count(*) FROM audit_events WHERE action = 'tool.called' AND client_id = 1"
         " AND details->>'face' = 'rest' AND details->>'client_face' = 'mcp-stdio'"
         " AND actor->>'key_name' = 'mcp-proxy'",
     )
-    assert wait_for(
+    assert audited(
         db_url,
         "SELECT count(*) FROM audit_events WHERE action = 'tool.called' AND details->>'face' = 'rest'"
         " AND details->>'client_face' = 'mcp-stdio' AND details->>'tool' = 'getClientContext'"

@@ -5,30 +5,74 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.e2e.process import cli
 from tests.integration.test_audit_trail import write_notes
 from tests.support import fetch, fetchval
 from wealthgate.api.app import create_app
-from wealthgate.audit import keyring, witness
+from wealthgate.audit import keyring, timer, witness
 from wealthgate.audit.timer import LOCK, checkpoint_timer, make_checkpoints_once
 from wealthgate.db.pool import connect, create_pool
 from wealthgate.settings import Settings
 
 
-def test_the_service_timer_signs_checkpoints_and_witnesses_them(settings: Settings, db_url: str) -> None:
+class Ticks:
+    """The checkpoint timer's ticks as they end (checkpoints made, or the exception), to wait on one: the
+    event itself rather than sleeping past it."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.outcomes: list[int | BaseException] = []
+        self.changed = threading.Condition()
+        once = timer.make_checkpoints_once
+
+        async def tick(pool: object, settings: Settings) -> int:
+            try:
+                made = await once(pool, settings)  # type: ignore[arg-type]
+            except Exception as exc:
+                self._add(exc)
+                raise
+            self._add(made)
+            return made
+
+        monkeypatch.setattr(timer, "make_checkpoints_once", tick)
+
+    def _add(self, outcome: int | BaseException) -> None:
+        with self.changed:
+            self.outcomes.append(outcome)
+            self.changed.notify_all()
+
+    def failed(self) -> int:
+        return sum(isinstance(o, BaseException) for o in self.outcomes)
+
+    def made(self) -> int:
+        return sum(o for o in self.outcomes if isinstance(o, int))
+
+    def wait(self, done: Callable[[], bool], timeout: float = 30) -> bool:
+        """Block this thread until `done()` holds after a tick (the timer runs on another thread)."""
+        with self.changed:
+            return self.changed.wait_for(done, timeout=timeout)
+
+    async def until(self, done: Callable[[], bool], seconds: float = 30) -> bool:
+        """The same from the timer's own event loop: let it tick while waiting."""
+        return await asyncio.to_thread(self.wait, done, seconds)
+
+
+def test_the_service_timer_signs_checkpoints_and_witnesses_them(
+    settings: Settings, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The real timer inside the running app (a short interval), not a hand call of its function."""
     fast = settings.model_copy(update={"audit_checkpoint_seconds": 0.3})
     assert fetchval(db_url, "SELECT count(*) FROM audit_checkpoints") == 0
+    ticks = Ticks(monkeypatch)
     with TestClient(create_app(fast)) as api:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and fetchval(db_url, "SELECT count(*) FROM audit_checkpoints") < 4:
-            time.sleep(0.2)
-        health = api.get("/healthz").json()
+        assert ticks.wait(lambda: ticks.made() >= 4), "two ticks over two firms never came"  # a hang guard
+        ready = api.get("/readyz").json()["checks"]["audit_checkpoint_age"]
     made = fetch(db_url, "SELECT firm_id, id, key_id, format FROM audit_checkpoints ORDER BY id")
     assert len(made) >= 4, "two ticks over two firms"
     assert {r["key_id"] for r in made} == {keyring.installed().signer.id}
@@ -38,8 +82,8 @@ def test_the_service_timer_signs_checkpoints_and_witnesses_them(settings: Settin
         : len(witnessed)
     ]
     assert len(witnessed) >= 4
-    assert health["audit_checkpoint_age_seconds"] is not None
-    assert 0 <= health["audit_checkpoint_age_seconds"] < 20
+    assert ready["status"] == "ok"
+    assert 0 <= ready["value"] < 20
     # the first checkpoint of a firm records every chain; later ones only the chains that moved
     first, second = (r for r in witnessed if r["firm_id"] == 1)
     assert len(first["heads"]) == fetchval(db_url, "SELECT count(*) FROM audit_chain_heads WHERE firm_id = 1")
@@ -48,29 +92,27 @@ def test_the_service_timer_signs_checkpoints_and_witnesses_them(settings: Settin
 
 
 def test_the_checkpoint_timer_outlives_a_failing_tick_and_rereads_the_keyring(
-    settings: Settings, db_url: str, tmp_path: Path
+    settings: Settings, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`checkpoint_timer` itself, as a task: while its keyring file is missing every tick fails (logged) and
     nothing is signed; once the file appears, the next tick signs, without a restart."""
     ring_file = tmp_path / "late-keyring.json"
     ticking = settings.model_copy(update={"audit_checkpoint_seconds": 0.1, "audit_keyring_file": ring_file})
 
+    ticks = Ticks(monkeypatch)
+
     async def run() -> tuple[int, int]:
         pool = await create_pool(db_url, min_size=1, max_size=2)
-        timer = asyncio.create_task(checkpoint_timer(pool, ticking))
+        running = asyncio.create_task(checkpoint_timer(pool, ticking))
         try:
-            await asyncio.sleep(0.5)  # several failing ticks
+            assert await ticks.until(lambda: ticks.failed() >= 3)  # several failing ticks
             without = await pool.fetchval("SELECT count(*) FROM audit_checkpoints")
             keyring.save(keyring.installed(), ring_file)
-            with_ring = 0
-            for _ in range(100):
-                await asyncio.sleep(0.1)
-                with_ring = await pool.fetchval("SELECT count(*) FROM audit_checkpoints")
-                if with_ring >= 2:  # each firm's checkpoint commits on its own: wait for both
-                    break
-            assert not timer.done(), "the timer must outlive its failures"
+            assert await ticks.until(lambda: ticks.made() >= 2)  # the next tick signs both firms
+            with_ring = await pool.fetchval("SELECT count(*) FROM audit_checkpoints")
+            assert not running.done(), "the timer must outlive its failures"
         finally:
-            timer.cancel()
+            running.cancel()
             await pool.close()
         return without, with_ring
 

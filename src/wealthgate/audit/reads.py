@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import Any, cast
 
 import asyncpg
@@ -32,6 +33,20 @@ class ReadRecorder:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._caught_up_at = time.monotonic()  # when a flush last took every waiting read and stored it
+        self._in_flight = 0  # events taken by the flush under way, not committed yet
+        self._flushing = asyncio.Lock()  # one flush at a time: an explicit flush waits for the flusher's
+
+    @property
+    def depth(self) -> int:
+        """Reads (and tool calls) noted and not yet written (those of a flush under way included)."""
+        return len(self.pending) + self._in_flight
+
+    @property
+    def flush_lag_seconds(self) -> float:
+        """0 when nothing waits; else seconds since a flush last stored everything waiting (a bound on the
+        age of the oldest waiting read, which grows through an outage). Read by metrics and readiness."""
+        return time.monotonic() - self._caught_up_at if self.depth else 0.0
 
     def note(self, principal: Principal, client_id: int | None, what: str, request_id: str | None) -> None:
         """Remember that `principal` read `what` (about `client_id`, or firm-wide when None). `request_id` is
@@ -79,8 +94,21 @@ class ReadRecorder:
             self._wake.set()
 
     async def flush(self) -> int:
-        batch, self.pending = self.pending, []
+        """Store every event noted so far; how many were stored. A flush under way (the flusher's) is waited
+        for first, so when this returns everything noted before the call is written, or the exception says
+        why not: what shutdown and tests await instead of sleeping past the next tick."""
+        async with self._flushing:
+            taken_at = time.monotonic()
+            batch, self.pending = self.pending, []
+            self._in_flight = len(batch)
+            try:
+                return await self._store(batch, taken_at)
+            finally:
+                self._in_flight = 0
+
+    async def _store(self, batch: list[Pending], taken_at: float) -> int:
         if not batch:
+            self._caught_up_at = taken_at
             return 0
         try:
             async with self.pool.acquire() as proxy, proxy.transaction():
@@ -95,6 +123,7 @@ class ReadRecorder:
                 del self.pending[:dropped]
                 log.error("read audit buffer full: dropped %d oldest reads", dropped)
             raise
+        self._caught_up_at = taken_at
         return len(batch)
 
     async def _one_by_one(self, batch: list[Pending]) -> int:
@@ -109,14 +138,18 @@ class ReadRecorder:
         return stored
 
     async def _run(self) -> None:
+        failing = False
         while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=FLUSH_SECONDS)
             self._wake.clear()
             try:
                 await self.flush()
+                failing = False
             except Exception:  # the database may be briefly away; the reads wait for the next tick
-                log.exception("read audit flush failed; retrying")
+                if not failing:  # one traceback per outage, not ten a second
+                    log.exception("read audit flush failed; retrying every %s s", FLUSH_SECONDS)
+                failing = True
 
     def start(self) -> None:
         self._stopping = False

@@ -14,9 +14,10 @@ import typer
 from wealthgate.audit import keyring, registry
 from wealthgate.db.server import database_url
 from wealthgate.errors import DomainError
-from wealthgate.settings import Settings, get_settings
+from wealthgate.settings import Settings, SettingsError, get_settings
 
 T = TypeVar("T")
+BAD_SETTING = 2  # the exit code of a bad setting, as of a bad command line: the operator's input to fix
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -26,11 +27,16 @@ def fail(message: str, code: int = 1) -> None:
 
 @contextmanager
 def clean_errors() -> Iterator[None]:
-    """Every failure is one clear line on stderr and a non-zero exit, never a traceback."""
+    """Every failure is one clear line on stderr and a non-zero exit, never a traceback. A bad setting is a
+    line per variable (its name, what it accepts, what it got) and exit 2."""
     try:
         yield
     except typer.Exit:
         raise
+    except SettingsError as exc:
+        for problem in exc.problems:
+            typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(BAD_SETTING) from None
     except DomainError as exc:
         fail(exc.detail)
     except KeyboardInterrupt:

@@ -11,6 +11,7 @@ import asyncpg
 import orjson
 
 from wealthgate.db import urls
+from wealthgate.db.reach import reaching
 
 log = logging.getLogger(__name__)
 
@@ -50,14 +51,17 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
 
 
 async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(
-        urls.plain(url),
-        min_size=min_size,
-        max_size=max_size,
-        init=_init_connection,
-        reset=_keep_session,
-        server_settings={"application_name": "wealthgate"},
-    )
+    """The service's pool; a database that cannot be reached is one `DatabaseUnreachable` line naming the
+    host and the setting (db/reach.py), never the password."""
+    with reaching(url):
+        pool = await asyncpg.create_pool(
+            urls.plain(url),
+            min_size=min_size,
+            max_size=max_size,
+            init=_init_connection,
+            reset=_keep_session,
+            server_settings={"application_name": "wealthgate"},
+        )
     if pool is None:  # pragma: no cover - asyncpg returns None only when used without await
         raise RuntimeError("could not create the database pool")
     return pool
@@ -65,7 +69,8 @@ async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> asy
 
 async def connect(url: str, *, as_owner: bool = False) -> asyncpg.Connection:
     """One connection set up like the pool's, for the CLI; `as_owner` keeps the login role (tests)."""
-    conn = await asyncpg.connect(urls.plain(url), server_settings={"application_name": "wealthgate-cli"})
+    with reaching(url):
+        conn = await asyncpg.connect(urls.plain(url), server_settings={"application_name": "wealthgate-cli"})
     await (_init_owner(conn) if as_owner else _init_connection(conn))
     return conn
 

@@ -19,6 +19,10 @@
   quantity and cost basis are exactly the file's. A position's `external_id` seen before with other content
   is refused.
 - Created clients and accounts are audit events (`client.imported`, `account.imported`) of the operator.
+- The file is UTF-8, with or without the byte-order mark Excel writes; another encoding is refused before any
+  row is read, naming the line and column of the first byte that is not UTF-8 (ledger/csv_text.py).
+- Transactions and positions are judged row by row with the posting's rules and written together at the end
+  (ledger/bulk.py), so an import's time grows with its row count, not its square.
 """
 
 from __future__ import annotations
@@ -35,7 +39,8 @@ from wealthgate.auth.principal import Principal, operator_actor
 from wealthgate.clients.importing import import_account, import_client
 from wealthgate.db.sql import Sql
 from wealthgate.errors import DomainError
-from wealthgate.ledger import accounts, posting
+from wealthgate.ledger import posting
+from wealthgate.ledger.bulk import BulkPosting
 from wealthgate.ledger.csv_cells import (
     PRICE_LIMIT,
     RowError,
@@ -47,6 +52,7 @@ from wealthgate.ledger.csv_cells import (
     cell_text,
     cell_whole,
 )
+from wealthgate.ledger.csv_text import BOM, read_csv
 from wealthgate.ledger.replay import Entry, replay
 from wealthgate.money import MONEY_PLACES, PRICE_PLACES, QUANTITY_PLACES, to_money, to_price
 from wealthgate.vocabulary import ASSET_CLASSES, SECURITY_LIQUIDITY, TRANSACTION_TYPES
@@ -93,10 +99,9 @@ _ACCOUNT_BY_EXTERNAL_ID = Sql(
     "SELECT id FROM accounts WHERE firm_id = :firm_id AND external_id = :external_id"
 )
 _ACCOUNT_BY_ID = Sql("SELECT id FROM accounts WHERE firm_id = :firm_id AND id = :account_id")
-_LEG_SEEN = Sql(
-    "SELECT account_id, trade_date, type, symbol, quantity, price FROM transactions"
-    " WHERE firm_id = :firm_id AND external_id = :external_id"
-)
+LEG_COLUMNS = ("account_id", "trade_date", "type", "symbol", "quantity", "price")
+
+__all__ = ["KINDS", "ImportResult", "import_csv", "opening_legs", "read_csv"]
 
 
 @dataclass(slots=True)
@@ -144,25 +149,15 @@ async def _price(conn: asyncpg.Connection, row: dict[str, str]) -> bool:
     return status.endswith(" 1")
 
 
-async def _post(
-    conn: asyncpg.Connection,
-    principal: Principal,
-    account_id: int,
-    t: posting.NewTransaction,
-    actor: dict[str, Any],
-) -> bool:
-    """Post `t` as `POST /accounts/{id}/transactions` would, for `actor`; a refusal is the row's error."""
+async def _post(bulk: BulkPosting, account_id: int, t: posting.NewTransaction) -> bool:
+    """Post `t` as `POST /accounts/{id}/transactions` would, as the operator; a refusal is its row's error."""
     try:
-        account = await accounts.lock(conn, principal, account_id)
-        posted = await posting.post(conn, account, t, actor=actor, request_id=None)
+        return await bulk.post(account_id, t)
     except DomainError as exc:
         raise RowError(exc.field, exc.detail) from exc
-    return posted.created
 
 
-async def _transaction(
-    conn: asyncpg.Connection, row: dict[str, str], principal: Principal, actor: dict[str, Any]
-) -> bool:
+async def _transaction(bulk: BulkPosting, row: dict[str, str]) -> bool:
     try:
         account_id = int(row["account_id"])
     except ValueError as exc:
@@ -170,17 +165,17 @@ async def _transaction(
     t = posting.NewTransaction(
         trade_date=cell_date(row, "trade_date"),
         type=row["type"].strip(),
-        symbol=(row.get("symbol") or "").strip().upper() or None,
+        symbol=(cell_optional_text(row, "symbol") or "").upper() or None,
         quantity=cell_decimal(row, "quantity", required=False),
         price=cell_decimal(row, "price", required=False),
         amount=cell_decimal(row, "amount", required=False),
         fees=cell_decimal(row, "fees", required=False) or Decimal(0),
-        description=(row.get("description") or "").strip() or None,
-        external_id=row["external_id"].strip(),
+        description=cell_optional_text(row, "description"),
+        external_id=cell_optional_text(row, "external_id") or "",
     )
     if t.type not in TRANSACTION_TYPES:
         raise RowError("type", f"unknown transaction type {t.type!r}")
-    return await _post(conn, principal, account_id, t, actor)
+    return await _post(bulk, account_id, t)
 
 
 def _transferred_cost(legs: list[tuple[Decimal, Decimal]]) -> Decimal:
@@ -222,10 +217,8 @@ async def _position_account(conn: asyncpg.Connection, row: dict[str, str], firm_
     return account_id
 
 
-async def _position(
-    conn: asyncpg.Connection, row: dict[str, str], principal: Principal, actor: dict[str, Any]
-) -> bool:
-    account_id = await _position_account(conn, row, principal.firm_id)
+async def _position(bulk: BulkPosting, row: dict[str, str]) -> bool:
+    account_id = await _position_account(bulk.conn, row, bulk.principal.firm_id)
     symbol = cell_text(row, "symbol").upper()
     quantity = cell_figure(row, "quantity", QUANTITY_PLACES, minimum=QUANTITY_PLACES)
     cost_basis = cell_figure(row, "cost_basis", MONEY_PLACES)
@@ -234,9 +227,9 @@ async def _position(
     created = False
     for i, (leg_quantity, price) in enumerate(opening_legs(quantity, cost_basis)):
         leg_id = external_id if i == 0 else external_id + REST
-        seen = await _LEG_SEEN.fetchrow(conn, firm_id=principal.firm_id, external_id=leg_id)
+        seen = await bulk.seen(leg_id)
         planned = (account_id, acquired_on, "transfer", symbol, leg_quantity, price)
-        if seen is not None and tuple(seen) != planned:
+        if seen is not None and tuple(seen[c] for c in LEG_COLUMNS) != planned:
             raise RowError("external_id", f"external_id {leg_id} was imported with other content")
         t = posting.NewTransaction(
             trade_date=acquired_on,
@@ -248,8 +241,14 @@ async def _position(
             description="Opening position" if i == 0 else "Opening position, remaining cost",
             external_id=leg_id,
         )
-        created = await _post(conn, principal, account_id, t, actor) or created
+        created = await _post(bulk, account_id, t) or created
     return created
+
+
+def _external_ids(kind: str, row: dict[str, str]) -> list[str]:
+    """The external ids a row of `kind` may post under, to look them up for the whole file at once."""
+    external_id = (row.get("external_id") or "").strip()
+    return [external_id, external_id + REST] if kind == "positions" else [external_id]
 
 
 async def import_csv(
@@ -262,10 +261,12 @@ async def import_csv(
     partial: bool,
     on_row: Callable[[], None] = lambda: None,
 ) -> ImportResult:
-    if kind not in HANDLERS:
+    if kind not in HANDLERS and kind not in BULK_HANDLERS:
         raise ValueError(f"KIND must be one of {', '.join(KINDS)}")
     result = ImportResult(kind)
     reader = csv.DictReader(lines)
+    if reader.fieldnames and reader.fieldnames[0].startswith(BOM):  # text read without dropping Excel's BOM
+        reader.fieldnames = [reader.fieldnames[0].removeprefix(BOM), *reader.fieldnames[1:]]
     header = reader.fieldnames or []
     missing = [c for c in REQUIRED[kind] if c not in header]
     either = ONE_OF.get(kind, ())
@@ -278,26 +279,24 @@ async def import_csv(
         key_id=0, firm_id=firm_id, advisor_id=None, scopes=frozenset({"admin"}), name="import", owner=operator
     )
     actor = operator_actor(firm_id, operator)
+    bulk = BulkPosting(conn, principal, actor) if kind in BULK_HANDLERS else None
     try:
         async with conn.transaction():
-            for row in reader:
-                line = reader.line_num
+            rows: Iterable[tuple[int, dict[str, str]]] = ((reader.line_num, row) for row in reader)
+            if bulk is not None:
+                rows = list(rows)
+                await bulk.prefetch(e for _, row in rows for e in _external_ids(kind, row))
+            for line, row in rows:
                 result.rows += 1
-                try:
-                    async with conn.transaction():  # a savepoint per row: a bad row leaves nothing behind
-                        added = await HANDLERS[kind](conn, row, principal, actor)
-                except RowError as exc:
-                    result.errors.append((line, exc.field, exc.message))
-                except (KeyError, AttributeError) as exc:
-                    result.errors.append((line, None, f"the row is incomplete ({exc})"))
-                except (asyncpg.IntegrityConstraintViolationError, asyncpg.DataError) as exc:
-                    result.errors.append((line, cell_database_field(exc), f"refused by the database: {exc}"))
+                if bulk is not None:  # judged in memory, written by `flush`: a bad row leaves nothing
+                    await _one_row(result, line, BULK_HANDLERS[kind](bulk, row))
                 else:
-                    result.added += int(added)
-                    result.unchanged += int(not added)
+                    await _one_row(result, line, _saved(conn, HANDLERS[kind](conn, row, principal, actor)))
                 on_row()
             if result.errors and not partial:
                 raise _AllOrNothing
+            if bulk is not None:
+                await bulk.flush()
         result.committed = True
     except _AllOrNothing:
         result.added = result.unchanged = 0
@@ -308,12 +307,36 @@ class _AllOrNothing(Exception):
     pass
 
 
+async def _saved(conn: asyncpg.Connection, work: Awaitable[bool]) -> bool:
+    """`work` in a savepoint: a bad row that wrote something leaves nothing behind."""
+    async with conn.transaction():
+        return await work
+
+
+async def _one_row(result: ImportResult, line: int, work: Awaitable[bool]) -> None:
+    """Count the row `work` imports, or record why it was refused (its line and field)."""
+    try:
+        added = await work
+    except RowError as exc:
+        result.errors.append((line, exc.field, exc.message))
+    except (KeyError, AttributeError) as exc:
+        result.errors.append((line, None, f"the row is incomplete ({exc})"))
+    except (asyncpg.IntegrityConstraintViolationError, asyncpg.DataError) as exc:
+        result.errors.append((line, cell_database_field(exc), f"refused by the database: {exc}"))
+    else:
+        result.added += int(added)
+        result.unchanged += int(not added)
+
+
 Handler = Callable[[asyncpg.Connection, dict[str, str], Principal, dict[str, Any]], Awaitable[bool]]
 HANDLERS: dict[str, Handler] = {
     "clients": import_client,
     "accounts": import_account,
     "securities": lambda conn, row, _principal, _actor: _security(conn, row),
     "prices": lambda conn, row, _principal, _actor: _price(conn, row),
+}
+# Postings: judged row by row, written together (ledger/bulk.py).
+BULK_HANDLERS: dict[str, Callable[[BulkPosting, dict[str, str]], Awaitable[bool]]] = {
     "transactions": _transaction,
     "positions": _position,
 }
