@@ -5,10 +5,13 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check --quiet
+# Where `make run` serves: `make run PORT=9000`, `make run HOST=0.0.0.0`.
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
 # The browser the browser tests drive (tests/browser): Debian's package; Playwright's own download cannot run here.
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint format bench bench-scale clean chromium
+.PHONY: run test lint format bench bench-scale clean chromium image
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +24,8 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(PIP) install -e ".[test,lint]"
 	touch $@ $(VENV)/.installed-run
 
-run: $(VENV)/.installed-run  ## serve the demo book on http://127.0.0.1:8000 (docs at /docs)
-	$(BIN)/wealthgate demo
+run: $(VENV)/.installed-run  ## serve the demo book on http://$(HOST):$(PORT) (docs at /docs)
+	$(BIN)/wealthgate demo --host $(HOST) --port $(PORT)
 
 chromium:  ## Chromium for the browser tests: installed with apt when missing and run as root on Debian
 	@if [ ! -x "$(CHROMIUM)" ] && [ "$$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then \
@@ -38,21 +41,27 @@ test: $(VENV)/.installed-dev chromium  ## the whole suite against real PostgreSQ
 	# thread for the whole session, which would break every later test that calls asyncio.run
 	WEALTHGATE_TEST_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -q tests/browser
 
-lint: $(VENV)/.installed-dev  ## ruff + mypy strict
+lint: $(VENV)/.installed-dev  ## ruff + mypy strict + hadolint (the Dockerfile)
 	$(BIN)/ruff check src tests bench examples scripts
 	$(BIN)/ruff format --check src tests bench examples scripts
 	$(BIN)/mypy
+	$(BIN)/hadolint Dockerfile
+
+image:  ## the container image wealthgate:<version> (needs a running Docker daemon; docs/serving.md)
+	docker build -t wealthgate:$$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml) .
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix src tests bench examples scripts
 	$(BIN)/ruff format src tests bench examples scripts
 
-bench: $(VENV)/.installed-dev  ## context read, audited writes (MACed), verify over 1M events, search at 10M transactions
+bench: $(VENV)/.installed-dev  ## context read, audited writes (MACed), verify over 1M events, search at 10M transactions, imports, audit soak
 	$(BIN)/python bench/context.py
 	$(BIN)/python bench/audit_writes.py
 	$(BIN)/python bench/audit_mac_cost.py
 	$(BIN)/python bench/audit_verify.py
 	$(BIN)/python bench/search.py
+	$(BIN)/python bench/imports.py
+	$(BIN)/python bench/audit_soak.py
 
 bench-scale: $(VENV)/.installed-dev  ## the context read at 1,000,000 clients against 10,000 (first run: ~1 h of data)
 	BENCH_SCENARIO=context-1m BENCH_CLIENTS=1000000 BENCH_TRANSACTIONS=21 WEALTHGATE_HOME=.bench-home-scale \

@@ -160,3 +160,11 @@ def test_serve_with_several_workers_gives_each_its_own_socket_and_stops_cleanly(
     finally:
         assert server.stop() == 0
     assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in listeners)
+
+
+def test_version_prints_the_package_version() -> None:
+    from wealthgate import __version__
+
+    result = cli("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"wealthgate {__version__}\n"

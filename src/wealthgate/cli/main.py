@@ -6,13 +6,16 @@ import asyncio
 import os
 import signal
 import sys
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Annotated, TypeVar
 
 import asyncpg
 import typer
 
+from wealthgate import __version__
+from wealthgate.api.listeners import CannotServe, Listeners, claim
 from wealthgate.audit import keyring
 from wealthgate.cli.audit import audit_app
 from wealthgate.cli.common import clean_errors, connection, fail, migrate, operator, run_db
@@ -21,6 +24,7 @@ from wealthgate.cli.policy import policy_app
 from wealthgate.cli.tools import tools_app
 from wealthgate.db.server import database_url
 from wealthgate.demo.book import DEMO_PASSWORD
+from wealthgate.observability import logs
 from wealthgate.settings import get_settings
 
 app = typer.Typer(
@@ -40,6 +44,23 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(policy_app, name="policy")
 app.add_typer(tools_app, name="tools")
 app.add_typer(users_app, name="users")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"wealthgate {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    pass
+
 
 T = TypeVar("T")
 AGENT_SCOPES = ["clients:read", "recommendations:write"]
@@ -173,7 +194,16 @@ def _raise_stop(signum: int, frame: object) -> None:
     raise _Stop
 
 
-def _serve(url: str, host: str, port: int, workers: int, access_log: bool) -> None:
+@contextmanager
+def _serving_errors() -> Iterator[None]:
+    """A port that is taken, or workers that cannot start: one line and exit 1."""
+    try:
+        yield
+    except CannotServe as exc:
+        fail(str(exc))
+
+
+def _serve(url: str, listeners: Listeners, access_log: bool) -> None:
     from wealthgate.api.server import ServeOptions, serve
 
     os.environ["DATABASE_URL"] = url  # workers attach to this database instead of starting their own
@@ -182,8 +212,12 @@ def _serve(url: str, host: str, port: int, workers: int, access_log: bool) -> No
     # handlers that would kill the process before the embedded PostgreSQL is released.
     signal.signal(signal.SIGTERM, _raise_stop)
     signal.signal(signal.SIGINT, _raise_stop)
+    settings = get_settings()
+    logs.configure(settings.log_level, settings.log_format)  # the supervisor's own lines, as the workers'
+    workers = len(listeners.sockets)
+    options = ServeOptions(listeners.host, listeners.port, workers, access_log, settings.log_level)
     with suppress(_Stop):
-        serve(ServeOptions(host, port, workers, access_log, get_settings().log_level))
+        serve(options, listeners)
 
 
 @app.command("import")
@@ -199,11 +233,11 @@ def import_file(
     Re-running the same file adds nothing."""
     from rich.progress import Progress
 
-    from wealthgate.ledger.importing import ImportResult, import_csv
+    from wealthgate.ledger.importing import ImportResult, import_csv, read_csv
 
     async def work(url: str) -> ImportResult:
         async with connection(url) as conn:
-            with file.open(encoding="utf-8", newline="") as handle, Progress(transient=True) as progress:
+            with read_csv(file) as handle, Progress(transient=True) as progress:  # UTF-8, BOM or not
                 rows = sum(1 for _ in handle) - 1
                 handle.seek(0)
                 task = progress.add_task(f"importing {kind}", total=max(rows, 0))
@@ -241,13 +275,20 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes (use the core count).")] = 1,
     access_log: Annotated[bool, typer.Option(help="Log every request.")] = True,
 ) -> None:
-    """Migrate, then serve the API (PostgreSQL embedded unless DATABASE_URL is set). Needs the audit keyring
+    """Claim the port, migrate, then serve the API (PostgreSQL embedded unless DATABASE_URL is set; a busy
+    port is one line and exit 1: docs/serving.md). Needs the audit keyring
     (`wealthgate audit keys init`, or WEALTHGATE_AUDIT_KEYRING_FILE / WEALTHGATE_AUDIT_KEYRING)."""
     with clean_errors():
         keyring.load(get_settings())  # before anything starts: a missing keyring is one line
-    with clean_errors(), database_url(get_settings()) as url:
+    # The port is claimed first (a busy one fails at once, before the database starts) and held until exit.
+    with (
+        clean_errors(),
+        _serving_errors(),
+        claim(host, port, workers) as listeners,
+        database_url(get_settings()) as url,
+    ):
         migrate(url)
-        _serve(url, host, port, workers, access_log)
+        _serve(url, listeners, access_log)
 
 
 @app.command()
@@ -263,7 +304,12 @@ def demo(
         if not keyring.exists(settings):
             keyring.save(keyring.generate(), settings.keyring_path)
             typer.echo(f"created the audit keyring at {settings.keyring_path}")
-    with clean_errors(), database_url(get_settings()) as url:
+    with (
+        clean_errors(),
+        _serving_errors(),
+        claim(host, port, workers) as listeners,
+        database_url(get_settings()) as url,
+    ):
         migrate(url)
         loaded = asyncio.run(_load_demo(url))
         typer.echo("demo book loaded" if loaded else "database already holds data; demo book not reloaded")
@@ -275,7 +321,7 @@ def demo(
         )
         typer.echo(f"WEALTHGATE_API_KEY={key}")
         sys.stdout.flush()
-        _serve(url, host, port, workers, True)
+        _serve(url, listeners, True)
 
 
 @app.command("mcp")
