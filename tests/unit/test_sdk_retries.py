@@ -162,6 +162,24 @@ def test_errors_map_to_exceptions_carrying_the_problem(status: int, kind: type[W
     assert len(script.requests) == (4 if status == 503 else 1)  # a read survives an unavailable service
 
 
+def test_a_rate_limited_call_is_retried_after_a_short_retry_after_only() -> None:
+    """A 429 did nothing, so even an unkeyed write is tried again, after the server's Retry-After; a wait
+    beyond the policy's max_delay (a daily quota) is the caller's to decide."""
+    limited = {"status": 429, "detail": "rate limited"}
+    stored = {"status": "stored", "audit_event_id": 1}
+    policy = RetryPolicy(attempts=3, base_delay=0, max_delay=0.01)
+    script = Script(
+        httpx.Response(429, json=limited, headers={"Retry-After": "0"}), httpx.Response(201, json=stored)
+    )
+    with client(script, policy) as wg:
+        assert wg.record_note(1, event_type="note", payload="p")["audit_event_id"] == 1
+    assert len(script.requests) == 2
+    script = Script(httpx.Response(429, json=limited, headers={"Retry-After": "3600"}))
+    with client(script, policy) as wg, pytest.raises(WealthgateError, match="rate limited"):
+        wg.record_note(1, event_type="note", payload="p")
+    assert len(script.requests) == 1
+
+
 def test_a_conflict_that_is_not_in_progress_is_not_retried() -> None:
     script = Script(httpx.Response(409, json={"status": 409, "detail": "already approved"}), created())
     with client(script) as wg, pytest.raises(Conflict, match="already approved"):

@@ -12,8 +12,8 @@ import asyncpg
 from fastapi import FastAPI
 
 from wealthgate import __version__, console
-from wealthgate.api import docs, openapi, problems
-from wealthgate.api.middleware import BodyLimit, RequestId
+from wealthgate.api import docs, openapi, problems, throttled
+from wealthgate.api.middleware import BodyLimit, Observe, RequestId
 from wealthgate.api.routes import (
     admin,
     audit,
@@ -36,8 +36,10 @@ from wealthgate.db.pool import connect, create_pool, unit_of_work
 from wealthgate.db.server import database_url
 from wealthgate.idempotency.store import purge
 from wealthgate.mcp import http as mcp_http
+from wealthgate.observability import logs, metrics, tracing
 from wealthgate.recommendations.service import expire_due
 from wealthgate.settings import Settings, get_settings
+from wealthgate.throttling import gate
 
 log = logging.getLogger("wealthgate")
 DESCRIPTION = """Durable, audited, suitability-checked access to wealth-management data for AI agents.
@@ -68,11 +70,31 @@ async def housekeeping(pool: asyncpg.Pool, idempotency_hours: int, every: float 
         await asyncio.sleep(every)
 
 
+ROUTERS = (
+    health,
+    clients,
+    transactions,
+    portfolio,
+    securities,
+    ledger,
+    suitability,
+    recommendations,
+    tools,
+    audit,
+    audit_trail,
+    admin,
+)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
+    traces = tracing.install(settings.otel_exporter_otlp_endpoint)  # None unless an OTLP endpoint is set
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Here, in every worker, after uvicorn applied its own log config: it cannot undo this.
+        logs.configure(settings.log_level, settings.log_format)
         ring = keyring.load(settings)  # no keyring, no service: every write is authenticated with it
         witness.check_outside(settings.witness_path, settings.pgdata)
         async with AsyncExitStack() as stack:
@@ -82,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
             stack.push_async_callback(app.state.pool.close)
             app.state.key_cache = KeyCache(settings.auth_cache_seconds)
+            app.state.throttle = stack.enter_context(gate.opened(settings))  # per-key limits (docs/limits.md)
             listener = await connect(url)  # revocations reach this worker's key cache as they commit
             stack.push_async_callback(listener.close)
             await listener.add_listener(REVOCATIONS, app.state.key_cache.on_revocation)
@@ -97,6 +120,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if settings.audit_checkpoint_seconds > 0:
                 timer = asyncio.create_task(checkpoint_timer(app.state.pool, settings))
                 stack.callback(timer.cancel)
+            if metrics.MULTIPROCESS:  # other workers answer scrapes too: keep this one's gauges fresh
+                sampler = asyncio.create_task(metrics.sampler(app.state.pool, app.state.reads))
+                stack.callback(sampler.cancel)
+            if traces is not None:
+                stack.callback(traces.shutdown)  # requests have drained by now: export what is batched
             await stack.enter_async_context(mcp_http.serving(app))  # /mcp; stops before the pool closes
             # Start-up objects live for the process: keep them out of every collection, and fewer objects to
             # traverse on each collection lowers tail latency under load.
@@ -113,23 +141,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.tracing = traces
     problems.install(app)
+    throttled.install(app)  # 429s of the per-key limits, and the RateLimit headers
     openapi.install(app)
     docs.install(app)
-    app.include_router(health.router)
-    app.include_router(clients.router)
-    app.include_router(transactions.router)
-    app.include_router(portfolio.router)
-    app.include_router(securities.router)
-    app.include_router(ledger.router)
-    app.include_router(suitability.router)
-    app.include_router(recommendations.router)
-    app.include_router(tools.router)
-    app.include_router(audit.router)
-    app.include_router(audit_trail.router)
-    app.include_router(admin.router)
+    for routes in ROUTERS:
+        app.include_router(routes.router)
     mcp_http.mount(app)
     console.install(app)  # the people's console under /console/ (HTML pages, local assets)
+    logs.register_routes(app.routes)  # the templates of plain routes and mounts, for metrics and logs
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(Observe, tracing=traces)  # inside RequestId: every line knows the request's id
     app.add_middleware(RequestId)
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any, cast
 
+import asyncpg
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -28,7 +29,9 @@ _TITLES = {
     422: "Unprocessable Content",
     429: "Too Many Requests",
     500: "Internal Server Error",
+    503: "Service Unavailable",
 }
+UNAVAILABLE_TYPE = "urn:wealthgate:problem:unavailable"
 
 
 def problem(
@@ -84,6 +87,31 @@ def _validation_problem(request: Request, exc: RequestValidationError) -> Respon
     )
 
 
+def unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database (or the way to it) is away, an outage to wait out rather than a bug:
+
+    - any OSError: a refused or reset connection, a Unix socket that is gone, a timeout (asyncio's and the
+      pool's acquire timeout are `TimeoutError`, an OSError); nothing else in a request does I/O of its own;
+    - PostgreSQL's class 08 (connection exceptions, including asyncpg's `ConnectionDoesNotExistError` for a
+      connection lost mid-query), 53 (insufficient resources: too many connections, out of memory, disk
+      full) and 57P (admin or crash shutdown, cannot connect now, database dropped, idle session timeout);
+      not the rest of class 57, such as 57014, a statement cancelled by its timeout;
+    - asyncpg's `InterfaceError` on a closed connection or a closing pool (misuse of the API is a bug);
+    - an exception group of nothing but these.
+    """
+    if isinstance(exc, BaseExceptionGroup):
+        return all(unavailable(inner) for inner in exc.exceptions)
+    if isinstance(exc, OSError):
+        return True
+    if isinstance(exc, asyncpg.PostgresError):
+        state = str(getattr(exc, "sqlstate", "") or "")
+        return state[:2] in ("08", "53") or state.startswith("57P")
+    if isinstance(exc, asyncpg.InterfaceError):
+        message = str(exc)
+        return "is closed" in message or "is closing" in message
+    return False
+
+
 def install(app: FastAPI) -> None:
     async def on_validation(request: Request, exc: Exception) -> Response:
         return _validation_problem(request, cast(RequestValidationError, exc))
@@ -103,10 +131,40 @@ def install(app: FastAPI) -> None:
         return problem(exc.status, exc.detail, request=request, type_=type_, headers=headers, **extra)
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if unavailable(exc):  # an outage in an exception group, or one raised outside the routes
+            return await on_unavailable(request, exc)
+        # ServerErrorMiddleware calls this outside the request's own middleware, so the id is passed here.
+        extra = {"request_id": request.scope.get("wealthgate.request_id")}
+        log.exception("unhandled error on %s %s", request.method, request.url.path, extra=extra)
         return problem(500, "An internal error occurred; it has been logged.", request=request)
+
+    async def on_unavailable(request: Request, exc: Exception) -> Response:
+        """503 with Retry-After when the database is away (clients and the SDK retry); anything else of
+        these classes is re-raised to the 500 handler above."""
+        if not unavailable(exc):
+            raise exc
+        log.warning(
+            "database unavailable on %s %s: %r",
+            request.method,
+            request.url.path,
+            exc,
+            extra={"request_id": request.scope.get("wealthgate.request_id")},
+        )
+        settings = getattr(request.app.state, "settings", None)
+        seconds = getattr(settings, "retry_after_seconds", 2)
+        return problem(
+            503,
+            "The database is unavailable; try again shortly.",
+            request=request,
+            type_=UNAVAILABLE_TYPE,
+            headers={"Retry-After": str(seconds)},
+        )
 
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(DomainError, on_domain)
+    # In the exception middleware (inside the request's own middleware, so the 503 carries its request id
+    # and is counted like any answer), not in the server-error one, which re-raises after answering.
+    for outage in (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        app.add_exception_handler(outage, on_unavailable)
     app.add_exception_handler(Exception, on_unexpected)

@@ -5,7 +5,9 @@ A request is tried again only when that cannot do anything twice:
 - the service said an earlier try with the same Idempotency-Key is still running (409), or
 - the answer was lost or the service was briefly unavailable (timeouts, dropped connections, 502/503/504) and
   the request is *replay-safe*: a read, or a write carrying an Idempotency-Key the service honours, so the
-  retry gets the first answer replayed instead of a second record.
+  retry gets the first answer replayed instead of a second record, or
+- the service refused it for a rate limit (429) and asked for a wait within `max_delay` (`Retry-After`): a
+  refused request did nothing, so any call may be repeated.
 """
 
 from __future__ import annotations
@@ -70,7 +72,14 @@ class RetryPolicy:
 
     def next_wait(self, attempt: int, outcome: Outcome, *, replay_safe: bool) -> float | None:
         """Seconds to wait before trying again after try number `attempt` (0-based), or None to stop."""
-        if attempt + 1 >= self.attempts or not retryable(outcome, replay_safe=replay_safe):
+        if attempt + 1 >= self.attempts:
+            return None
+        if isinstance(outcome, httpx.Response) and outcome.status_code == 429:
+            # Refused before anything was done, so any call may be repeated; but only a wait that fits the
+            # policy is worth it (a rate window), not the hours of a daily quota or a long back-off.
+            hint = retry_after(outcome)
+            return None if hint is None or hint > self.max_delay else self.delay(attempt, hint)
+        if not retryable(outcome, replay_safe=replay_safe):
             return None
         return self.delay(attempt, retry_after(outcome))
 

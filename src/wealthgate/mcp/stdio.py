@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import logging
 import os
 import re
 import signal
@@ -37,7 +36,8 @@ from wealthgate.api.app import create_app
 from wealthgate.api.routes.tools import FACE_HEADER
 from wealthgate.api.tool_calls import Result, invoke, principal_of, visible
 from wealthgate.mcp.server import Context, build, entries
-from wealthgate.settings import Settings
+from wealthgate.observability import logs
+from wealthgate.settings import Settings, get_settings
 
 KEY_VARIABLES = ("WEALTHGATE_API_KEY", "FASTAPI_WEALTH_API_KEY")
 REVOKED = "the API key is invalid or revoked"
@@ -227,7 +227,7 @@ async def proxy(url: str, key: str, wire: Wire) -> None:
 def run(work: Coroutine[Any, Any, None]) -> None:
     """Run until the client closes stdin; SIGTERM (how MCP clients stop a server that lingers) ends it
     cleanly, so the pool closes and an embedded PostgreSQL is released."""
-    logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+    logs.configure("warning", get_settings().log_format)  # stderr only: stdout is the protocol's
 
     async def main() -> None:
         task = asyncio.current_task()
