@@ -33,6 +33,11 @@ from wealthgate.clients import queries  # noqa: E402
 from wealthgate.db.server import database_url  # noqa: E402
 from wealthgate.settings import Settings  # noqa: E402
 
+# One key drives the whole load: the per-key limits (docs/limits.md) would answer 429 and the bench would
+# measure refusals. The limiter still runs on every request, at a rate it never refuses.
+os.environ.setdefault("WEALTHGATE_RATE_LIMIT_READ", "1000000/second")
+os.environ.setdefault("WEALTHGATE_RATE_LIMIT_WRITE", "1000000/second")
+
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "10000"))
 POSITIONS = int(os.environ.get("BENCH_POSITIONS", "20"))
 TRANSACTIONS = int(os.environ.get("BENCH_TRANSACTIONS", str(POSITIONS + 5)))

@@ -35,6 +35,11 @@ from context import (
 from wealthgate.db.server import database_url
 from wealthgate.settings import Settings
 
+# One key drives the whole load: the per-key limits (docs/limits.md) would answer 429 and the bench would
+# measure refusals. The limiter still runs on every request, at a rate it never refuses.
+os.environ.setdefault("WEALTHGATE_RATE_LIMIT_READ", "1000000/second")
+os.environ.setdefault("WEALTHGATE_RATE_LIMIT_WRITE", "1000000/second")
+
 CLIENTS = int(os.environ.get("BENCH_SEARCH_CLIENTS", "10000"))
 PER_CLIENT = int(os.environ.get("BENCH_SEARCH_TRANSACTIONS", "1000"))
 CONNECTIONS = int(os.environ.get("BENCH_SEARCH_CONNECTIONS", "8"))

@@ -43,6 +43,17 @@ keyring.save(SESSION_KEYRING, KEYRING_FILE)
 os.environ["WEALTHGATE_AUDIT_KEYRING_FILE"] = str(KEYRING_FILE)
 keyring.install(SESSION_KEYRING)
 
+# The per-key limits (docs/limits.md) never get in the way of the rest of the suite: generous rates, back-off
+# and text quota for every Settings built here and every `wealthgate` child process. The tests of the limits
+# set their own.
+for _name, _value in {
+    "WEALTHGATE_RATE_LIMIT_READ": "100000/second",
+    "WEALTHGATE_RATE_LIMIT_WRITE": "100000/second",
+    "WEALTHGATE_AUTH_MAX_FAILURES": "1000",
+    "WEALTHGATE_NOTE_BYTES_PER_DAY": str(10**12),
+}.items():
+    os.environ.setdefault(_name, _value)
+
 
 def _admin(server_url: str, statement: sql.Composable) -> None:
     with psycopg.connect(server_url, autocommit=True) as conn:

@@ -294,6 +294,10 @@ OWNS_A_POOL = {
     ("idempotency/store.py", "release"),
     # authentication runs before the request has a connection, and a cache hit needs none at all
     ("auth/authenticate.py", "authenticate"),
+    ("auth/authenticate.py", "authenticate_parsed"),
+    ("auth/backoff.py", "authenticate_guarded"),
+    # a back-off's audit event: the refused request has no unit of work, and its 401 must not roll it back
+    ("auth/backoff.py", "_report"),
 }
 _POOL = re.compile(r"\bPool\b")
 

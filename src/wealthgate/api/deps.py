@@ -6,7 +6,11 @@
   from one snapshot), `WriteConn` (the unit of work: commits when the route returns, rolls back when it
   raises, both before the response is sent), `DbPool` (only for work that needs transactions of its own:
   idempotency);
-- `AppSettings` and `Reads` (the read-audit recorder).
+- `AppSettings`, `Reads` (the read-audit recorder) and `TextQuotaOf` (the daily quota of free text per key).
+
+`require` also applies the per-key limits (docs/limits.md): the authentication back-off before the key is
+checked, then the key's read or write rate; both are counters shared by the workers (`throttling/`), with
+no database round trip.
 
 Routes never touch `request.app.state`; these dependencies are the one place that does (the layering test).
 
@@ -23,12 +27,21 @@ from typing import Annotated, cast
 import asyncpg
 from fastapi import Depends, Request
 
-from wealthgate.api.middleware import SCOPE_CLIENT_REQUEST_ID, SCOPE_REQUEST_ID
+from wealthgate.api.middleware import INNER_REQUEST, SCOPE_CLIENT_REQUEST_ID, SCOPE_REQUEST_ID
+from wealthgate.api.throttled import SCOPE_VERDICT
 from wealthgate.audit.reads import ReadRecorder
-from wealthgate.auth.authenticate import authenticate
+from wealthgate.auth.backoff import authenticate_guarded
 from wealthgate.auth.principal import Principal
 from wealthgate.errors import Forbidden, Unauthorized
+from wealthgate.observability.logs import identify
 from wealthgate.settings import Settings
+from wealthgate.throttling.gate import Throttle
+from wealthgate.throttling.quota import TextQuota
+from wealthgate.throttling.rates import READ_METHODS, Kind
+from wealthgate.tools.catalog import TOOLS
+from wealthgate.tools.registry import Effect
+
+TOOL_CALL_PATH = "/tools/{name:path}"  # the REST tool face (routes/tools.py): a call is its tool's kind
 
 
 def presented_key(request: Request) -> str | None:
@@ -41,9 +54,40 @@ def presented_key(request: Request) -> str | None:
     return request.headers.get("x-api-key") or None
 
 
+def client_address(request: Request) -> str | None:
+    """The peer's address (behind a proxy, what the server was told to trust: see docs/limits.md)."""
+    return request.client.host if request.client else None
+
+
+def request_kind(request: Request) -> Kind:
+    """Read or write, for the rate limits: by method, except a tool call (`POST /tools/{name}`), which is
+    what its tool is (`tools/catalog.py`: a read-only tool is a read); an unknown tool counts as a read."""
+    if request.method in READ_METHODS:
+        return "read"
+    route = request.scope.get("route")
+    if getattr(route, "path", None) == TOOL_CALL_PATH:
+        spec = TOOLS.get(str(request.path_params.get("name", "")))
+        return "write" if spec is not None and spec.effect is Effect.WRITES else "read"
+    return "write"
+
+
+async def charge(request: Request, principal: Principal, kind: Kind) -> None:
+    """Count a request against the key's rate limit of `kind`: `RateLimited` (429) when over it; else the
+    verdict rides in the ASGI scope, for the answer's RateLimit headers. A tool's twin, called in-process
+    by a tool face (`INNER_REQUEST`), is not counted again: the face counted the call."""
+    if principal.key_id is None or INNER_REQUEST.get() is not None:
+        return
+    throttle: Throttle = request.app.state.throttle
+    verdict = await throttle.rates.charge(kind, principal.firm_id, principal.key_id)
+    if not verdict.allowed:
+        raise verdict.refusal()
+    request.scope[SCOPE_VERDICT] = verdict
+
+
 def require(scope: str, *alternatives: str) -> Callable[[Request], Awaitable[Principal]]:
-    """A dependency that authenticates the caller and checks it holds `scope` or one of `alternatives`
-    (401, then 403)."""
+    """A dependency that authenticates the caller (401; 429 while its key id or address is backed off after
+    failures), counts the request against the key's rate limit (429), and checks it holds `scope` or one of
+    `alternatives` (403)."""
     accepted = (scope, *alternatives)
 
     async def principal(request: Request) -> Principal:
@@ -51,9 +95,12 @@ def require(scope: str, *alternatives: str) -> Callable[[Request], Awaitable[Pri
         if not presented:
             raise Unauthorized("an API key is required: send Authorization: Bearer <key> or X-API-Key")
         state = request.app.state
-        found = await authenticate(state.pool, state.key_cache, presented)
-        if found is None:
-            raise Unauthorized("the API key is invalid or revoked")
+        throttle: Throttle = state.throttle
+        found = await authenticate_guarded(
+            state.pool, state.key_cache, throttle.backoff, presented, client_address(request)
+        )
+        identify(found.firm_id, found.key_id)  # the request's log lines and access line name the caller
+        await charge(request, found, request_kind(request))
         if not any(found.has(s) for s in accepted):
             raise Forbidden(f"this API key lacks the scope {' or '.join(accepted)}")
         return found
@@ -99,21 +146,35 @@ async def _reads(request: Request) -> ReadRecorder:
     return cast(ReadRecorder, request.app.state.reads)
 
 
+async def _text_quota(request: Request) -> TextQuota:
+    return cast(Throttle, request.app.state.throttle).text_quota
+
+
 AppSettings = Annotated[Settings, Depends(_settings)]
 DbPool = Annotated[asyncpg.Pool, Depends(_pool)]
 Reads = Annotated[ReadRecorder, Depends(_reads)]
+TextQuotaOf = Annotated[TextQuota, Depends(_text_quota)]  # the daily quota of free text per key
 
 
 # ---- connections ---------------------------------------------------------------------------------------
 
 
+# A request waits this long for a pooled connection, then answers 503 with Retry-After (TimeoutError is an
+# OSError, which the problem handler reads as the database being away) rather than hanging on a database that
+# stopped answering. Ten seconds is far beyond any wait a healthy pool under load imposes.
+ACQUIRE_SECONDS = 10.0
+
+
 async def _read_conn(pool: DbPool) -> AsyncIterator[asyncpg.Connection]:
-    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+    async with (
+        pool.acquire(timeout=ACQUIRE_SECONDS) as conn,
+        conn.transaction(isolation="repeatable_read", readonly=True),
+    ):
         yield cast(asyncpg.Connection, conn)
 
 
 async def _write_conn(pool: DbPool) -> AsyncIterator[asyncpg.Connection]:
-    async with pool.acquire() as conn, conn.transaction():
+    async with pool.acquire(timeout=ACQUIRE_SECONDS) as conn, conn.transaction():
         yield cast(asyncpg.Connection, conn)
 
 

@@ -72,10 +72,18 @@ class KeyCache:
 
 async def authenticate(pool: asyncpg.Pool, cache: KeyCache, presented: str) -> Principal | None:
     """The Principal behind a key, or None when the key is malformed, unknown or revoked, or the person it
-    acts for is disabled."""
+    acts for is disabled. (A served request goes through `backoff.authenticate_guarded`, which counts
+    failures.)"""
     parsed = keys.parse(presented)
     if parsed is None:
         return None
+    return await authenticate_parsed(pool, cache, parsed)
+
+
+async def authenticate_parsed(
+    pool: asyncpg.Pool, cache: KeyCache, parsed: keys.ParsedKey
+) -> Principal | None:
+    """`authenticate` for a key already parsed."""
     cached = cache.get(parsed.digest)
     if cached is not None:
         return cached

@@ -14,6 +14,7 @@ from wealthgate.people.models import SignInFailure, User, UserSession
 from wealthgate.portfolios.models import ModelPortfolio, ModelPortfolioWeight
 from wealthgate.recommendations.models import Recommendation
 from wealthgate.suitability.models import PolicyVersion, SuitabilityCheck
+from wealthgate.throttling.models import TextQuotaUsage
 
 metadata = Base.metadata
 
@@ -39,6 +40,7 @@ __all__ = [
     "Security",
     "SignInFailure",
     "SuitabilityCheck",
+    "TextQuotaUsage",
     "Transaction",
     "User",
     "UserSession",

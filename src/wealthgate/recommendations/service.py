@@ -42,6 +42,7 @@ from wealthgate.suitability.snapshot import (
     trades_from_json,
     trades_to_json,
 )
+from wealthgate.throttling.quota import TextQuota
 
 __all__ = ["NOT_FOUND", "execute", "expire_due", "get", "propose", "replay", "review", "review_queue"]
 
@@ -97,8 +98,14 @@ async def propose(
     agent_model: str | None,
     ttl_hours: int,
     request_id: str | None,
+    text_quota: TextQuota,
 ) -> RecommendationOut:
-    """Check, snapshot and store the recommendation with its audit event, in the caller's transaction."""
+    """Check, snapshot and store the recommendation with its audit event, in the caller's transaction. The
+    agent's own words (rationale, name, model: kept for good) are counted against the key's daily
+    `text_quota` first; over it, `QuotaExceeded` and nothing is stored."""
+    await text_quota.charge(
+        conn, firm_id=client.firm_id, key_id=principal.key_id, texts=(rationale, agent_name, agent_model)
+    )
     check_id, version, facts, verdict = await suitability.check(
         conn, principal, client.client_id, trades, request_id=request_id, recommendation=True
     )

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from wealthgate.api import idempotent
-from wealthgate.api.deps import DbPool, Writer, request_id_of
+from wealthgate.api.deps import DbPool, TextQuotaOf, Writer, request_id_of
 from wealthgate.api.routing import StrictJSONRoute
 from wealthgate.audit import notes
 from wealthgate.audit.schemas import AuditNoteIn, AuditNoteOut
@@ -22,7 +22,9 @@ router = APIRouter(route_class=StrictJSONRoute, tags=["audit"])
     response_model=AuditNoteOut,
     responses={404: {"description": "No such client visible to this key"}},
 )
-async def record_note(body: AuditNoteIn, principal: Writer, pool: DbPool, request: Request) -> Response:
+async def record_note(
+    body: AuditNoteIn, principal: Writer, pool: DbPool, quota: TextQuotaOf, request: Request
+) -> Response:
     """Appends an `agent.note` audit event with the note's `event_type` and `payload`, which key wrote it,
     and the request id. A free-form note; structured recommendations (`POST /recommendations`) are checked
     for suitability. With an `Idempotency-Key`, a retry returns the first answer and writes nothing."""
@@ -36,6 +38,7 @@ async def record_note(body: AuditNoteIn, principal: Writer, pool: DbPool, reques
             event_type=body.event_type,
             payload=body.payload,
             request_id=request_id_of(request),
+            quota=quota,
         )
         return 200, AuditNoteOut(status="stored", audit_event_id=event_id)
 

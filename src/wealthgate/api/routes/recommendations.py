@@ -9,7 +9,17 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from wealthgate.api import idempotent
-from wealthgate.api.deps import Admin, AppSettings, DbPool, ReadConn, Reviewer, Viewer, Writer, request_id_of
+from wealthgate.api.deps import (
+    Admin,
+    AppSettings,
+    DbPool,
+    ReadConn,
+    Reviewer,
+    TextQuotaOf,
+    Viewer,
+    Writer,
+    request_id_of,
+)
 from wealthgate.api.routing import StrictJSONRoute
 from wealthgate.audit.schemas import MAX_ID
 from wealthgate.auth.principal import Principal
@@ -47,7 +57,12 @@ FORBIDDEN_REVIEW = "Agent keys, keys bound to no user, and the proposer cannot r
     },
 )
 async def propose(
-    body: RecommendationIn, principal: Writer, pool: DbPool, settings: AppSettings, request: Request
+    body: RecommendationIn,
+    principal: Writer,
+    pool: DbPool,
+    settings: AppSettings,
+    quota: TextQuotaOf,
+    request: Request,
 ) -> Response:
     """Runs the suitability check, then stores the recommendation with its verdict, the facts it was judged
     on (holdings, prices, profile: replayable), and the policy version, with its audit event, in one
@@ -68,6 +83,7 @@ async def propose(
             agent_model=body.agent.model,
             ttl_hours=settings.recommendation_ttl_hours,
             request_id=request_id_of(request),
+            text_quota=quota,
         )
         return 201, created
 
