@@ -78,6 +78,24 @@ def test_malformed_bodies_are_refused_and_store_nothing(
     assert audit_count(db_url) == before
 
 
+@pytest.mark.parametrize("media", ["text/plain", "application/x-www-form-urlencoded", "application/xml"])
+def test_a_body_that_is_not_json_is_415_and_stores_nothing(
+    api: TestClient, keys: Keys, db_url: str, media: str
+) -> None:
+    before = audit_count(db_url)
+    headers = {**Keys.auth(keys.agent), "content-type": media}
+    r = api.post("/audit/recommendation", content=b'{"client_id": 1}', headers=headers)
+    assert r.status_code == 415, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert "application/json" in r.json()["detail"]
+    assert audit_count(db_url) == before
+    # JSON under its own name, a +json type, or no Content-Type at all: still read as JSON
+    for sent in ("application/json; charset=utf-8", "application/merge-patch+json", None):
+        raw = {**Keys.auth(keys.agent), **({"content-type": sent} if sent else {})}
+        r = api.post("/audit/recommendation", content=b'{"client_id": 1}', headers=raw)
+        assert r.status_code == 422, (sent, r.text)  # past the media type: the body's fields are checked
+
+
 def test_oversized_bodies_are_413(api: TestClient, keys: Keys, db_url: str) -> None:
     before = audit_count(db_url)
     huge = {**GOOD, "payload": "x" * 100_000}

@@ -14,7 +14,19 @@ MAX_ID = 2**63 - 1
 class AuditNoteIn(BaseModel):
     """A free-form note an agent records about a client (the guide's `store_recommendation`)."""
 
-    model_config = ConfigDict(strict=True, extra="forbid")
+    model_config = ConfigDict(
+        strict=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "client_id": 1,
+                    "event_type": "portfolio_review",
+                    "payload": '{"summary": "Reviewed allocation; within bands, no trade proposed."}',
+                }
+            ]
+        },
+    )
 
     client_id: int = Field(ge=1, le=MAX_ID)
     event_type: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:\-]+$")

@@ -11,13 +11,21 @@ from wealthgate.firms.service import Advisor
 from wealthgate.people.users import User
 from wealthgate.validation import StoredText
 
-Email = Annotated[StoredText, Field(min_length=3, max_length=320)]
+# What the services accept, said in the schema: an "@" after a first character that is neither blank nor "@"
+# (the address is stored trimmed and lower-cased), no NUL. The patterns exclude NUL, as StoredText does.
+EMAIL_PATTERN = r"^[^\s@\x00][^\x00]*@[^\x00]*$"
+Email = Annotated[str, Field(min_length=3, max_length=320, pattern=EMAIL_PATTERN)]
+NAME_PATTERN = r"^[^\x00]*\S[^\x00]*$"  # not blank: the name is stored trimmed
 
 
 class AdvisorIn(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
+    model_config = ConfigDict(
+        strict=True,
+        extra="forbid",
+        json_schema_extra={"examples": [{"name": "Ana Lima", "email": "ana.lima@example.com"}]},
+    )
 
-    name: Annotated[StoredText, Field(min_length=1, max_length=200)]
+    name: Annotated[str, Field(min_length=1, max_length=200, pattern=NAME_PATTERN)]
     email: Email
 
 
@@ -38,7 +46,20 @@ class AdvisorOut(BaseModel):
 class UserIn(BaseModel):
     """A person of the caller's firm. Without `password`, one is generated and answered once."""
 
-    model_config = ConfigDict(strict=True, extra="forbid")
+    model_config = ConfigDict(
+        strict=True,
+        extra="forbid",
+        json_schema_extra={
+            # an advisor user names the advisor they are; no other role takes one
+            "if": {"properties": {"role": {"const": "advisor"}}, "required": ["role"]},
+            "then": {"required": ["advisor_id"], "properties": {"advisor_id": {"type": "integer"}}},
+            "else": {"properties": {"advisor_id": {"type": "null"}}},
+            "examples": [
+                {"email": "jordan.reyes@example.com", "role": "compliance", "name": "Jordan Reyes"},
+                {"email": "sam.okoro@example.com", "role": "advisor", "name": "Sam Okoro", "advisor_id": 1},
+            ],
+        },
+    )
 
     email: Email
     role: Literal["admin", "compliance", "advisor"]

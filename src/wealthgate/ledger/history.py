@@ -21,7 +21,7 @@ from wealthgate.db.sql import Sql
 from wealthgate.errors import Invalid, NotFound
 from wealthgate.ledger.schemas import TransactionItem, TransactionPage
 from wealthgate.money import plain, trimmed
-from wealthgate.pagination import decode_keyset, encode_keyset
+from wealthgate.pagination import decode_keyset, encode_keyset, real_text
 
 _SEARCH = Sql(
     """
@@ -93,8 +93,10 @@ def _after(cursor: str | None) -> _After:
         return _After()
     rank, day, last_id = decode_keyset(cursor, 3)
     try:
-        float(rank)  # it must be a number; PostgreSQL parses the text itself, exactly
-        return _After(str(rank), date.fromisoformat(str(day)), int(last_id))
+        if not isinstance(last_id, int):  # decode_keyset bounds an integer to a BIGINT
+            raise ValueError("the id is no integer")
+        # the rank must be a number `real` can read; PostgreSQL parses the text itself, exactly
+        return _After(real_text(rank), date.fromisoformat(str(day)), last_id)
     except ValueError as exc:
         raise Invalid("cursor is not one this API returned", field="cursor") from exc
 

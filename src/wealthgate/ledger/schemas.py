@@ -8,21 +8,42 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from wealthgate.validation import DecimalText, StoredText
+from wealthgate.validation import Day, DecimalRule, StoredText
 from wealthgate.vocabulary import SYMBOL_PATTERN, TransactionType
 
-Quantity = Annotated[DecimalText, Field(max_digits=24, decimal_places=8)]
-Price = Annotated[DecimalText, Field(max_digits=20, decimal_places=6)]
-Money = Annotated[DecimalText, Field(max_digits=20, decimal_places=4)]
+# As the ledger's columns hold them: NUMERIC(24, 8) quantities, (20, 6) prices, (20, 4) money.
+Quantity = Annotated[Decimal, DecimalRule(24, 8)]
+Price = Annotated[Decimal, DecimalRule(20, 6)]
+Money = Annotated[Decimal, DecimalRule(20, 4)]
+PositiveQuantity = Annotated[Decimal, DecimalRule(24, 8, "positive")]
+PositiveMoney = Annotated[Decimal, DecimalRule(20, 4, "positive")]
 
 
 class TransactionIn(BaseModel):
     """A transaction to post. Figures are decimal strings; `amount` is the signed cash effect and may be
     left out on buys and sells (it is computed from quantity, price and fees)."""
 
-    model_config = ConfigDict(strict=True, extra="forbid")
+    model_config = ConfigDict(
+        strict=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "trade_date": "2024-03-15",
+                    "type": "buy",
+                    "symbol": "SPY",
+                    "quantity": "10",
+                    "price": "450.00",
+                    "fees": "1.00",
+                    "description": "Monthly contribution invested",
+                    "external_id": "broker-2024-03-15-0001",
+                },
+                {"trade_date": "2024-03-01", "type": "deposit", "amount": "5000.00"},
+            ]
+        },
+    )
 
-    trade_date: Annotated[date, Field(strict=False)]
+    trade_date: Annotated[Day, Field(strict=False)]
     type: TransactionType
     symbol: Annotated[str, Field(pattern=SYMBOL_PATTERN)] | None = None
     quantity: Quantity | None = None
@@ -34,7 +55,11 @@ class TransactionIn(BaseModel):
 
 
 class ReversalIn(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
+    model_config = ConfigDict(
+        strict=True,
+        extra="forbid",
+        json_schema_extra={"examples": [{"description": "Posted to the wrong account"}]},
+    )
 
     description: Annotated[StoredText, Field(max_length=500)] | None = None
 

@@ -12,15 +12,23 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from wealthgate.suitability.schemas import Outcome, RuleOut
-from wealthgate.validation import DecimalText
+from wealthgate.validation import DecimalRule
 
-Money = Annotated[DecimalText, Field(ge=0, max_digits=20, decimal_places=4)]
+Money = Annotated[Decimal, DecimalRule(20, 4, "non-negative")]
 
 
 class RebalanceIn(BaseModel):
     """Constraints of a rebalance proposal; every field may be left out."""
 
-    model_config = ConfigDict(strict=True, extra="forbid")
+    model_config = ConfigDict(
+        strict=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"cash_reserve": "5000.00", "min_trade": "250", "fractional": False, "liquidate": False}
+            ]
+        },
+    )
 
     cash_reserve: Money = Field(default=Decimal(0), description="Cash to keep after the trades.")
     min_trade: Money = Field(default=Decimal(0), description="Leave out trades smaller than this.")

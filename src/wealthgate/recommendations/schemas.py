@@ -21,7 +21,20 @@ class AgentIn(BaseModel):
 class RecommendationIn(BaseModel):
     """Trades for one client with the agent's rationale. The suitability check always runs."""
 
-    model_config = ConfigDict(strict=True, extra="forbid")
+    model_config = ConfigDict(
+        strict=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "client_id": 1,
+                    "trades": [{"side": "buy", "symbol": "WGAGG", "amount": "2000.00"}],
+                    "rationale": "Bonds are below the model's band; WGAGG brings the client back into it.",
+                    "agent": {"name": "portfolio-review-agent", "model": "gpt-4o"},
+                }
+            ]
+        },
+    )
 
     client_id: int = Field(ge=1, le=MAX_ID)
     trades: Trades
@@ -30,7 +43,11 @@ class RecommendationIn(BaseModel):
 
 
 class ReviewIn(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
+    model_config = ConfigDict(
+        strict=True,
+        extra="forbid",
+        json_schema_extra={"examples": [{"comment": "Checked against the client's IPS; within policy."}]},
+    )
 
     comment: Annotated[StoredText, Field(min_length=1, max_length=5_000)]
 
@@ -38,7 +55,9 @@ class ReviewIn(BaseModel):
 class ExecutionIn(BaseModel):
     """The ledger transactions (buys and sells of the client) that carried the recommendation out."""
 
-    model_config = ConfigDict(strict=True, extra="forbid")
+    model_config = ConfigDict(
+        strict=True, extra="forbid", json_schema_extra={"examples": [{"transaction_ids": [101, 102]}]}
+    )
 
     transaction_ids: Annotated[
         list[Annotated[int, Field(ge=1, le=MAX_ID)]], Field(min_length=1, max_length=200)

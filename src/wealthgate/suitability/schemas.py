@@ -6,9 +6,10 @@ from typing import Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from wealthgate.ledger.schemas import Money, Quantity
+from wealthgate.ledger.schemas import PositiveMoney, PositiveQuantity
 from wealthgate.suitability.engine import ENGINE_VERSION, Trade, Verdict
 from wealthgate.suitability.policies import PolicyVersion
+from wealthgate.suitability.policy import DEFAULT
 from wealthgate.validation import StoredText
 from wealthgate.vocabulary import SYMBOL_INPUT_PATTERN, TradeSide
 
@@ -16,15 +17,33 @@ MAX_TRADES = 50
 Outcome = Literal["pass", "fail", "needs_review"]
 
 
+# "Exactly one of quantity or amount", as JSON Schema says it (a missing one and a null one are alike).
+ONE_MEASURE: dict[str, Any] = {
+    "oneOf": [
+        {
+            "required": ["quantity"],
+            "properties": {"quantity": {"not": {"type": "null"}}, "amount": {"type": "null"}},
+        },
+        {
+            "required": ["amount"],
+            "properties": {"amount": {"not": {"type": "null"}}, "quantity": {"type": "null"}},
+        },
+    ]
+}
+TRADE_EXAMPLE: dict[str, Any] = {"side": "buy", "symbol": "SPY", "quantity": "10"}
+
+
 class TradeIn(BaseModel):
     """One proposed trade: a quantity of shares, or an amount of money to buy or sell (not both)."""
 
-    model_config = ConfigDict(strict=True, extra="forbid")
+    model_config = ConfigDict(
+        strict=True, extra="forbid", json_schema_extra={**ONE_MEASURE, "examples": [TRADE_EXAMPLE]}
+    )
 
     side: TradeSide
     symbol: Annotated[str, Field(pattern=SYMBOL_INPUT_PATTERN)]
-    quantity: Annotated[Quantity, Field(gt=0)] | None = None
-    amount: Annotated[Money, Field(gt=0)] | None = None
+    quantity: PositiveQuantity | None = None
+    amount: PositiveMoney | None = None
 
     @model_validator(mode="after")
     def _one_measure(self) -> TradeIn:
@@ -40,7 +59,13 @@ Trades = Annotated[list[TradeIn], Field(min_length=1, max_length=MAX_TRADES)]
 
 
 class CheckIn(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
+    model_config = ConfigDict(
+        strict=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"trades": [TRADE_EXAMPLE, {"side": "sell", "symbol": "AAPL", "amount": "2500.00"}]}]
+        },
+    )
 
     trades: Trades
 
@@ -81,9 +106,15 @@ class CheckOut(BaseModel):
 class PolicyIn(BaseModel):
     """A complete policy document (see docs/suitability.md); stored as a new version if it changed."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"content": DEFAULT, "note": "The firm's default policy"}]},
+    )
 
-    content: dict[str, Any]
+    content: dict[str, Any] = Field(
+        description="The whole document (docs/suitability.md); the service validates every setting (a 422 "
+        "names it): what is not described here."
+    )
     note: Annotated[StoredText, Field(max_length=500)] | None = None
 
 

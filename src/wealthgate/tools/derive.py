@@ -27,7 +27,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Protocol, Union, get_args, get_origin
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, create_model
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
@@ -40,6 +40,7 @@ IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"  # what the API accepts in the
 Day = Annotated[str, Field(pattern=DAY_PATTERN, description="A date, YYYY-MM-DD.")]
 DecimalString = Annotated[str, Field(pattern=DECIMAL_PATTERN, description="A decimal as a string.")]
 IdempotencyKey = Annotated[str, Field(pattern=IDEMPOTENCY_KEY_PATTERN)]
+_STRICT: dict[type, Any] = {int: StrictInt, bool: StrictBool}
 
 
 class Parameter(Protocol):
@@ -107,10 +108,12 @@ def _textual(tp: Any) -> Any | None:
 
 
 def agent_type(tp: Any, path: str, words: Mapping[str, str]) -> Any:
-    """`tp` as a tool argument: dates and decimals as text, models as closed argument models."""
-    text = _textual(tp)
-    if text is not None:
-        return text
+    """`tp` as a tool argument: dates and decimals as text, models as closed argument models, integers and
+    booleans strict (tool arguments are JSON: `"12"` is no integer and `"true"` no boolean, and a model that
+    sends them is told so rather than having them read for it)."""
+    plain = _textual(tp) or (_STRICT.get(tp) if isinstance(tp, type) else None)
+    if plain is not None:
+        return plain
     origin = get_origin(tp)
     if origin is Annotated:
         inner, *meta = get_args(tp)

@@ -31,7 +31,11 @@ def _firm_wide(principal: Principal) -> int:
 
 
 @router.post(
-    "/advisors", status_code=201, response_model=AdvisorOut, summary="Add an advisor", responses=FIRM_WIDE
+    "/advisors",
+    status_code=201,
+    response_model=AdvisorOut,
+    summary="Add an advisor",
+    responses={**FIRM_WIDE, 409: {"description": "The firm has an advisor with this email"}},
 )
 async def create_advisor(body: AdvisorIn, principal: Admin, conn: WriteConn) -> AdvisorOut:
     """A new advisor of the caller's firm (409 if the firm already has one with this email); audited."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Annotated, Literal, cast
 
 import asyncpg
@@ -15,6 +14,7 @@ from wealthgate.api.routing import StrictJSONRoute
 from wealthgate.audit import keyring, queries
 from wealthgate.audit.export import export
 from wealthgate.audit.schemas import MAX_ID, AuditEventPage, VerificationOut
+from wealthgate.validation import Moment, StoredText
 
 router = APIRouter(route_class=StrictJSONRoute, tags=["audit"])
 
@@ -28,7 +28,7 @@ async def verify_trail(
     principal: Reviewer,
     conn: ReadConn,
     since: Annotated[
-        datetime | None, Query(alias="from", description="Only events at or after this time.")
+        Moment | None, Query(alias="from", description="Only events at or after this time.")
     ] = None,
 ) -> VerificationOut:
     """`ok: true` when every chain of the firm is intact (links, hashes, every event's MAC, the signed
@@ -49,11 +49,13 @@ async def list_events(
     conn: ReadConn,
     client_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     actor_key_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="The API key that acted.")] = None,
-    action: Annotated[str | None, Query(max_length=100, description="Exact, or a prefix: `api_key`.")] = None,
-    target_type: Annotated[str | None, Query(max_length=100)] = None,
-    target_id: Annotated[str | None, Query(max_length=100)] = None,
-    since: Annotated[datetime | None, Query(description="At or after this time.", alias="from")] = None,
-    until: Annotated[datetime | None, Query(description="Before this time.", alias="to")] = None,
+    action: Annotated[
+        StoredText | None, Query(max_length=100, description="Exact, or a prefix: `api_key`.")
+    ] = None,
+    target_type: Annotated[StoredText | None, Query(max_length=100)] = None,
+    target_id: Annotated[StoredText | None, Query(max_length=100)] = None,
+    since: Annotated[Moment | None, Query(description="At or after this time.", alias="from")] = None,
+    until: Annotated[Moment | None, Query(description="Before this time.", alias="to")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> AuditEventPage:
@@ -82,8 +84,8 @@ async def list_events(
 async def export_trail(
     principal: Reviewer,
     pool: DbPool,
-    since: Annotated[datetime | None, Query(alias="from")] = None,
-    until: Annotated[datetime | None, Query(alias="to")] = None,
+    since: Annotated[Moment | None, Query(alias="from")] = None,
+    until: Annotated[Moment | None, Query(alias="to")] = None,
     fmt: Annotated[Literal["jsonl", "csv"], Query(alias="format")] = "jsonl",
 ) -> StreamingResponse:
     """Every event of the caller's firm with its hash, chain position and MAC, then the signed checkpoints

@@ -4,7 +4,6 @@ report (`portfolios/report.py`)."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -23,11 +22,10 @@ from wealthgate.portfolios.schemas import (
     RebalanceProposal,
     Risk,
 )
+from wealthgate.validation import Day
 
 router = APIRouter(route_class=StrictJSONRoute, tags=["portfolio"])
-AsOf = Annotated[
-    date | None, Query(description="Value the book as of this date (default: the latest close).")
-]
+AsOf = Annotated[Day | None, Query(description="Value the book as of this date (default: the latest close).")]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such client visible to this key"}}
 
 
@@ -161,9 +159,9 @@ async def get_performance(
     reads: Reads,
     request: Request,
     from_date: Annotated[
-        date | None, Query(alias="from", description="Default: the first transaction.")
+        Day | None, Query(alias="from", description="Default: the first transaction.")
     ] = None,
-    to_date: Annotated[date | None, Query(alias="to", description="Default: the latest close.")] = None,
+    to_date: Annotated[Day | None, Query(alias="to", description="Default: the latest close.")] = None,
 ) -> Performance:
     """ "How is my portfolio doing?": the time-weighted return (daily valuations chained across every external
     flow: deposits, withdrawals, transfers of securities or cash) and the money-weighted return (IRR of those

@@ -21,7 +21,8 @@ router = APIRouter(route_class=StrictJSONRoute, tags=["tools"])
 AnyKey = Depends(require(*SCOPES))
 FACE_HEADER = "x-wealthgate-face"  # a proxy (e.g. `wealthgate mcp` on stdio) names the face it serves
 FACES = {"mcp-stdio", "sdk"}  # the claims kept (as `client_face`); the face recorded is always `rest`
-ARGUMENTS_SCHEMA = {"type": "object"}  # what the body is meant to be; any JSON reaches invoke
+# What the body is meant to be (any JSON reaches invoke); the example calls get_client_context.
+ARGUMENTS_SCHEMA = {"type": "object", "examples": [{"client_id": 1, "summary": True}]}
 Format = Literal["wealthgate", "openai", "anthropic", "mcp"]
 # A tool's answer is its REST twin's body: one of the twins' response models (deduplicated, in catalog order).
 # Built from the registry, so a new tool's answer is described without touching this file.

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -13,11 +11,12 @@ from wealthgate.api.routes.clients import ClientId
 from wealthgate.api.routing import StrictJSONRoute
 from wealthgate.clients import visibility
 from wealthgate.ledger.history import HistoryFilter, search
-from wealthgate.ledger.schemas import TransactionPage
+from wealthgate.ledger.schemas import Money, TransactionPage
+from wealthgate.validation import Day
 from wealthgate.vocabulary import SYMBOL_PATTERN, TransactionType
 
 router = APIRouter(route_class=StrictJSONRoute, tags=["transactions"])
-Amount = Annotated[Decimal | None, Query(allow_inf_nan=False, max_digits=20, decimal_places=4)]
+Amount = Annotated[Money | None, Query(description="A signed cash effect, as a decimal string.")]
 
 
 @router.get(
@@ -36,8 +35,8 @@ async def list_transactions(
     account_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     type: Annotated[TransactionType | None, Query()] = None,
     symbol: Annotated[str | None, Query(pattern=SYMBOL_PATTERN)] = None,
-    from_date: Annotated[date | None, Query(alias="from")] = None,
-    to_date: Annotated[date | None, Query(alias="to")] = None,
+    from_date: Annotated[Day | None, Query(alias="from")] = None,
+    to_date: Annotated[Day | None, Query(alias="to")] = None,
     min_amount: Amount = None,
     max_amount: Amount = None,
     q: Annotated[str | None, Query(min_length=1, max_length=200, pattern=r"^[^\x00]*$")] = None,
