@@ -99,10 +99,10 @@ class RateLimits:
     async def charge(self, kind: Kind, firm_id: int, key_id: int) -> Verdict:
         """Count one request of `kind` by the key and say whether it is within every limit."""
         subject = f"{firm_id}:{key_id}"
-        now = self.counters.now()
         nearest: Verdict | None = None
         for p in self.policies[kind]:
             count, end = await self.counters.hit(f"rate:{p.name}:{subject}", p.window)
+            now = self.counters.now()  # after the hit: a window it opened ends at most `window` from now
             allowed = count <= p.quota
             verdict = Verdict(
                 allowed,
