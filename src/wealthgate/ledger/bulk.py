@@ -29,14 +29,15 @@ from wealthgate.audit.batch import Pending, append_many
 from wealthgate.audit.context import CLIENT_REQUEST_ID
 from wealthgate.auth.principal import Principal
 from wealthgate.db.sql import Sql
-from wealthgate.errors import Conflict, Invalid, NotFound, RuleViolation
+from wealthgate.errors import Invalid, NotFound, RuleViolation
 from wealthgate.ledger import accounts
 from wealthgate.ledger.accounts import VisibleAccount
 from wealthgate.ledger.posting import (  # the single posting's own helpers: one definition of each rule
     NewTransaction,
-    _cash_field,
-    _document,
-    _rederive_position,
+    cash_field,
+    posted_document,
+    rederive_position,
+    replayed,
     validate,
 )
 from wealthgate.ledger.replay import Entry, effective
@@ -220,17 +221,7 @@ class BulkPosting:
         amount = validate(t)
         seen = await self.seen(t.external_id)
         if seen is not None:
-            same = (seen["account_id"], seen["trade_date"], seen["type"], seen["symbol"], seen["amount"]) == (
-                account.account_id,
-                t.trade_date,
-                t.type,
-                t.symbol,
-                amount,
-            )
-            if not same:
-                raise Conflict(
-                    f"external_id {t.external_id} was posted with other content", field="external_id"
-                )
+            replayed(seen, account.account_id, t, amount)
             return False
         if t.symbol is not None and not await self._security_exists(t.symbol):
             raise Invalid(f"unknown security {t.symbol}", field="symbol")
@@ -246,7 +237,7 @@ class BulkPosting:
                 raise RuleViolation(
                     f"this would overdraw account {account.account_id}: its cash would be {plain(low[1])}"
                     f" at the end of {on}, and the account does not allow margin",
-                    field=_cash_field(t),
+                    field=cash_field(t),
                 )
         if t.symbol is not None:
             holding = await self._holding(account, t.symbol)
@@ -300,7 +291,7 @@ class BulkPosting:
                         target_type="transaction",
                         target_id=str(r["id"]),
                         client_id=s.account.client_id,
-                        details=_document(r).model_dump(mode="json"),
+                        details=posted_document(r).model_dump(mode="json"),
                         request_id=None,
                         client_request_id=CLIENT_REQUEST_ID.get(),
                     )
@@ -314,7 +305,7 @@ class BulkPosting:
         touched = dict.fromkeys((s.account.account_id, s.t.symbol) for s in staged if s.t.symbol)
         for account_id, symbol in touched:
             if symbol is not None:
-                await _rederive_position(self.conn, await self.account(account_id), symbol)
+                await rederive_position(self.conn, await self.account(account_id), symbol)
         for i in range(0, len(events), CHUNK):
             await append_many(self.conn, events[i : i + CHUNK])
         self._staged.clear()

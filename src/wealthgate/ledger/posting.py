@@ -24,6 +24,7 @@ transaction as their audit event.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -164,7 +165,8 @@ def validate(t: NewTransaction) -> Decimal:
     return amount
 
 
-def _document(r: asyncpg.Record | None) -> PostedTransaction:
+def posted_document(r: asyncpg.Record | None) -> PostedTransaction:
+    """A `transactions` row read back after it was written, as the API shows it."""
     if r is None:  # read back inside the same transaction that wrote it
         raise RuntimeError("a posted transaction could not be read back")
     return PostedTransaction(
@@ -184,7 +186,7 @@ def _document(r: asyncpg.Record | None) -> PostedTransaction:
     )
 
 
-async def _rederive_position(
+async def rederive_position(
     conn: asyncpg.Connection, account: VisibleAccount, symbol: str
 ) -> PositionAfter | None:
     rows = await _SLICE.fetch(conn, **account.ids, symbol=symbol)
@@ -215,7 +217,7 @@ async def _rederive_position(
     )
 
 
-def _cash_field(t: NewTransaction) -> str:
+def cash_field(t: NewTransaction) -> str:
     """The field a caller would change to spend less: a buy's quantity, a sale's fees (only fees beyond the
     proceeds take cash), otherwise the amount."""
     return {"buy": "quantity", "sell": "fees"}.get(t.type, "amount")
@@ -264,9 +266,25 @@ async def _enter(
     )
     cash: Decimal = await _MOVE_CASH.fetchval(conn, **account.ids, amount=amount)
     await _keep_cash(conn, account, t.trade_date, amount, cash_field)
-    position = await _rederive_position(conn, account, t.symbol) if t.symbol else None
-    document = _document(await _BY_ID.fetchrow(conn, **account.ids, id=txn_id))
+    position = await rederive_position(conn, account, t.symbol) if t.symbol else None
+    document = posted_document(await _BY_ID.fetchrow(conn, **account.ids, id=txn_id))
     return txn_id, cash, position, document
+
+
+def replayed(
+    seen: Mapping[str, Any] | asyncpg.Record, account_id: int, t: NewTransaction, amount: Decimal
+) -> None:
+    """An external id posted before: the same transaction again is a replay (nothing new); other content
+    under that id is a 409 naming `external_id`."""
+    same = (seen["account_id"], seen["trade_date"], seen["type"], seen["symbol"], seen["amount"]) == (
+        account_id,
+        t.trade_date,
+        t.type,
+        t.symbol,
+        amount,
+    )
+    if not same:
+        raise Conflict(f"external_id {t.external_id} was posted with other content", field="external_id")
 
 
 async def post(
@@ -282,23 +300,13 @@ async def post(
     if t.external_id is not None:
         seen = await _BY_EXTERNAL_ID.fetchrow(conn, firm_id=account.firm_id, external_id=t.external_id)
         if seen is not None:
-            same = (seen["account_id"], seen["trade_date"], seen["type"], seen["symbol"], seen["amount"]) == (
-                account.account_id,
-                t.trade_date,
-                t.type,
-                t.symbol,
-                amount,
-            )
-            if not same:
-                raise Conflict(
-                    f"external_id {t.external_id} was posted with other content", field="external_id"
-                )
+            replayed(seen, account.account_id, t, amount)
             cash_now: Decimal = await _CASH.fetchval(conn, **account.ids)
-            return Posted(_document(seen), None, cash_now, created=False)
+            return Posted(posted_document(seen), None, cash_now, created=False)
     if t.symbol is not None and not await _SECURITY_EXISTS.fetchval(conn, symbol=t.symbol):
         raise Invalid(f"unknown security {t.symbol}", field="symbol")
     txn_id, cash, position, document = await _enter(
-        conn, account, t, amount, reverses_id=None, cash_field=_cash_field(t)
+        conn, account, t, amount, reverses_id=None, cash_field=cash_field(t)
     )
     await record(
         conn,
