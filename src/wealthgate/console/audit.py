@@ -3,18 +3,15 @@ first and paged; one event in full; the chain verification and the newest checkp
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Annotated, Literal, cast
+from typing import Annotated, Literal
 
-import asyncpg
 from fastapi import Path, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
 from wealthgate.api.deps import DbPool, ReadConn
-from wealthgate.audit import keyring
+from wealthgate.api.exports import audit_export
 from wealthgate.audit import queries as audit
-from wealthgate.audit.export import export
 from wealthgate.audit.schemas import MAX_ID
 from wealthgate.console import pages, queries, views
 from wealthgate.console.deps import Officer
@@ -100,28 +97,4 @@ async def export_download(
 ) -> StreamingResponse:
     """The same export as `GET /audit/export`: events with hashes and MACs, the signed checkpoints and a
     signed seal, verifiable offline."""
-    principal = visitor.principal
-    ring = keyring.installed()
-
-    async def lines() -> AsyncIterator[str]:  # its own connection: the body streams after the route returns
-        async with pool.acquire() as proxy:
-            conn = cast(asyncpg.Connection, proxy)
-            chains = await audit.advisor_chains(conn, principal)
-            scope = "firm" if chains is None else f"advisor:{principal.advisor_id}"
-            async for line in export(
-                conn,
-                firm_id=principal.firm_id,
-                since=None,
-                until=None,
-                fmt=fmt,
-                ring=ring,
-                chain_keys=chains,
-                scope=scope,
-            ):
-                yield line
-
-    media = "text/csv" if fmt == "csv" else "application/x-ndjson"
-    filename = f"audit-firm-{principal.firm_id}.{fmt}"
-    return StreamingResponse(
-        lines(), media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
-    )
+    return audit_export(pool, visitor.principal, None, None, fmt)

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated, Literal, cast
+from typing import Annotated, Literal
 
-import asyncpg
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from wealthgate.api.deps import DbPool, ReadConn, Reviewer
+from wealthgate.api.exports import audit_export
 from wealthgate.api.routing import StrictJSONRoute
-from wealthgate.audit import keyring, queries
-from wealthgate.audit.export import export
+from wealthgate.audit import queries
 from wealthgate.audit.schemas import MAX_ID, AuditEventPage, VerificationOut
 from wealthgate.validation import Moment, StoredText
 
@@ -91,29 +89,4 @@ async def export_trail(
     """Every event of the caller's firm with its hash, chain position and MAC, then the signed checkpoints
     and a signed seal; verifiable offline with wealthgate/audit/offline.py and the firm's public keys. A key
     bound to an advisor exports that advisor's clients' chains only, without checkpoints."""
-    ring = keyring.installed()
-
-    # The pool, not ReadConn: the body streams after this function returns, when a request's connection
-    # would be back in the pool; the export takes one for as long as it streams (its own snapshot).
-    async def lines() -> AsyncIterator[str]:
-        async with pool.acquire() as proxy:
-            conn = cast(asyncpg.Connection, proxy)
-            chains = await queries.advisor_chains(conn, principal)
-            scope = "firm" if chains is None else f"advisor:{principal.advisor_id}"
-            async for line in export(
-                conn,
-                firm_id=principal.firm_id,
-                since=since,
-                until=until,
-                fmt=fmt,
-                ring=ring,
-                chain_keys=chains,
-                scope=scope,
-            ):
-                yield line
-
-    media = "text/csv" if fmt == "csv" else "application/x-ndjson"
-    filename = f"audit-firm-{principal.firm_id}.{fmt}"
-    return StreamingResponse(
-        lines(), media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
-    )
+    return audit_export(pool, principal, since, until, fmt)
