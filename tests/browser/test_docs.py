@@ -24,7 +24,7 @@ def test_swagger_try_it_out_creates_a_recommendation(page: Page, console: Consol
     page.get_by_role("button", name="Apply credentials").first.click()
     page.get_by_role("button", name="Close").first.click()
 
-    operation = page.locator("#operations-recommendations-propose_recommendations_post")
+    operation = page.locator("#operations-recommendations-propose_recommendation")
     operation.locator(".opblock-summary").click()
     operation.get_by_role("button", name="Try it out").click()
     header = operation.locator('tr[data-param-name="Idempotency-Key"]')
