@@ -10,10 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
+import pytest
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
 
 from tests.support import fetch
+from wealthgate.api import deps
 from wealthgate.api.app import create_app
 from wealthgate.api.deps import DbPool, ReadConn, WriteConn
 from wealthgate.errors import Conflict
@@ -39,6 +41,19 @@ async def read(conn: ReadConn, pool: DbPool) -> dict[str, Any]:
     except asyncpg.ReadOnlySQLTransactionError:
         writable = False
     return {"first": first, "second": second, **dict(settings or {}), "writable": writable}
+
+
+@probe.get("/probe/hold")
+async def hold(pool: DbPool) -> dict[str, Any]:
+    """Take every connection of the pool, then ask for a ReadConn as a route would: the wait is bounded."""
+    held = [await pool.acquire() for _ in range(pool.get_max_size())]
+    try:
+        async for _conn in deps._read_conn(pool):
+            return {"got": True}
+    finally:
+        for conn in held:
+            await pool.release(conn)
+    return {"got": False}
 
 
 @probe.post("/probe/write")
@@ -79,3 +94,17 @@ def test_a_write_commits_when_the_route_returns_and_rolls_back_when_it_raises(
         assert failed.status_code == 409
         assert failed.headers["content-type"].startswith("application/problem+json")
     assert probe_firms() == 1, "the failed route's insert must be rolled back"
+
+
+def test_a_request_that_cannot_get_a_connection_answers_503_instead_of_hanging(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pool with nothing to lend (a database that stopped answering holds every connection): after
+    ACQUIRE_SECONDS the request is a 503 problem with Retry-After, and the pool lends again afterwards."""
+    monkeypatch.setattr(deps, "ACQUIRE_SECONDS", 0.2)
+    with _app(settings) as api:
+        r = api.get("/probe/hold")
+        assert r.status_code == 503, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert int(r.headers["retry-after"]) >= 1
+        assert api.get("/probe/read").status_code == 200
