@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
+from wealthgate.api.conditional import ETAG_HEADER, NOT_MODIFIED, IfNoneMatch, json_document
 from wealthgate.api.deps import ReadConn, Reader, Reads, request_id_of
 from wealthgate.api.routing import StrictJSONRoute
 from wealthgate.audit.schemas import MAX_ID
@@ -25,7 +26,7 @@ ClientId = Annotated[int, Path(ge=1, le=MAX_ID, description="The client's id.")]
     "/clients/{client_id}/context",
     summary="Everything an agent needs about one client",
     response_model=ClientContext,
-    responses=NOT_FOUND,
+    responses={**NOT_FOUND, **NOT_MODIFIED, 200: {"description": "The context", "headers": ETAG_HEADER}},
 )
 async def get_context(
     client_id: ClientId,
@@ -36,12 +37,14 @@ async def get_context(
     summary: Annotated[
         bool, Query(description="Add allocation, concentration flags, drift status and recent transactions.")
     ] = False,
+    if_none_match: IfNoneMatch = None,
 ) -> Response:
     """The client's profile (with the guide's `risk_profile`), holdings valued at their latest prices with
-    weights, accounts with cash, totals, and instructions. Figures are exact decimal strings."""
+    weights, accounts with cash, totals, and instructions. Figures are exact decimal strings. A strong `ETag`
+    comes with it; send it back as `If-None-Match` to get 304 while nothing in the document has changed."""
     doc = await service.context_json(conn, principal, client_id, summary=summary)
     reads.note(principal, client_id, "GET /clients/{id}/context", request_id_of(request))
-    return Response(doc.encode(), media_type="application/json", headers={"Cache-Control": "no-store"})
+    return json_document(doc.encode(), if_none_match)
 
 
 @router.get("/clients", summary="The clients this key may see", response_model=ClientList)

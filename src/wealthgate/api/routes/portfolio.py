@@ -7,7 +7,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 
+from wealthgate.api.conditional import ETAG_HEADER, NOT_MODIFIED, IfNoneMatch, json_document
 from wealthgate.api.deps import ReadConn, Reader, Reads, request_id_of
 from wealthgate.api.routes.clients import ClientId
 from wealthgate.api.routing import StrictJSONRoute
@@ -33,7 +35,7 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such clie
     "/clients/{client_id}/portfolio",
     summary="Holdings valued as of a date",
     response_model=Portfolio,
-    responses=NOT_FOUND,
+    responses={**NOT_FOUND, **NOT_MODIFIED, 200: {"description": "The portfolio", "headers": ETAG_HEADER}},
 )
 async def get_portfolio(
     client_id: ClientId,
@@ -45,15 +47,17 @@ async def get_portfolio(
     lots: Annotated[
         bool, Query(description="List each holding's open FIFO lots (acquired on, quantity, cost, gain).")
     ] = False,
-) -> Portfolio:
+    if_none_match: IfNoneMatch = None,
+) -> Response:
     """Per holding: quantity, price and its date, market value, weight, cost basis, unrealized and realized
     gain by average cost (`cost_basis_method`), the same by FIFO lots (`fifo`) and, with `lots=true`, the
     open lots; flags (`price_missing`, `price_stale`: older than 5 days); per account and in total; cash. With
-    `as_of` the holdings are the ledger replayed to that date and priced at that date's closes."""
+    `as_of` the holdings are the ledger replayed to that date and priced at that date's closes. A strong
+    `ETag` comes with it; `If-None-Match` answers 304 while the document is unchanged."""
     client = await service.find(conn, principal, client_id)
     book = await service.load(conn, client, as_of, with_realized=True)
     reads.note(principal, client_id, "GET /clients/{id}/portfolio", request_id_of(request))
-    return report.portfolio(book, lots=lots)
+    return json_document(report.portfolio(book, lots=lots).model_dump_json().encode(), if_none_match)
 
 
 @router.get(
