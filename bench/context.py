@@ -29,6 +29,8 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
+import guide_baseline  # noqa: E402  (bench/, beside this file)
+
 from wealthgate.clients import queries  # noqa: E402
 from wealthgate.db.server import database_url  # noqa: E402
 from wealthgate.settings import Settings  # noqa: E402
@@ -268,6 +270,20 @@ def main() -> None:
             print(f"pgbench: -M prepared -c16 -j2 -T{DURATION} on the endpoint's SQL...", flush=True)
             tps = pgbench_tps(url, script, clients=16)
 
+            guide: dict[str, float] | None = None
+            if guide_baseline.available() and os.environ.get("BENCH_GUIDE", "1") != "0":
+                guide_lua = Path(tmp) / "guide.lua"
+                guide_lua.write_text(
+                    "request = function()\n"
+                    f'  return wrk.format("GET", "/clients/" .. math.random(1, {count}) .. "/context")\n'
+                    "end\n"
+                )
+                with guide_baseline.guide_service(count, POSITIONS) as guide_base:
+                    out_guide = measure(wrk, guide_lua, guide_base, connections=CONNECTIONS, warmup=3)
+                guide = wrk_figures(out_guide)
+            else:
+                print(f"the guide's service is not at {guide_baseline.GUIDE_DIR}: no baseline in this run")
+
     result: dict[str, object] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {
@@ -292,6 +308,10 @@ def main() -> None:
         "pgbench": {"mode": "prepared", "clients": 16, "seconds": DURATION, "tps": tps},
         "http_to_pgbench_ratio": round(http["requests_per_second"] / tps, 3) if tps else None,
         "targets": {"requests_per_second": 2500, "p99_ms": 40},
+        "guide_service": guide,
+        "times_the_guide": round(http["requests_per_second"] / guide["requests_per_second"], 1)
+        if guide and guide["requests_per_second"]
+        else None,
     }
     save_result(SCENARIO, result)
     print(out.strip())
@@ -301,6 +321,12 @@ def main() -> None:
         f"p99 {http['p99_ms']:.2f} ms, non-2xx {int(http['non_2xx'])}"
     )
     print(f"pgbench same SQL: {tps:.0f} tps; HTTP/pgbench ratio {result['http_to_pgbench_ratio']}")
+    if guide:
+        print(
+            f"the guide's service, same data, same run: {guide['requests_per_second']:.0f} req/s, "
+            f"p99 {guide['p99_ms']:.2f} ms, non-2xx {int(guide['non_2xx'])}; "
+            f"wealthgate is {result['times_the_guide']}x"
+        )
     met = http["requests_per_second"] >= 2500 and http["p99_ms"] <= 40
     print(f"targets (>= 2500 req/s, p99 <= 40 ms): {'met' if met else 'NOT met'}")
 
