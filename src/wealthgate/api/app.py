@@ -143,7 +143,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.tracing = traces
     problems.install(app)
-    throttled.install(app)  # 429s of the per-key limits, and the RateLimit headers
+    throttled.install(app)  # 429s of the per-key limits
     openapi.install(app)
     docs.install(app)
     for routes in ROUTERS:

@@ -29,8 +29,13 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 from fastapi import Depends, Request
 
-from wealthgate.api.middleware import INNER_REQUEST, SCOPE_CLIENT_REQUEST_ID, SCOPE_REQUEST_ID
-from wealthgate.api.throttled import SCOPE_VERDICT
+from wealthgate.api.middleware import (
+    INNER_REQUEST,
+    SCOPE_CLIENT_REQUEST_ID,
+    SCOPE_REQUEST_ID,
+    add_response_headers,
+)
+from wealthgate.api.throttled import tool_kind
 from wealthgate.audit.reads import ReadRecorder
 from wealthgate.auth.backoff import authenticate_guarded
 from wealthgate.auth.principal import Principal
@@ -40,8 +45,6 @@ from wealthgate.settings import Settings
 from wealthgate.throttling.gate import Throttle
 from wealthgate.throttling.quota import TextQuota
 from wealthgate.throttling.rates import READ_METHODS, Kind
-from wealthgate.tools.catalog import TOOLS
-from wealthgate.tools.registry import Effect
 
 TOOL_CALL_PATH = "/tools/{name:path}"  # the REST tool face (routes/tools.py): a call is its tool's kind
 
@@ -68,14 +71,13 @@ def request_kind(request: Request) -> Kind:
         return "read"
     route = request.scope.get("route")
     if getattr(route, "path", None) == TOOL_CALL_PATH:
-        spec = TOOLS.get(str(request.path_params.get("name", "")))
-        return "write" if spec is not None and spec.effect is Effect.WRITES else "read"
+        return tool_kind(str(request.path_params.get("name", "")))
     return "write"
 
 
 async def charge(request: Request, principal: Principal, kind: Kind) -> None:
     """Count a request against the key's rate limit of `kind`: `RateLimited` (429) when over it; else the
-    verdict rides in the ASGI scope, for the answer's RateLimit headers. A tool's twin, called in-process
+    answer carries the verdict's RateLimit headers. A tool's twin, called in-process
     by a tool face (`INNER_REQUEST`), is not counted again: the face counted the call."""
     if principal.key_id is None or INNER_REQUEST.get() is not None:
         return
@@ -83,7 +85,7 @@ async def charge(request: Request, principal: Principal, kind: Kind) -> None:
     verdict = await throttle.rates.charge(kind, principal.firm_id, principal.key_id)
     if not verdict.allowed:
         raise verdict.refusal()
-    request.scope[SCOPE_VERDICT] = verdict
+    add_response_headers(request.scope, verdict.headers())
 
 
 def require(scope: str, *alternatives: str) -> Callable[[Request], Awaitable[Principal]]:

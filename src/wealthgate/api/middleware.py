@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import NamedTuple
 
@@ -23,6 +24,16 @@ _REQUEST_ID = b"x-request-id"
 _CLIENT_REQUEST_ID = b"x-client-request-id"
 SCOPE_REQUEST_ID = "wealthgate.request_id"  # where the ids ride in the ASGI scope
 SCOPE_CLIENT_REQUEST_ID = "wealthgate.client_request_id"
+# Headers a dependency decided on while serving (the RateLimit headers of an allowed request), added to the
+# answer by `RequestId` when it starts: routes that return their own `Response` carry them as well.
+SCOPE_RESPONSE_HEADERS = "wealthgate.response_headers"
+
+
+def add_response_headers(scope: Scope, headers: Mapping[str, str]) -> None:
+    """Have the answer to this request carry `headers` too."""
+    scope.setdefault(SCOPE_RESPONSE_HEADERS, []).extend(
+        (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
+    )
 
 
 class RequestIds(NamedTuple):
@@ -72,7 +83,8 @@ class RequestId:
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *echoed]
+                decided = scope.get(SCOPE_RESPONSE_HEADERS, ())
+                message["headers"] = [*message.get("headers", []), *echoed, *decided]
             await send(message)
 
         token = CLIENT_REQUEST_ID.set(ids.client)

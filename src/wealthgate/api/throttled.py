@@ -1,8 +1,7 @@
 """How the API answers the per-key limits (`wealthgate.throttling`): a refusal (`Throttled`: rate limit, text
 quota, authentication back-off) is 429 problem+json with `Retry-After`, the limit's own fields and, for a
 rate limit, the IETF `RateLimit-Policy` and `RateLimit` headers; an allowed request carries those two headers
-too (`RateLimitHeaders`, a pure ASGI middleware: the verdict rides in the ASGI scope from `deps.require`, so
-routes that return their own `Response` carry them as well)."""
+too (`middleware.add_response_headers`, added when the answer starts)."""
 
 from __future__ import annotations
 
@@ -10,13 +9,12 @@ from typing import cast
 
 from fastapi import FastAPI, Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wealthgate.api.problems import problem
 from wealthgate.throttling.errors import Throttled
-from wealthgate.throttling.rates import Verdict
-
-SCOPE_VERDICT = "wealthgate.rate_limit"
+from wealthgate.throttling.rates import Kind
+from wealthgate.tools.catalog import TOOLS
+from wealthgate.tools.registry import Effect
 
 
 def refusal(exc: Throttled, request: Request | None) -> Response:
@@ -31,26 +29,11 @@ def refusal(exc: Throttled, request: Request | None) -> Response:
     )
 
 
-class RateLimitHeaders:
-    """Adds the RateLimit headers of an allowed request (put in the scope by `deps.require`) to the answer."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_limits(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                verdict: Verdict | None = scope.get(SCOPE_VERDICT)
-                if verdict is not None and verdict.allowed:
-                    extra = [(k.lower().encode(), v.encode()) for k, v in verdict.headers().items()]
-                    message = {**message, "headers": [*message.get("headers", ()), *extra]}
-            await send(message)
-
-        await self.app(scope, receive, send_with_limits)
+def tool_kind(name: str) -> Kind:
+    """What a tool call counts as, on every face (REST `/tools/{name}`, MCP): a write when the tool writes,
+    otherwise (an unknown name included: it is refused before doing anything) a read."""
+    spec = TOOLS.get(name)
+    return "write" if spec is not None and spec.effect is Effect.WRITES else "read"
 
 
 def install(app: FastAPI) -> None:
@@ -58,4 +41,3 @@ def install(app: FastAPI) -> None:
         return refusal(cast(Throttled, exc), request)
 
     app.add_exception_handler(Throttled, on_throttled)
-    app.add_middleware(RateLimitHeaders)

@@ -37,10 +37,10 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from wealthgate.api.deps import client_address, presented_key
-from wealthgate.api.middleware import SCOPE_CLIENT_REQUEST_ID, SCOPE_REQUEST_ID
+from wealthgate.api.middleware import SCOPE_CLIENT_REQUEST_ID, SCOPE_REQUEST_ID, add_response_headers
 from wealthgate.api.problems import problem
-from wealthgate.api.throttled import SCOPE_VERDICT, refusal
-from wealthgate.api.tool_calls import REGISTRY, Result, invoke, visible
+from wealthgate.api.throttled import refusal, tool_kind
+from wealthgate.api.tool_calls import Result, invoke, visible
 from wealthgate.auth.backoff import authenticate_guarded
 from wealthgate.auth.principal import Principal
 from wealthgate.errors import Unauthorized
@@ -48,7 +48,6 @@ from wealthgate.mcp.server import Context, build, entries
 from wealthgate.settings import Settings
 from wealthgate.throttling.errors import Throttled
 from wealthgate.throttling.gate import Throttle
-from wealthgate.throttling.rates import Kind
 
 PATH = "/mcp"
 _PRINCIPAL = "wealthgate.principal"
@@ -138,14 +137,12 @@ async def _charge(app: FastAPI, ctx: Context, principal: Principal, name: str) -
     tool's problem, when over it."""
     if principal.key_id is None:
         return None
-    tool = REGISTRY.get(name)
-    kind: Kind = "write" if tool is not None and not tool.read_only else "read"
     throttle: Throttle = app.state.throttle
-    verdict = await throttle.rates.charge(kind, principal.firm_id, principal.key_id)
+    verdict = await throttle.rates.charge(tool_kind(name), principal.firm_id, principal.key_id)
     if verdict.allowed:
         scope: Any = getattr(ctx.request, "scope", None)
         if isinstance(scope, dict):
-            scope[SCOPE_VERDICT] = verdict  # the POST's answer carries the RateLimit headers
+            add_response_headers(scope, verdict.headers())  # the POST's answer carries the RateLimit headers
         return None
     exc = verdict.refusal()
     body = {
