@@ -101,12 +101,7 @@ def serving(env: dict[str, str], port: int, workers: int) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        guide_baseline.wait_until_answers(f"{base}/healthz")
         yield base
     finally:
         server.terminate()

@@ -25,6 +25,17 @@ REPO = Path(__file__).resolve().parent.parent
 GUIDE_DIR = Path(os.environ.get("BENCH_GUIDE_DIR", REPO.parent / "shared" / "baseline-guide"))
 
 
+def wait_until_answers(url: str, tries: int = 300) -> None:
+    """Poll `url` until it answers 200 (a server starting up), for up to about `tries` tenths of a second."""
+    for _ in range(tries):
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+
+
 def available() -> bool:
     return (GUIDE_DIR / "main.py").exists() and (GUIDE_DIR / "load.py").exists()
 
@@ -55,12 +66,7 @@ def guide_service(clients: int, holdings: int, port: int = 8100) -> Iterator[str
             )
             base = f"http://127.0.0.1:{port}"
             try:
-                for _ in range(300):
-                    try:
-                        if httpx.get(f"{base}/clients/1/context", timeout=1).status_code == 200:
-                            break
-                    except httpx.HTTPError:
-                        time.sleep(0.1)
+                wait_until_answers(f"{base}/clients/1/context")
                 yield base
             finally:
                 server.terminate()
