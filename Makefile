@@ -11,7 +11,7 @@ PORT   ?= 8000
 # The browser the browser tests drive (tests/browser): Debian's package; Playwright's own download cannot run here.
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint format bench bench-scale clean chromium image
+.PHONY: run test lint format bench bench-scale clean chromium pgbouncer image
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,16 @@ chromium:  ## Chromium for the browser tests: installed with apt when missing an
 	@[ -x "$(CHROMIUM)" ] || { echo "error: the browser tests need Chromium at $(CHROMIUM): as root on" \
 		"Debian run 'apt-get install -y chromium', or set CHROMIUM=/path/to/chromium" >&2; exit 1; }
 
-test: $(VENV)/.installed-dev chromium  ## the whole suite against real PostgreSQL (embedded unless TEST_DATABASE_URL)
+pgbouncer:  ## PgBouncer for tests/integration/test_pgbouncer.py: installed with apt when missing and run as root on Debian
+	@if ! command -v pgbouncer >/dev/null && [ ! -x /usr/sbin/pgbouncer ] && [ "$$(id -u)" = 0 ] \
+		&& [ -f /etc/debian_version ]; then \
+		echo "installing pgbouncer for the pooler test: apt-get install -y pgbouncer"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer; \
+	fi
+	@command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || echo "note: no pgbouncer (not root on" \
+		"Debian): tests/integration/test_pgbouncer.py will be skipped"
+
+test: $(VENV)/.installed-dev chromium pgbouncer  ## the whole suite against real PostgreSQL (embedded unless TEST_DATABASE_URL)
 	$(BIN)/python -m pytest -n 2 -q --ignore=tests/browser
 	# the browser tests in a process of their own: Playwright's sync API keeps an event loop running in its
 	# thread for the whole session, which would break every later test that calls asyncio.run
@@ -54,8 +63,9 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix src tests bench examples scripts
 	$(BIN)/ruff format src tests bench examples scripts
 
-bench: $(VENV)/.installed-dev  ## context read, audited writes (MACed), verify over 1M events, search at 10M transactions, imports, audit soak
+bench: $(VENV)/.installed-dev  ## context read (cache, ETag, the guide), replicas and read-your-writes, audited writes (MACed), verify over 1M events, search at 10M transactions, imports, audit soak
 	$(BIN)/python bench/context.py
+	$(BIN)/python bench/replicas.py
 	$(BIN)/python bench/audit_writes.py
 	$(BIN)/python bench/audit_mac_cost.py
 	$(BIN)/python bench/audit_verify.py

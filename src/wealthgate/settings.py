@@ -81,11 +81,29 @@ class Settings(BaseSettings):
     # Origins allowed to call /mcp from a browser (no Origin header, as from native clients, is always
     # allowed); public_url's origin is allowed too. The variable takes a JSON list or comma-separated origins.
     mcp_allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Scaling out (docs/scaling.md). Streaming replicas that serve agent reads (JSON list or comma-separated
+    # PostgreSQL URLs); writes, reviews and the audit records of reads stay on the primary.
+    read_replica_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    replica_max_lag_seconds: float = Field(default=5.0, gt=0, le=3600)  # a replica further behind is skipped
+    # How long a read by a key that just wrote waits for a replica to replay that write (then: the primary).
+    replica_wait_ms: int = Field(default=50, ge=0, le=10_000)
+    replica_check_seconds: float = Field(
+        default=0.25, gt=0, le=60
+    )  # how often each worker polls its replicas
+    # Reads (and tool calls) noted and not yet written to the audit trail, at most; beyond it (a long primary
+    # outage) reads are refused with 503 rather than served unaudited.
+    read_audit_buffer_max: int = Field(default=200_000, ge=1)
+    # Rendered context documents each worker keeps (keyed by the client's version, price epoch...); 0: off.
+    context_cache_entries: int = Field(default=4096, ge=0, le=1_000_000)
+    # The database URL is a pooler in transaction mode (PgBouncer): no server-side statement cache and no
+    # session state on its connections; migrations, LISTEN and advisory locks use database_direct_url.
+    database_pooled: bool = False
+    database_direct_url: str | None = None
 
-    @field_validator("mcp_allowed_origins", mode="before")
+    @field_validator("mcp_allowed_origins", "read_replica_urls", mode="before")
     @classmethod
     def _origins_from_text(cls, value: Any) -> Any:
-        """`WEALTHGATE_MCP_ALLOWED_ORIGINS`: `["https://a.example"]` or `https://a.example,https://b.example`."""
+        """A JSON list or comma-separated values: `["https://a.example"]` or `https://a.example,https://b.example`."""
         if isinstance(value, str):
             text = value.strip()
             if text.startswith("["):

@@ -20,7 +20,7 @@ from wealthgate.auth.principal import Principal
 from wealthgate.observability import readiness
 from wealthgate.settings import Settings
 
-CHECKS = {"database", "migrations", "read_audit_backlog", "audit_checkpoint_age"}
+CHECKS = {"database", "migrations", "read_audit_backlog", "audit_checkpoint_age", "replicas"}
 
 
 def test_healthz_is_liveness_only_and_needs_no_key(api: TestClient) -> None:
@@ -49,6 +49,7 @@ def test_readyz_names_every_check_and_is_ready_on_a_sound_service(api: TestClien
     # the fixture's settings turn the checkpoint timer off: nothing to judge
     assert checks["audit_checkpoint_age"]["status"] == "skipped"
     assert "timer is off" in checks["audit_checkpoint_age"]["reason"]
+    assert checks["replicas"]["status"] == "skipped"  # no WEALTHGATE_READ_REPLICA_URLS (tests/integration)
 
 
 def test_readyz_fails_with_the_migrations_check_when_the_database_is_behind(

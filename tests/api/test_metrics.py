@@ -222,3 +222,14 @@ def test_multiprocess_mode_sums_every_process(tmp_path: Path) -> None:
     assert samples[key] == 12  # counters keep a dead worker's counts
     # livesum: the gauges of processes marked dead are gone (the live ones' 1 + 2)
     assert samples[("wealthgate_db_pool_connections_in_use", ())] == 3
+
+
+def test_the_context_cache_shows_its_hits_and_misses(api: TestClient, keys: Keys) -> None:
+    for _ in range(3):
+        answer = api.get("/clients/1/context", headers=Keys.auth(keys.reader))
+        assert answer.status_code == 200
+    cache = api.app.state.context_cache  # type: ignore[attr-defined]
+    samples = scrape(api)
+    assert samples[("wealthgate_context_cache_reads", (("result", "miss"),))] == cache.misses >= 1
+    assert samples[("wealthgate_context_cache_reads", (("result", "hit"),))] == cache.hits >= 2
+    assert samples[("wealthgate_context_cache_documents", ())] == len(cache) >= 1

@@ -9,6 +9,9 @@ REFERENCE_TABLES = {"securities", "prices", "alembic_version", "audit_keys"}  # 
 # People sign in with an email (or a session cookie) before any firm is known, so the sign-in directory is
 # global: emails are unique across firms. Small and read-mostly, these are reference tables under Citus.
 REFERENCE_TABLES |= {"users", "user_sessions", "sign_in_failures"}
+# The context cache's shared epoch (migration 0011): one row, bumped with securities and prices, which are
+# reference tables themselves.
+REFERENCE_TABLES |= {"context_epoch"}
 TENANT_ROOT = "firms"  # its id *is* the firm id
 
 CONSTRAINTS = """

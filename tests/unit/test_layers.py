@@ -15,6 +15,7 @@ from fastapi import FastAPI, Response
 from pydantic import BaseModel
 
 import wealthgate
+from wealthgate.api.deps import AgentReadConn, Reader
 from wealthgate.settings import Settings
 
 PACKAGE = Path(wealthgate.__file__).parent
@@ -402,3 +403,47 @@ def test_the_capability_rule_can_fail(tmp_path: Path) -> None:
         "clients/shortcut.py:2: VisibleClient(...)",
         "clients/shortcut.py:3: LockedClient(...)",
     ]
+
+
+def replica_reads_before_their_caller(app: FastAPI) -> list[str]:
+    """Routes whose replica-routed read connection (`AgentReadConn`) is solved before the caller's principal:
+    it would not know whose writes to wait for (it then falls back to the primary, safe but never on a
+    replica). FastAPI solves a route's dependencies in the order of its parameters."""
+    from fastapi.routing import APIRoute
+
+    from wealthgate.api.deps import _agent_read_conn
+
+    found = []
+    for route in app.routes:
+        if not isinstance(route, APIRoute):
+            continue
+        calls = [d.call for d in route.dependant.dependencies]
+        if _agent_read_conn not in calls:
+            continue
+        principal_at = [
+            i for i, c in enumerate(calls) if getattr(c, "__qualname__", "").startswith("require.")
+        ]
+        if not principal_at or principal_at[0] > calls.index(_agent_read_conn):
+            found.append(f"{sorted(route.methods)[0]} {route.path}")
+    return found
+
+
+def test_replica_reads_know_their_caller_first(tmp_path: Path) -> None:
+    from wealthgate.api.app import create_app
+
+    app = create_app(Settings(home=tmp_path))
+    assert replica_reads_before_their_caller(app) == []
+
+
+def test_the_replica_read_rule_can_fail() -> None:
+    app = FastAPI()
+
+    @app.get("/late", response_model=Out)
+    async def late(conn: AgentReadConn, principal: Reader) -> Out:
+        return Out(ok=True)
+
+    @app.get("/early", response_model=Out)
+    async def early(principal: Reader, conn: AgentReadConn) -> Out:
+        return Out(ok=True)
+
+    assert replica_reads_before_their_caller(app) == ["GET /late"]

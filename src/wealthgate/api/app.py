@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from wealthgate import __version__, console
 from wealthgate.api import docs, openapi, problems, throttled
+from wealthgate.api.deps import MarksWrites
 from wealthgate.api.middleware import BodyLimit, Observe, RequestId
 from wealthgate.api.routes import (
     admin,
@@ -32,8 +33,11 @@ from wealthgate.audit import keyring, registry, witness
 from wealthgate.audit.reads import ReadRecorder
 from wealthgate.audit.timer import checkpoint_timer
 from wealthgate.auth.authenticate import REVOCATIONS, KeyCache
-from wealthgate.db.pool import connect, create_pool, unit_of_work
+from wealthgate.clients.context_cache import RenderedContexts
+from wealthgate.db import replicas
+from wealthgate.db.pool import connect, create_pool, session_pool, session_url, unit_of_work
 from wealthgate.db.server import database_url
+from wealthgate.db.write_marks import marks_file
 from wealthgate.idempotency.store import purge
 from wealthgate.mcp import http as mcp_http
 from wealthgate.observability import logs, metrics, tracing
@@ -70,6 +74,39 @@ async def housekeeping(pool: asyncpg.Pool, idempotency_hours: int, every: float 
         await asyncio.sleep(every)
 
 
+async def _open_replicas(app: FastAPI, settings: Settings, url: str, stack: AsyncExitStack) -> None:
+    """With replicas (docs/scaling.md): the read router that sends agent reads to them, and key lookups that
+    fall back to them while the primary is away."""
+    app.state.key_source = app.state.pool  # where keys are looked up
+    if not settings.read_replica_urls:
+        return
+    app.state.router = await replicas.open_router(
+        app.state.pool,
+        settings.read_replica_urls,
+        marks_file(settings.home, url),
+        pool_max=settings.db_pool_max,
+        max_lag_seconds=settings.replica_max_lag_seconds,
+        wait_seconds=settings.replica_wait_ms / 1000,
+        check_seconds=settings.replica_check_seconds,
+    )
+    stack.push_async_callback(app.state.router.close)
+    app.state.key_source = replicas.KeyLookups(app.state.router)
+
+
+def _start_background(app: FastAPI, settings: Settings, stack: AsyncExitStack) -> None:
+    """The worker's background jobs, each cancelled when the stack unwinds: housekeeping, the checkpoint
+    timer (when on), and with several workers the metrics sampler."""
+    jobs = [housekeeping(app.state.pool, settings.idempotency_hours)]
+    if settings.audit_checkpoint_seconds > 0:
+        jobs.append(checkpoint_timer(app.state.session_pool, settings))  # a session lock: not via a pooler
+    if metrics.MULTIPROCESS:  # other workers answer scrapes too: keep this one's gauges fresh
+        jobs.append(
+            metrics.sampler(app.state.pool, app.state.reads, app.state.router, app.state.context_cache)
+        )
+    for job in jobs:
+        stack.callback(asyncio.create_task(job).cancel)
+
+
 ROUTERS = (
     health,
     clients,
@@ -100,29 +137,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with AsyncExitStack() as stack:
             url = stack.enter_context(database_url(settings))
             app.state.pool = await create_pool(
-                url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
+                url,
+                min_size=settings.db_pool_min,
+                max_size=settings.db_pool_max,
+                pooled=settings.database_pooled,
             )
             stack.push_async_callback(app.state.pool.close)
+            session = session_pool(app.state.pool, settings, url)  # the pool itself unless it is pooled
+            app.state.session_pool = await stack.enter_async_context(session)
+            await _open_replicas(app, settings, url, stack)
             app.state.key_cache = KeyCache(settings.auth_cache_seconds)
             app.state.throttle = stack.enter_context(gate.opened(settings))  # per-key limits (docs/limits.md)
-            listener = await connect(url)  # revocations reach this worker's key cache as they commit
+            # revocations reach this worker's key cache as they commit (LISTEN: a session, never via a pooler)
+            listener = await connect(session_url(settings, url))
             stack.push_async_callback(listener.close)
             await listener.add_listener(REVOCATIONS, app.state.key_cache.on_revocation)
             async with app.state.pool.acquire() as conn:
                 await registry.ensure(conn, ring)
             keyring.install(ring)
-            app.state.reads = ReadRecorder(app.state.pool)
+            app.state.reads = ReadRecorder(app.state.pool, settings.read_audit_buffer_max)
             app.state.reads.start()
             stack.push_async_callback(app.state.reads.stop)  # runs before the pool closes
+            app.state.context_cache = RenderedContexts(settings.context_cache_entries)
             stack.push_async_callback(_close_tool_client, app)
-            keeper = asyncio.create_task(housekeeping(app.state.pool, settings.idempotency_hours))
-            stack.callback(keeper.cancel)
-            if settings.audit_checkpoint_seconds > 0:
-                timer = asyncio.create_task(checkpoint_timer(app.state.pool, settings))
-                stack.callback(timer.cancel)
-            if metrics.MULTIPROCESS:  # other workers answer scrapes too: keep this one's gauges fresh
-                sampler = asyncio.create_task(metrics.sampler(app.state.pool, app.state.reads))
-                stack.callback(sampler.cancel)
+            _start_background(app, settings, stack)
             if traces is not None:
                 stack.callback(traces.shutdown)  # requests have drained by now: export what is batched
             await stack.enter_async_context(mcp_http.serving(app))  # /mcp; stops before the pool closes
@@ -139,9 +177,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,  # docs.install serves /docs and /redoc with local assets
         redoc_url=None,
+        # with replicas, each request of a key that may have written marks where its reads must catch up
+        dependencies=[MarksWrites] if settings.read_replica_urls else None,
     )
     app.state.settings = settings
     app.state.tracing = traces
+    app.state.router = None  # the replicas' read router, opened by the lifespan when there are replicas
     problems.install(app)
     throttled.install(app)  # 429s of the per-key limits
     openapi.install(app)

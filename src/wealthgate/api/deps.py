@@ -39,7 +39,10 @@ from wealthgate.api.throttled import tool_kind
 from wealthgate.audit.reads import ReadRecorder
 from wealthgate.auth.backoff import authenticate_guarded
 from wealthgate.auth.principal import Principal
+from wealthgate.clients.context_cache import RenderedContexts
+from wealthgate.db.replicas import ReadRouter
 from wealthgate.errors import Forbidden, Unauthorized
+from wealthgate.observability import metrics
 from wealthgate.observability.logs import identify
 from wealthgate.settings import Settings
 from wealthgate.throttling.gate import Throttle
@@ -47,6 +50,8 @@ from wealthgate.throttling.quota import TextQuota
 from wealthgate.throttling.rates import READ_METHODS, Kind
 
 TOOL_CALL_PATH = "/tools/{name:path}"  # the REST tool face (routes/tools.py): a call is its tool's kind
+SCOPE_PRINCIPAL = "wealthgate.principal"  # the authenticated caller, for the dependencies solved after it
+SCOPE_WRITES = "wealthgate.writes"  # set when the caller's request may write (read-your-writes, below)
 
 
 def presented_key(request: Request) -> str | None:
@@ -79,6 +84,8 @@ async def charge(request: Request, principal: Principal, kind: Kind) -> None:
     """Count a request against the key's rate limit of `kind`: `RateLimited` (429) when over it; else the
     answer carries the verdict's RateLimit headers. A tool's twin, called in-process
     by a tool face (`INNER_REQUEST`), is not counted again: the face counted the call."""
+    if kind == "write":
+        request.scope[SCOPE_WRITES] = True
     if principal.key_id is None or INNER_REQUEST.get() is not None:
         return
     throttle: Throttle = request.app.state.throttle
@@ -101,9 +108,15 @@ def require(scope: str, *alternatives: str) -> Callable[[Request], Awaitable[Pri
         state = request.app.state
         throttle: Throttle = state.throttle
         found = await authenticate_guarded(
-            state.pool, state.key_cache, throttle.backoff, presented, client_address(request)
+            state.pool,
+            state.key_cache,
+            throttle.backoff,
+            presented,
+            client_address(request),
+            lookups=state.key_source,
         )
         identify(found.firm_id, found.key_id)  # the request's log lines and access line name the caller
+        request.scope[SCOPE_PRINCIPAL] = found
         await charge(request, found, request_kind(request))
         if not any(found.has(s) for s in accepted):
             raise Forbidden(f"this API key lacks the scope {' or '.join(accepted)}")
@@ -150,6 +163,10 @@ async def _reads(request: Request) -> ReadRecorder:
     return cast(ReadRecorder, request.app.state.reads)
 
 
+async def _router(request: Request) -> ReadRouter | None:
+    return cast(ReadRouter | None, request.app.state.router)
+
+
 async def _text_quota(request: Request) -> TextQuota:
     return cast(Throttle, request.app.state.throttle).text_quota
 
@@ -157,6 +174,7 @@ async def _text_quota(request: Request) -> TextQuota:
 AppSettings = Annotated[Settings, Depends(_settings)]
 DbPool = Annotated[asyncpg.Pool, Depends(_pool)]
 Reads = Annotated[ReadRecorder, Depends(_reads)]
+Router = Annotated[ReadRouter | None, Depends(_router)]  # the replicas' read router (None: no replicas)
 TextQuotaOf = Annotated[TextQuota, Depends(_text_quota)]  # the daily quota of free text per key
 
 
@@ -194,7 +212,48 @@ async def _write_conn(pool: DbPool) -> AsyncIterator[asyncpg.Connection]:
         await pool.release(conn)
 
 
+async def _agent_read_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
+    """`_read_conn` on a streaming replica when one is usable and has replayed the caller's own last write
+    (db/replicas.py), else on the primary. Without the caller known (its dependency not solved before this
+    one) the primary serves: never a replica that might miss the caller's write."""
+    router: ReadRouter | None = request.app.state.router
+    principal: Principal | None = request.scope.get(SCOPE_PRINCIPAL)
+    if router is None or principal is None:
+        async for conn in _read_conn(request.app.state.pool):
+            yield conn
+        return
+    async with router.reading(principal.firm_id, principal.key_id, ACQUIRE_SECONDS) as (conn, routed):
+        metrics.READ_ROUTES.labels(server=routed.server, reason=routed.reason).inc()
+        async with conn.transaction(isolation="repeatable_read", readonly=True):
+            yield conn
+
+
+async def _marks_writes(request: Request) -> AsyncIterator[None]:
+    """After a request of a key that may have written (a write by its method, or a write tool's call) and
+    before its answer: the primary's WAL position becomes the key's mark, which its next reads must see
+    replayed before a replica serves them (db/replicas.py). An application dependency, only with replicas."""
+    yield
+    principal: Principal | None = request.scope.get(SCOPE_PRINCIPAL)
+    if principal is not None and principal.key_id is not None and request.scope.get(SCOPE_WRITES):
+        router: ReadRouter = request.app.state.router
+        await router.mark_write(principal.firm_id, principal.key_id)
+
+
+MarksWrites = Depends(_marks_writes, scope="function")  # an application dependency (api/app.py)
+
 # scope="function": the transaction ends when the route function returns, before the response is sent, so a
 # failed commit is the client's 5xx, never a 2xx for a write that did not happen.
 ReadConn = Annotated[asyncpg.Connection, Depends(_read_conn, scope="function")]
 WriteConn = Annotated[asyncpg.Connection, Depends(_write_conn, scope="function")]
+# An agent's read (context, portfolio, analytics, transactions, securities, lists): a replica may serve it.
+AgentReadConn = Annotated[asyncpg.Connection, Depends(_agent_read_conn, scope="function")]
+
+
+# ---- the context cache ---------------------------------------------------------------------------------
+
+
+async def _context_cache(request: Request) -> RenderedContexts:
+    return cast(RenderedContexts, request.app.state.context_cache)
+
+
+ContextCache = Annotated[RenderedContexts, Depends(_context_cache)]  # this worker's rendered contexts

@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from wealthgate.db.reach import unavailable
 from wealthgate.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -87,29 +88,10 @@ def _validation_problem(request: Request, exc: RequestValidationError) -> Respon
     )
 
 
-def unavailable(exc: BaseException) -> bool:
-    """Whether `exc` says the database (or the way to it) is away, an outage to wait out rather than a bug:
-
-    - any OSError: a refused or reset connection, a Unix socket that is gone, a timeout (asyncio's and the
-      pool's acquire timeout are `TimeoutError`, an OSError); nothing else in a request does I/O of its own;
-    - PostgreSQL's class 08 (connection exceptions, including asyncpg's `ConnectionDoesNotExistError` for a
-      connection lost mid-query), 53 (insufficient resources: too many connections, out of memory, disk
-      full) and 57P (admin or crash shutdown, cannot connect now, database dropped, idle session timeout);
-      not the rest of class 57, such as 57014, a statement cancelled by its timeout;
-    - asyncpg's `InterfaceError` on a closed connection or a closing pool (misuse of the API is a bug);
-    - an exception group of nothing but these.
-    """
-    if isinstance(exc, BaseExceptionGroup):
-        return all(unavailable(inner) for inner in exc.exceptions)
-    if isinstance(exc, OSError):
-        return True
-    if isinstance(exc, asyncpg.PostgresError):
-        state = str(getattr(exc, "sqlstate", "") or "")
-        return state[:2] in ("08", "53") or state.startswith("57P")
-    if isinstance(exc, asyncpg.InterfaceError):
-        message = str(exc)
-        return "is closed" in message or "is closing" in message
-    return False
+def _retry_after(request: Request) -> int:
+    """Seconds a 503 asks the client to wait (`WEALTHGATE_RETRY_AFTER_SECONDS`)."""
+    settings = getattr(request.app.state, "settings", None)
+    return int(getattr(settings, "retry_after_seconds", 2))
 
 
 def install(app: FastAPI) -> None:
@@ -127,6 +109,8 @@ def install(app: FastAPI) -> None:
         if exc.field:
             extra["errors"] = [{"field": exc.field, "message": exc.detail}]
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if exc.status == 503:  # a dependency away: worth retrying, as with the database's own outages
+            headers = {"Retry-After": str(_retry_after(request))}
         type_ = "about:blank" if exc.status in (401, 403, 404) else f"urn:wealthgate:problem:{exc.slug}"
         return problem(exc.status, exc.detail, request=request, type_=type_, headers=headers, **extra)
 
@@ -150,14 +134,12 @@ def install(app: FastAPI) -> None:
             exc,
             extra={"request_id": request.scope.get("wealthgate.request_id")},
         )
-        settings = getattr(request.app.state, "settings", None)
-        seconds = getattr(settings, "retry_after_seconds", 2)
         return problem(
             503,
             "The database is unavailable; try again shortly.",
             request=request,
             type_=UNAVAILABLE_TYPE,
-            headers={"Retry-After": str(seconds)},
+            headers={"Retry-After": str(_retry_after(request))},
         )
 
     app.add_exception_handler(RequestValidationError, on_validation)

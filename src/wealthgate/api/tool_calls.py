@@ -112,7 +112,7 @@ def _client(app: FastAPI) -> httpx.AsyncClient:
 
 
 async def principal_of(app: FastAPI, key: str) -> Principal | None:
-    return await authenticate(app.state.pool, app.state.key_cache, key)
+    return await authenticate(app.state.key_source, app.state.key_cache, key)
 
 
 def visible(principal: Principal) -> list[Tool]:

@@ -4,6 +4,10 @@ A read is noted in memory (no I/O on the request) and written with its chain by 
 `FLUSH_SECONDS`, or sooner when `FLUSH_AT` reads are waiting; shutdown flushes what is left. Worst-case loss
 on a crash (the process killed, the machine lost): the reads of the last `FLUSH_SECONDS` plus one flush in
 flight, under one second (docs/audit.md). A failed flush keeps its reads and retries on the next tick.
+
+The buffer is bounded (`WEALTHGATE_READ_AUDIT_BUFFER_MAX`). Through a long primary outage, while replicas
+keep serving reads (db/replicas.py), it fills; once full, a read is refused (`AuditBufferFull`, 503 with
+Retry-After) before its answer is sent, never served unaudited and never by forgetting older reads.
 """
 
 from __future__ import annotations
@@ -19,16 +23,26 @@ import asyncpg
 from wealthgate.audit.batch import Pending, append_many
 from wealthgate.audit.context import CLIENT_REQUEST_ID
 from wealthgate.auth.principal import Principal
+from wealthgate.errors import Unavailable
 
 log = logging.getLogger(__name__)
 FLUSH_SECONDS = 0.1
 FLUSH_AT = 2000
-MAX_PENDING = 200_000  # beyond this (a long database outage) the oldest reads are dropped, and logged
+MAX_PENDING = 200_000  # the default bound of the buffer (Settings.read_audit_buffer_max)
+
+
+class AuditBufferFull(Unavailable):
+    """The reads waiting to be written to the audit trail fill the buffer (the primary has been away): this
+    read is refused rather than served unaudited."""
+
+    slug = "audit-buffer-full"
+    title = "Audit trail unavailable"
 
 
 class ReadRecorder:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, max_pending: int = MAX_PENDING) -> None:
         self.pool = pool
+        self.max_pending = max_pending
         self.pending: list[Pending] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -51,7 +65,9 @@ class ReadRecorder:
     def note(self, principal: Principal, client_id: int | None, what: str, request_id: str | None) -> None:
         """Remember that `principal` read `what` (about `client_id`, or firm-wide when None). `request_id` is
         the server's id of the request; the caller's own id is taken from the request being served now, as
-        the flusher runs later, outside it."""
+        the flusher runs later, outside it. `AuditBufferFull` when the buffer is full: the read must not be
+        answered."""
+        self._room()
         self.pending.append(
             Pending(
                 firm_id=principal.firm_id,
@@ -77,6 +93,7 @@ class ReadRecorder:
     ) -> None:
         """Remember an agent tool call (tool, face, arguments digest, outcome), batched like reads; refused
         calls too. What the tool changed is audited by its REST twin in the change's own transaction."""
+        self._room()
         self.pending.append(
             Pending(
                 firm_id=principal.firm_id,
@@ -92,6 +109,13 @@ class ReadRecorder:
         )
         if len(self.pending) >= FLUSH_AT:
             self._wake.set()
+
+    def _room(self) -> None:
+        if self.depth >= self.max_pending:
+            raise AuditBufferFull(
+                f"{self.depth} reads wait to be written to the audit trail (the database is away): this read"
+                " cannot be recorded, so it is not served; try again shortly"
+            )
 
     async def flush(self) -> int:
         """Store every event noted so far; how many were stored. A flush under way (the flusher's) is waited
@@ -117,11 +141,7 @@ class ReadRecorder:
             # one event the database can never accept must not hold back every other: store them one by one
             return await self._one_by_one(batch)
         except Exception:
-            self.pending[:0] = batch  # keep them, oldest first, for the next tick
-            if len(self.pending) > MAX_PENDING:
-                dropped = len(self.pending) - MAX_PENDING
-                del self.pending[:dropped]
-                log.error("read audit buffer full: dropped %d oldest reads", dropped)
+            self.pending[:0] = batch  # keep them, oldest first, for the next tick (never dropped: see note)
             raise
         self._caught_up_at = taken_at
         return len(batch)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from typing import Protocol
 
 import asyncpg
 
@@ -23,6 +24,13 @@ LEFT JOIN users u ON u.firm_id = k.firm_id AND u.id = k.user_id
 WHERE k.firm_id = :firm_id AND k.id = :key_id AND k.revoked_at IS NULL
 """
 )
+
+
+class KeySource(Protocol):
+    """Where keys are read: the pool; with replicas, `db.replicas.KeyLookups` (a replica while the primary
+    is away)."""
+
+    async def fetchrow(self, query: str, *args: object) -> asyncpg.Record | None: ...
 
 
 REVOCATIONS = "wealthgate_keys"  # NOTIFY channel: payload "<firm_id>:<key_id>" of a revoked key
@@ -70,7 +78,7 @@ class KeyCache:
             self.clear()
 
 
-async def authenticate(pool: asyncpg.Pool, cache: KeyCache, presented: str) -> Principal | None:
+async def authenticate(pool: KeySource, cache: KeyCache, presented: str) -> Principal | None:
     """The Principal behind a key, or None when the key is malformed, unknown or revoked, or the person it
     acts for is disabled. (A served request goes through `backoff.authenticate_guarded`, which counts
     failures.)"""
@@ -80,9 +88,7 @@ async def authenticate(pool: asyncpg.Pool, cache: KeyCache, presented: str) -> P
     return await authenticate_parsed(pool, cache, parsed)
 
 
-async def authenticate_parsed(
-    pool: asyncpg.Pool, cache: KeyCache, parsed: keys.ParsedKey
-) -> Principal | None:
+async def authenticate_parsed(pool: KeySource, cache: KeyCache, parsed: keys.ParsedKey) -> Principal | None:
     """`authenticate` for a key already parsed."""
     cached = cache.get(parsed.digest)
     if cached is not None:

@@ -29,7 +29,7 @@ import asyncpg
 
 from wealthgate.audit.record import record
 from wealthgate.auth import keys
-from wealthgate.auth.authenticate import KeyCache, authenticate_parsed
+from wealthgate.auth.authenticate import KeyCache, KeySource, authenticate_parsed
 from wealthgate.auth.principal import Principal
 from wealthgate.db.pool import unit_of_work
 from wealthgate.db.sql import Sql
@@ -123,10 +123,13 @@ async def authenticate_guarded(
     backoff: AuthBackoff,
     presented: str,
     address: str | None,
+    *,
+    lookups: KeySource | None = None,
 ) -> Principal:
     """The Principal behind `presented`, sent from `address`; `BackedOff` (429) while the key id or the
     address is blocked (the secret unchecked), `Unauthorized` (401) for a key that is malformed, unknown,
-    revoked or of a disabled person (counted)."""
+    revoked or of a disabled person (counted). Keys are read from `lookups` (default: `pool`, where a crossed
+    threshold is reported)."""
     parsed = keys.parse(presented)
     subjects = backoff.subjects(parsed, address)
     wait, had_failures = await backoff.state(subjects)
@@ -137,7 +140,7 @@ async def authenticate_guarded(
             f" retry in {wait_phrase(wait)}",
             retry_after=wait,
         )
-    found = None if parsed is None else await authenticate_parsed(pool, cache, parsed)
+    found = None if parsed is None else await authenticate_parsed(lookups or pool, cache, parsed)
     if found is None:
         AUTH_FAILURES.labels(reason="malformed" if parsed is None else "invalid").inc()
         crossed = await backoff.failed(subjects)

@@ -86,12 +86,17 @@ def run_db(settings: Settings, work: Callable[[str], Coroutine[Any, Any, T]]) ->
         await check_keyring(settings, url)
         return await work(url)
 
+    from wealthgate.db.pool import session_url
+
     with database_url(settings) as url:
-        return asyncio.run(checked(url))
+        # the CLI's connection caches statements and may hold session locks: never through a pooler
+        return asyncio.run(checked(session_url(settings, url)))
 
 
 def migrate(url: str) -> None:
     from wealthgate.db.migrate import upgrade
+    from wealthgate.db.pool import session_url
 
+    url = session_url(get_settings(), url)  # migrations hold a session advisory lock: never through a pooler
     upgrade(url)
     asyncio.run(check_keyring(get_settings(), url))

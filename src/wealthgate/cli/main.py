@@ -70,9 +70,10 @@ AGENT_SCOPES = ["clients:read", "recommendations:write"]
 def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
     """Apply migrations up to REVISION (default: head)."""
     from wealthgate.db.migrate import upgrade
+    from wealthgate.db.pool import session_url
 
     with clean_errors(), database_url(get_settings()) as url:
-        upgrade(url, revision)
+        upgrade(session_url(get_settings(), url), revision)  # a session advisory lock: never via a pooler
         typer.echo(f"database at {revision}")
 
 

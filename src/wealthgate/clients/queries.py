@@ -90,10 +90,21 @@ SUMMARY_JSON = f"""    'summary', json_build_object(
 """  # noqa: S608  (built from SQL expressions of money/rounded and module constants; values are binds)
 
 
-def _context(summary: bool) -> Sql:
-    """The context statement; with `summary`, allocation, flags, drift status and recent transactions too."""
+# The stamp of what a context is built from (migration 0011 keeps it by triggers): the client's version, its
+# firm's model epoch, the shared epoch of securities and prices, and the date `age` is computed at.
+STAMP_COLUMNS = "v.version, e.models, (SELECT epoch FROM context_epoch) AS shared, current_date AS today"
+STAMP_JOINS = """LEFT JOIN client_versions v ON v.firm_id = c.firm_id AND v.client_id = c.id
+LEFT JOIN firm_context_epochs e ON e.firm_id = c.firm_id"""
+
+
+def _context(summary: bool, *, stamped: bool = False) -> Sql:
+    """The context statement; with `summary`, allocation, flags, drift status and recent transactions too;
+    `stamped`, a row of the document and its stamp, both read by one statement (so from one snapshot,
+    whatever the connection's isolation)."""
     summary_ctes = SUMMARY_CTES if summary else ""
     summary_json = SUMMARY_JSON if summary else ""
+    stamp_columns = f", {STAMP_COLUMNS}" if stamped else ""
+    stamp_joins = f"\n{STAMP_JOINS}" if stamped else ""
     return scoped(
         f"""
 , c AS (SELECT * FROM visible WHERE id = :client_id)
@@ -174,14 +185,16 @@ def _context(summary: bool) -> Sql:
         'priced_as_of', t.as_of
     ),
 {summary_json}    'instructions', {INSTRUCTIONS_JSON}::json
-)::text
-FROM c, t
+)::text AS doc{stamp_columns}
+FROM c CROSS JOIN t{stamp_joins}
 """  # noqa: S608  (built from SQL expressions of money/rounded and module constants; values are binds)
     )
 
 
 CONTEXT = _context(summary=False)
 CONTEXT_WITH_SUMMARY = _context(summary=True)
+CONTEXT_STAMPED = _context(summary=False, stamped=True)
+CONTEXT_WITH_SUMMARY_STAMPED = _context(summary=True, stamped=True)
 
 CLIENT_PAGE = scoped(
     """
@@ -191,4 +204,15 @@ WHERE id > :after
 ORDER BY id
 LIMIT :limit
 """
+)
+
+# The stamp alone, for a visible client: a primary-key lookup, and the cached read's visibility check (no row,
+# no client).
+CONTEXT_STAMP = scoped(
+    f"""
+SELECT {STAMP_COLUMNS}
+FROM visible c
+{STAMP_JOINS}
+WHERE c.id = :client_id
+"""  # noqa: S608  (module constants)
 )

@@ -8,11 +8,19 @@ import asyncpg
 
 from wealthgate.auth.principal import Principal
 from wealthgate.clients import queries
+from wealthgate.clients.context_cache import ContextKey, RenderedContexts, Stamp
 from wealthgate.clients.visibility import CLIENT_NOT_FOUND, scope
 from wealthgate.errors import NotFound
 from wealthgate.pagination import decode_cursor, encode_cursor
 
-__all__ = ["CLIENT_NOT_FOUND", "ClientPage", "ClientSummary", "context_json", "list_clients"]
+__all__ = [
+    "CLIENT_NOT_FOUND",
+    "ClientPage",
+    "ClientSummary",
+    "context_document",
+    "context_json",
+    "list_clients",
+]
 
 
 async def context_json(
@@ -25,6 +33,44 @@ async def context_json(
     if doc is None:
         raise NotFound(CLIENT_NOT_FOUND)
     return doc
+
+
+async def context_document(
+    conn: asyncpg.Connection,
+    principal: Principal,
+    client_id: int,
+    *,
+    summary: bool = False,
+    cache: RenderedContexts | None = None,
+) -> bytes:
+    """The agent context of one visible client, as the JSON bytes to send, from `cache` when it holds the
+    document rendered under the stamp this snapshot shows (clients/context_cache.py).
+
+    With the cache on, a read is one primary-key statement (the stamp; no row is the 404 of a client this
+    caller may not see, checked before anything cached is looked at), then the kept bytes; on a miss, the
+    full statement, which reads the stamp again with the document so the two come from one snapshot whatever
+    the connection's isolation, and the document is kept under that stamp. Off (`cache` None or 0 entries):
+    the full statement alone, as `context_json`."""
+    if cache is None or not cache.enabled:
+        return (await context_json(conn, principal, client_id, summary=summary)).encode()
+    seen = await queries.CONTEXT_STAMP.fetchrow(conn, **scope(principal), client_id=client_id)
+    if seen is None:
+        raise NotFound(CLIENT_NOT_FOUND)
+    key = ContextKey(principal.firm_id, client_id, summary)
+    stamp = Stamp.read(seen)
+    if stamp is not None:
+        kept = cache.get(key, stamp)
+        if kept is not None:
+            return kept
+    statement = queries.CONTEXT_WITH_SUMMARY_STAMPED if summary else queries.CONTEXT_STAMPED
+    row = await statement.fetchrow(conn, **scope(principal), client_id=client_id)
+    if row is None:  # gone between the two statements (a connection outside a snapshot)
+        raise NotFound(CLIENT_NOT_FOUND)
+    document: bytes = row["doc"].encode()
+    rendered_at = Stamp.read(row)
+    if rendered_at is not None:
+        cache.put(key, rendered_at, document)
+    return document
 
 
 @dataclass(frozen=True, slots=True)

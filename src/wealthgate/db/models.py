@@ -5,6 +5,7 @@ from __future__ import annotations
 from wealthgate.audit.models import AuditChainHead, AuditChainMark, AuditCheckpoint, AuditEvent, AuditKey
 from wealthgate.auth.models import ApiKey
 from wealthgate.clients.models import Client
+from wealthgate.clients.versions import ClientVersion, ContextEpoch, FirmContextEpoch
 from wealthgate.db.base import Base
 from wealthgate.firms.models import Advisor, Firm
 from wealthgate.idempotency.models import IdempotencyKey
@@ -28,8 +29,11 @@ __all__ = [
     "AuditEvent",
     "AuditKey",
     "Client",
+    "ClientVersion",
+    "ContextEpoch",
     "DailyPrice",
     "Firm",
+    "FirmContextEpoch",
     "IdempotencyKey",
     "Lot",
     "ModelPortfolio",

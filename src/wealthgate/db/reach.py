@@ -146,3 +146,28 @@ def environment_setting() -> str:
     if "DATABASE_URL" not in present and "WEALTHGATE_DATABASE_URL" in present:
         return "WEALTHGATE_DATABASE_URL"
     return "DATABASE_URL"
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database (or the way to it) is away, an outage to wait out rather than a bug:
+
+    - any OSError: a refused or reset connection, a Unix socket that is gone, a timeout (asyncio's and the
+      pool's acquire timeout are `TimeoutError`, an OSError); nothing else in a request does I/O of its own;
+    - PostgreSQL's class 08 (connection exceptions, including asyncpg's `ConnectionDoesNotExistError` for a
+      connection lost mid-query), 53 (insufficient resources: too many connections, out of memory, disk
+      full) and 57P (admin or crash shutdown, cannot connect now, database dropped, idle session timeout);
+      not the rest of class 57, such as 57014, a statement cancelled by its timeout;
+    - asyncpg's `InterfaceError` on a closed connection or a closing pool (misuse of the API is a bug);
+    - an exception group of nothing but these.
+    """
+    if isinstance(exc, BaseExceptionGroup):
+        return all(unavailable(inner) for inner in exc.exceptions)
+    if isinstance(exc, OSError):
+        return True
+    if isinstance(exc, asyncpg.PostgresError):
+        state = str(getattr(exc, "sqlstate", "") or "")
+        return state[:2] in ("08", "53") or state.startswith("57P")
+    if isinstance(exc, asyncpg.InterfaceError):
+        message = str(exc)
+        return "is closed" in message or "is closing" in message
+    return False

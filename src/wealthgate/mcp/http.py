@@ -171,7 +171,12 @@ class Endpoint:
                 raise Unauthorized("an API key is required: send Authorization: Bearer <key> or X-API-Key")
             throttle: Throttle = app.state.throttle
             principal = await authenticate_guarded(
-                app.state.pool, app.state.key_cache, throttle.backoff, key, client_address(request)
+                app.state.pool,
+                app.state.key_cache,
+                throttle.backoff,
+                key,
+                client_address(request),
+                lookups=app.state.key_source,
             )
         except Unauthorized as exc:
             answer = problem(401, exc.detail, request=request, headers={"WWW-Authenticate": "Bearer"})

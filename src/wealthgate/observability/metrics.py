@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from prometheus_client import (
@@ -82,6 +82,37 @@ READ_AUDIT_LAG = Gauge(
     "Age of the oldest read-audit event not yet written (0 when none waits); the largest of the workers.",
     multiprocess_mode="livemax",
 )
+READ_ROUTES = Counter(
+    "wealthgate_read_routes_total",
+    "Agent reads by the server that served them (primary, replica) and why (current: the replica had"
+    " replayed the key's last write; waited: after waiting for it; behind: it had not in time; no_replica:"
+    " none usable; replica_failed: it failed to connect).",
+    ["server", "reason"],
+)
+REPLICA_UP = Gauge(
+    "wealthgate_replica_up",
+    "1 when the replica answered this worker's last check as a standby, else 0; the lowest of the workers.",
+    ["replica"],
+    multiprocess_mode="livemin",
+)
+REPLICA_LAG = Gauge(
+    "wealthgate_replica_lag_seconds",
+    "How far the replica's replay is behind the primary (0 when caught up); the largest of the workers.",
+    ["replica"],
+    multiprocess_mode="livemax",
+)
+CONTEXT_CACHE = Gauge(
+    "wealthgate_context_cache_reads",
+    "Context reads answered from the worker's rendered documents (result=hit) or by the full statement"
+    " (result=miss) since the worker started; summed over the live workers.",
+    ["result"],
+    multiprocess_mode="livesum",
+)
+CONTEXT_CACHE_DOCUMENTS = Gauge(
+    "wealthgate_context_cache_documents",
+    "Rendered context documents kept, summed over the live workers.",
+    multiprocess_mode="livesum",
+)
 CHECKPOINT_AGE = Gauge(
     "wealthgate_audit_checkpoint_age_seconds",
     "Seconds since the newest signed audit checkpoint, read from the database at scrape time "
@@ -132,6 +163,27 @@ class _Reads(Protocol):
     def flush_lag_seconds(self) -> float: ...
 
 
+class _Replica(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def up(self) -> bool: ...
+    @property
+    def lag_seconds(self) -> float: ...
+
+
+class _Cache(Protocol):
+    hits: int
+    misses: int
+
+    def __len__(self) -> int: ...
+
+
+class _Router(Protocol):
+    @property
+    def replicas(self) -> Sequence[_Replica]: ...
+
+
 def waiting_for(pool: object) -> int:
     """Acquirers blocked on the pool. asyncpg keeps them as the getters of its holder queue (no public API);
     read at sampling time, so the hot path pays nothing. tests/api/test_metrics.py notices if it changes."""
@@ -139,24 +191,37 @@ def waiting_for(pool: object) -> int:
     return sum(1 for waiter in getters if not waiter.done()) if getters is not None else 0
 
 
-def sample(pool: _Pool, reads: _Reads) -> None:
-    """Set this process's gauges from its pool and read recorder."""
+def sample(pool: _Pool, reads: _Reads, router: _Router | None = None, cache: _Cache | None = None) -> None:
+    """Set this process's gauges from its pool, read recorder, replicas and context cache."""
     size, idle = pool.get_size(), pool.get_idle_size()
     POOL_IN_USE.set(size - idle)
     POOL_IDLE.set(idle)
     POOL_WAITING.set(waiting_for(pool))
     READ_AUDIT_DEPTH.set(reads.depth)
     READ_AUDIT_LAG.set(reads.flush_lag_seconds)
+    for replica in router.replicas if router is not None else ():
+        REPLICA_UP.labels(replica.name).set(1 if replica.up else 0)
+        REPLICA_LAG.labels(replica.name).set(replica.lag_seconds)
+    if cache is not None:
+        CONTEXT_CACHE.labels("hit").set(cache.hits)
+        CONTEXT_CACHE.labels("miss").set(cache.misses)
+        CONTEXT_CACHE_DOCUMENTS.set(len(cache))
 
 
 def set_checkpoint_age(seconds: float | None) -> None:
     CHECKPOINT_AGE.set(math.nan if seconds is None else seconds)
 
 
-async def sampler(pool: _Pool, reads: _Reads, every: float = SAMPLE_SECONDS) -> None:
+async def sampler(
+    pool: _Pool,
+    reads: _Reads,
+    router: _Router | None = None,
+    cache: _Cache | None = None,
+    every: float = SAMPLE_SECONDS,
+) -> None:
     """Keep this worker's gauges fresh in its files, for scrapes another worker answers."""
     while True:
-        sample(pool, reads)
+        sample(pool, reads, router, cache)
         await asyncio.sleep(every)
 
 

@@ -8,6 +8,13 @@
 - `audit_checkpoint_age`: with the checkpoint timer on, the newest signed checkpoint is younger than
   `WEALTHGATE_READY_MAX_CHECKPOINT_AGE_SECONDS` (before the first one, the service's own uptime counts);
   skipped when the timer is off (`WEALTHGATE_AUDIT_CHECKPOINT_SECONDS=0`).
+- `replicas`: with `WEALTHGATE_READ_REPLICA_URLS`, each replica's state as this worker's monitor last saw it
+  (up, lag, skipped and why); `ok` while at least one serves reads, `failing` when none does (the primary
+  then serves every read: not a reason to take the worker out of service). Skipped without replicas.
+
+`status` is `ready` (200) when every check passes; `degraded` (200) when the primary alone fails while a
+replica serves reads (docs/scaling.md: agent reads go on, their audit records wait in the bounded buffer,
+writes answer 503), so a load balancer keeps sending reads; `not_ready` (503) otherwise.
 
 Liveness (`/healthz`) asks none of this: a worker whose database is away is alive and will recover, and
 restarting it would not help.
@@ -17,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from functools import lru_cache
 from typing import Literal, Protocol, cast
@@ -28,6 +36,7 @@ from pydantic import BaseModel, Field
 from wealthgate import __version__
 from wealthgate.audit.queries import checkpoint_age
 from wealthgate.db.migrate import alembic_config
+from wealthgate.db.replicas import Replica
 from wealthgate.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,15 +53,28 @@ class Check(BaseModel):
     limit: float | None = Field(default=None, description="The bound `value` must not exceed")
 
 
+class ReplicaState(BaseModel):
+    name: str = Field(description="replica-1, replica-2...: in the order of WEALTHGATE_READ_REPLICA_URLS")
+    up: bool
+    lag_seconds: float | None = Field(description="Behind the primary (null: unknown)")
+    serving: bool = Field(description="Up and within WEALTHGATE_REPLICA_MAX_LAG_SECONDS: it takes reads")
+    problem: str | None
+
+
+class ReplicasCheck(Check):
+    replicas: list[ReplicaState] = Field(default_factory=list)
+
+
 class ReadinessChecks(BaseModel):
     database: Check
     migrations: Check
     read_audit_backlog: Check
     audit_checkpoint_age: Check
+    replicas: ReplicasCheck
 
 
 class Readiness(BaseModel):
-    status: Literal["ready", "not_ready"]
+    status: Literal["ready", "degraded", "not_ready"]
     version: str
     checks: ReadinessChecks
 
@@ -67,6 +89,32 @@ class _Reads(Protocol):
     def depth(self) -> int: ...
     @property
     def flush_lag_seconds(self) -> float: ...
+
+
+class _Router(Protocol):
+    replicas: list[Replica]
+    max_lag_seconds: float
+
+    def usable(self) -> list[Replica]: ...
+
+
+def _replicas(router: _Router | None) -> ReplicasCheck:
+    if router is None:
+        return ReplicasCheck(status="skipped", reason="no read replicas (WEALTHGATE_READ_REPLICA_URLS)")
+    serving = {r.name for r in router.usable()}
+    states = [
+        ReplicaState(
+            name=r.name,
+            up=r.up,
+            lag_seconds=r.lag_seconds if math.isfinite(r.lag_seconds) else None,
+            serving=r.name in serving,
+            problem=r.problem
+            or (None if r.name in serving else f"more than {router.max_lag_seconds:g} s behind"),
+        )
+        for r in router.replicas
+    ]
+    reason = f"{len(serving)} of {len(states)} replicas serve reads"
+    return ReplicasCheck(status="ok" if serving else "failing", reason=reason, replicas=states)
 
 
 @lru_cache(maxsize=1)
@@ -105,7 +153,9 @@ def _checkpoint(settings: Settings, age: float | None, now: float) -> Check:
     return _judged(f"newest checkpoint {age:.0f} s old (limit {limit:.0f} s)", age, limit)
 
 
-async def assess(pool: asyncpg.Pool, reads: _Reads, settings: Settings) -> Readiness:
+async def assess(
+    pool: asyncpg.Pool, reads: _Reads, settings: Settings, router: _Router | None = None
+) -> Readiness:
     expected = await asyncio.to_thread(expected_heads)  # the first call parses the scripts: off the loop
     unknown = Check(status="skipped", reason="the database cannot be reached")
     migrations = unknown
@@ -130,8 +180,13 @@ async def assess(pool: asyncpg.Pool, reads: _Reads, settings: Settings) -> Readi
         migrations=migrations,
         read_audit_backlog=_backlog(reads, settings.ready_max_read_audit_backlog),
         audit_checkpoint_age=checkpoint,
+        replicas=_replicas(router),
     )
-    failing = any(
-        c.status == "failing" for c in (database, migrations, checks.read_audit_backlog, checkpoint)
-    )
-    return Readiness(status="not_ready" if failing else "ready", version=__version__, checks=checks)
+    others = (checks.read_audit_backlog, checkpoint)
+    if database.status == "failing" and checks.replicas.status == "ok":
+        # the primary is away, a replica serves reads: keep the reads coming while their audit buffer holds
+        status = "not_ready" if any(c.status == "failing" for c in others) else "degraded"
+    else:
+        failing = any(c.status == "failing" for c in (database, migrations, *others))
+        status = "not_ready" if failing else "ready"
+    return Readiness(status=status, version=__version__, checks=checks)

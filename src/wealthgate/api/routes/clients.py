@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from wealthgate.api.conditional import ETAG_HEADER, NOT_MODIFIED, IfNoneMatch, json_document
-from wealthgate.api.deps import ReadConn, Reader, Reads, request_id_of
+from wealthgate.api.deps import AgentReadConn, ContextCache, Reader, Reads, request_id_of
 from wealthgate.api.routing import StrictJSONRoute
 from wealthgate.audit.schemas import MAX_ID
 from wealthgate.clients import service
@@ -31,8 +31,9 @@ ClientId = Annotated[int, Path(ge=1, le=MAX_ID, description="The client's id.")]
 async def get_context(
     client_id: ClientId,
     principal: Reader,
-    conn: ReadConn,
+    conn: AgentReadConn,
     reads: Reads,
+    cache: ContextCache,
     request: Request,
     summary: Annotated[
         bool, Query(description="Add allocation, concentration flags, drift status and recent transactions.")
@@ -41,16 +42,20 @@ async def get_context(
 ) -> Response:
     """The client's profile (with the guide's `risk_profile`), holdings valued at their latest prices with
     weights, accounts with cash, totals, and instructions. Figures are exact decimal strings. A strong `ETag`
-    comes with it; send it back as `If-None-Match` to get 304 while nothing in the document has changed."""
-    doc = await service.context_json(conn, principal, client_id, summary=summary)
+    comes with it; send it back as `If-None-Match` to get 304 while nothing in the document has changed.
+
+    Each worker keeps rendered documents (clients/context_cache.py): a read whose snapshot shows the stamp a
+    kept document was rendered under is served those bytes, after the same visibility check, and audited
+    the same way."""
+    doc = await service.context_document(conn, principal, client_id, summary=summary, cache=cache)
     reads.note(principal, client_id, "GET /clients/{id}/context", request_id_of(request))
-    return json_document(doc.encode(), if_none_match)
+    return json_document(doc, if_none_match)
 
 
 @router.get("/clients", summary="The clients this key may see", response_model=ClientList)
 async def list_clients(
     principal: Reader,
-    conn: ReadConn,
+    conn: AgentReadConn,
     reads: Reads,
     request: Request,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,

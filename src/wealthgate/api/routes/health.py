@@ -17,7 +17,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 
 from wealthgate import __version__
-from wealthgate.api.deps import AppSettings, DbPool, Reads
+from wealthgate.api.deps import AppSettings, ContextCache, DbPool, Reads, Router
 from wealthgate.api.routing import StrictJSONRoute
 from wealthgate.audit.queries import checkpoint_age
 from wealthgate.observability import metrics, readiness
@@ -39,12 +39,15 @@ async def healthz() -> Liveness:
     response_model=Readiness,
     responses={503: {"model": Readiness, "description": "At least one check is failing (same body)"}},
 )
-async def readyz(pool: DbPool, reads: Reads, settings: AppSettings) -> Readiness | JSONResponse:
+async def readyz(
+    pool: DbPool, reads: Reads, settings: AppSettings, router: Router
+) -> Readiness | JSONResponse:
     """`ready` (200) when the database answers, its migrations are this release's, the read-audit backlog and
-    the newest audit checkpoint's age are within bounds; otherwise `not_ready` (503) with the same body,
-    naming each check's status and reason."""
-    found = await readiness.assess(pool, reads, settings)
-    if found.status == "ready":
+    the newest audit checkpoint's age are within bounds; `degraded` (200) when only the primary is away and
+    a replica serves reads; otherwise `not_ready` (503) with the same body, naming each check's status and
+    reason (and each replica's state)."""
+    found = await readiness.assess(pool, reads, settings, router)
+    if found.status != "not_ready":
         return found
     return JSONResponse(found.model_dump(), status_code=503)
 
@@ -68,11 +71,11 @@ async def _checkpoint_age(pool: asyncpg.Pool) -> float | None:
         }
     },
 )
-async def metrics_exposition(pool: DbPool, reads: Reads) -> Response:
+async def metrics_exposition(pool: DbPool, reads: Reads, router: Router, cache: ContextCache) -> Response:
     """Request counts and latencies by route template and status, pool connections in use and waiting, the
     read-audit queue and its lag, the newest checkpoint's age, rate-limit refusals and auth failures; every
     worker's values when several serve (multiprocess mode)."""
-    metrics.sample(pool, reads)
+    metrics.sample(pool, reads, router, cache)
     metrics.set_checkpoint_age(await _checkpoint_age(pool))
     body = metrics.render() if not metrics.MULTIPROCESS else await asyncio.to_thread(metrics.render)
     return Response(body, media_type=metrics.CONTENT_TYPE)

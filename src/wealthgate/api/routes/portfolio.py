@@ -1,6 +1,6 @@
 """Portfolio analytics routes: valuation, allocation, drift against the firm's model, risk, performance and
-the rebalance proposal. Each reads in one snapshot (`ReadConn`): the scoped lookup, the book, then the
-report (`portfolios/report.py`)."""
+the rebalance proposal. Each reads in one snapshot (`AgentReadConn`: on a replica when one has replayed the
+caller's writes): the scoped lookup, the book, then the report (`portfolios/report.py`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from wealthgate.api.conditional import ETAG_HEADER, NOT_MODIFIED, IfNoneMatch, json_document
-from wealthgate.api.deps import ReadConn, Reader, Reads, request_id_of
+from wealthgate.api.deps import AgentReadConn, Reader, Reads, request_id_of
 from wealthgate.api.routes.clients import ClientId
 from wealthgate.api.routing import StrictJSONRoute
 from wealthgate.portfolios import daily, proposal, report, service
@@ -40,7 +40,7 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such clie
 async def get_portfolio(
     client_id: ClientId,
     principal: Reader,
-    conn: ReadConn,
+    conn: AgentReadConn,
     reads: Reads,
     request: Request,
     as_of: AsOf = None,
@@ -67,7 +67,12 @@ async def get_portfolio(
     responses=NOT_FOUND,
 )
 async def get_allocation(
-    client_id: ClientId, principal: Reader, conn: ReadConn, reads: Reads, request: Request, as_of: AsOf = None
+    client_id: ClientId,
+    principal: Reader,
+    conn: AgentReadConn,
+    reads: Reads,
+    request: Request,
+    as_of: AsOf = None,
 ) -> Allocation:
     """Weights to 6 places, each rounded half away from zero on its own (a set may add up to 1 give or take
     a few millionths). Cash counts as `cash_equivalent`. Holdings without a price are left out and listed in
@@ -85,7 +90,12 @@ async def get_allocation(
     responses=NOT_FOUND,
 )
 async def get_drift(
-    client_id: ClientId, principal: Reader, conn: ReadConn, reads: Reads, request: Request, as_of: AsOf = None
+    client_id: ClientId,
+    principal: Reader,
+    conn: AgentReadConn,
+    reads: Reads,
+    request: Request,
+    as_of: AsOf = None,
 ) -> DriftReport:
     """Target, actual, difference and tolerance band per asset class of the model for the client's risk
     profile; `in_band` per class and overall, judged on the exact weights (the figures shown are rounded to
@@ -105,7 +115,7 @@ async def get_drift(
 async def get_risk(
     client_id: ClientId,
     principal: Reader,
-    conn: ReadConn,
+    conn: AgentReadConn,
     reads: Reads,
     request: Request,
     as_of: AsOf = None,
@@ -133,7 +143,7 @@ async def get_risk(
 async def propose_rebalance(
     client_id: ClientId,
     principal: Reader,
-    conn: ReadConn,
+    conn: AgentReadConn,
     reads: Reads,
     request: Request,
     body: RebalanceIn | None = None,
@@ -159,7 +169,7 @@ async def propose_rebalance(
 async def get_performance(
     client_id: ClientId,
     principal: Reader,
-    conn: ReadConn,
+    conn: AgentReadConn,
     reads: Reads,
     request: Request,
     from_date: Annotated[

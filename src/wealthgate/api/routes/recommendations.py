@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from wealthgate.api import idempotent
 from wealthgate.api.deps import (
     Admin,
+    AgentReadConn,
     AppSettings,
     DbPool,
     ReadConn,
@@ -91,7 +92,7 @@ async def propose(
 
 
 @router.get("/recommendations/{rec_id}", response_model=RecommendationOut, responses=NOT_FOUND)
-async def get_recommendation(rec_id: RecId, principal: Viewer, conn: ReadConn) -> RecommendationOut:
+async def get_recommendation(rec_id: RecId, principal: Viewer, conn: AgentReadConn) -> RecommendationOut:
     """The recommendation, its status (pending ones past their expiry read as `expired`) and verdict."""
     return service.get(await recommendations.find(conn, principal, rec_id))
 
@@ -173,7 +174,7 @@ async def execute(
     responses=NOT_FOUND,
     summary="Recompute a past decision",
 )
-async def replay(rec_id: RecId, principal: Viewer, conn: ReadConn) -> ReplayOut:
+async def replay(rec_id: RecId, principal: Viewer, conn: AgentReadConn) -> ReplayOut:
     """The facts (holdings, prices, profile), data date and policy version the decision was made on, and the
     verdict recomputed from exactly those: `matches` says it equals the stored verdict."""
     return await service.replay(conn, await recommendations.find(conn, principal, rec_id))

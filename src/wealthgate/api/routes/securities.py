@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from wealthgate.api.deps import ReadConn, Reader
+from wealthgate.api.deps import AgentReadConn, Reader
 from wealthgate.api.routing import StrictJSONRoute
 from wealthgate.market.schemas import SecurityPage
 from wealthgate.market.search import search
@@ -18,7 +18,7 @@ router = APIRouter(route_class=StrictJSONRoute, tags=["securities"])
 @router.get("/securities", summary="Search the security master", response_model=SecurityPage)
 async def search_securities(
     principal: Reader,
-    conn: ReadConn,
+    conn: AgentReadConn,
     q: Annotated[
         str | None,
         Query(

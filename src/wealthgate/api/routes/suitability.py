@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from wealthgate.api import idempotent
 from wealthgate.api.deps import (
     Admin,
+    AgentReadConn,
     DbPool,
     PolicyReader,
     PolicyViewer,
@@ -55,7 +56,7 @@ async def check(
 
 
 @router.get("/policy", summary="The firm's current suitability policy", response_model=PolicyOut)
-async def current_policy(principal: PolicyViewer, conn: ReadConn) -> PolicyOut:
+async def current_policy(principal: PolicyViewer, conn: AgentReadConn) -> PolicyOut:
     """The version in force: its number, content hash (what checks cite as `policy_version`) and content."""
     return PolicyOut.of(await policies.current(conn, principal.firm_id))
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from wealthgate.api.deps import ReadConn, Reader, Reads, request_id_of
+from wealthgate.api.deps import AgentReadConn, Reader, Reads, request_id_of
 from wealthgate.api.routes.clients import ClientId
 from wealthgate.api.routing import StrictJSONRoute
 from wealthgate.clients import visibility
@@ -29,7 +29,7 @@ Amount = Annotated[Money | None, Query(description="A signed cash effect, as a d
 async def list_transactions(
     client_id: ClientId,
     principal: Reader,
-    conn: ReadConn,
+    conn: AgentReadConn,
     reads: Reads,
     request: Request,
     account_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,

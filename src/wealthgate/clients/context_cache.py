@@ -1,0 +1,88 @@
+"""Rendered agent contexts kept by each worker, served again while nothing they are built from has changed.
+
+What "nothing has changed" means is decided by the database, not guessed here: migration 0011's triggers bump
+a stamp in the same transaction as any change the document depends on (the client's row, accounts, positions
+and transactions; the firm's model portfolios; securities and prices), and the document depends on the date
+(`age`) too. A `Stamp` is those four values as one snapshot sees them. An entry is served only to a read whose
+own snapshot shows the stamp the document was rendered under, so the bytes served are the bytes the statement
+would build in that snapshot: a read after a committed change sees a new stamp and renders again. Nothing is
+ever invalidated, and no clock is involved.
+
+One entry per (firm, client, summary or not): a newer rendering replaces the older (an older snapshot storing
+after a newer one only costs the newer a miss, never a stale answer). Least recently used entries go first
+beyond `entries`; 0 turns the cache off (every read runs the full statement, as before the cache).
+
+Each worker is one event loop, so the mapping needs no lock. Visibility is never cached: every read checks it
+first, with the statement that reads the stamp.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from datetime import date
+from typing import Any, NamedTuple
+
+__all__ = ["ContextKey", "RenderedContexts", "Stamp"]
+
+
+class Stamp(NamedTuple):
+    """What one snapshot says a client's context is built from (clients/queries.py STAMP_COLUMNS)."""
+
+    version: int  # the client's (its row, accounts, positions, transactions)
+    models: int | None  # the firm's model portfolios (None: untouched since migration 0011 and no firm row)
+    shared: int  # securities and prices, for every firm
+    today: date  # the transaction's current_date: the client's age
+
+    @classmethod
+    def read(cls, row: Any) -> Stamp | None:
+        """The stamp of a row with STAMP_COLUMNS, or None when it cannot vouch for a document (a client
+        without a version row, or no shared epoch: the rows 0011 keeps were removed by hand)."""
+        version, models, shared, today = row["version"], row["models"], row["shared"], row["today"]
+        if version is None or shared is None:
+            return None
+        return cls(version, models, shared, today)
+
+
+class ContextKey(NamedTuple):
+    firm_id: int
+    client_id: int
+    summary: bool
+
+
+class RenderedContexts:
+    """A bounded LRU of rendered context documents, each under the stamp it was rendered at."""
+
+    def __init__(self, entries: int) -> None:
+        self.entries = entries
+        self._documents: OrderedDict[ContextKey, tuple[Stamp, bytes]] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.entries > 0
+
+    def __len__(self) -> int:
+        return len(self._documents)
+
+    def get(self, key: ContextKey, stamp: Stamp) -> bytes | None:
+        """The document rendered under exactly `stamp`, if kept."""
+        found = self._documents.get(key)
+        if found is None or found[0] != stamp:
+            self.misses += 1
+            return None
+        self._documents.move_to_end(key)
+        self.hits += 1
+        return found[1]
+
+    def put(self, key: ContextKey, stamp: Stamp, document: bytes) -> None:
+        """Keep `document` as rendered under `stamp`, replacing what `key` held; evict beyond `entries`."""
+        if not self.enabled:
+            return
+        self._documents[key] = (stamp, document)
+        self._documents.move_to_end(key)
+        while len(self._documents) > self.entries:
+            self._documents.popitem(last=False)
+
+    def clear(self) -> None:
+        self._documents.clear()

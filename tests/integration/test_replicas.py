@@ -1,0 +1,293 @@
+"""Agent reads on a real streaming replica (db/replicas.py): routing, read-your-writes with the replica's
+replay paused, the lag bound, a replica that goes down, and a primary that goes down while reads continue
+(their audit records buffered, written when it returns; refused with 503 once the buffer is full).
+
+The replica is built with the embedded PostgreSQL's own binaries (tests/replication.py): `pg_basebackup -R`
+from a primary of the module's own, a second server on a socket directory of its own. To tell which server
+answered, a change is made on the primary directly (as a DBA would, through no key) while the replica's
+replay is paused: a read that shows it came from the primary, one that does not from the replica."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from prometheus_client import REGISTRY
+
+from tests.replication import Replication, build
+from tests.support import execute, fetchval, make_key
+from wealthgate.api.app import create_app
+from wealthgate.db.replicas import ReadRouter
+from wealthgate.settings import Settings
+
+CLIENT = 1  # Alice Chen, firm 1
+ORIGINAL = "Alice Chen"
+
+
+@pytest.fixture(scope="module")
+def replication(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replication]:
+    pair = build(tmp_path_factory.mktemp("replication"))
+    yield pair
+    pair.close()
+
+
+def _settings(pair: Replication, home: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": pair.primary_url,
+        "read_replica_urls": [pair.standby_url],
+        "home": home,
+        "auth_cache_seconds": 0,  # every request looks its key up: through a primary outage too
+        "db_pool_min": 1,
+        "db_pool_max": 4,
+        "audit_checkpoint_seconds": 0,
+        "replica_check_seconds": 0.05,
+        "replica_wait_ms": 100,
+    }
+    return Settings(**(values | overrides))
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def paused(replication: Replication) -> Iterator[Replication]:
+    """The replica caught up, the client's name as loaded, then replay paused; resumed afterwards."""
+    execute(replication.primary_url, "UPDATE clients SET name = $1 WHERE id = $2", ORIGINAL, CLIENT)
+    replication.wait_replayed()
+    replication.pause_replay()
+    yield replication
+    replication.resume_replay()
+    execute(replication.primary_url, "UPDATE clients SET name = $1 WHERE id = $2", ORIGINAL, CLIENT)
+    replication.wait_replayed()
+
+
+def _bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def _name(api: TestClient, key: str) -> str:
+    answer = api.get(f"/clients/{CLIENT}/context", headers=_bearer(key))
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["client"]["name"])
+
+
+def _router(api: TestClient) -> ReadRouter:
+    router: ReadRouter = api.app.state.router  # type: ignore[attr-defined]
+    return router
+
+
+def _check(api: TestClient) -> None:
+    """One monitor round now (as the monitor does every replica_check_seconds)."""
+    api.portal.call(_router(api).check)  # type: ignore[union-attr]
+
+
+def _deposit(api: TestClient, key: str, account_id: int, amount: str) -> None:
+    body = {"trade_date": "2026-12-01", "type": "deposit", "amount": amount}
+    answer = api.post(f"/accounts/{account_id}/transactions", json=body, headers=_bearer(key))
+    assert answer.status_code == 201, answer.text
+
+
+def _cash(api: TestClient, key: str, account_id: int) -> str:
+    answer = api.get(f"/clients/{CLIENT}/context", headers=_bearer(key))
+    assert answer.status_code == 200, answer.text
+    return next(a["cash"] for a in answer.json()["accounts"] if a["id"] == account_id)
+
+
+def _routed(server: str, reason: str) -> float:
+    """Reads routed so far in this process to `server` for `reason` (the metric /metrics exposes)."""
+    found = REGISTRY.get_sample_value("wealthgate_read_routes_total", {"server": server, "reason": reason})
+    return found or 0.0
+
+
+def _account(pair: Replication) -> int:
+    return int(fetchval(pair.primary_url, "SELECT min(id) FROM accounts WHERE client_id = $1", CLIENT))
+
+
+def test_agent_reads_go_to_the_replica_and_writes_to_the_primary(paused: Replication, home: Path) -> None:
+    reader = make_key(paused.primary_url, 1, ["clients:read"], name="replica-reader")
+    execute(paused.primary_url, "UPDATE clients SET name = 'Alice Primary' WHERE id = $1", CLIENT)
+    with TestClient(create_app(_settings(paused, home)), raise_server_exceptions=False) as api:
+        # the key never wrote: the replica serves it, and the replica has not replayed the DBA's change yet
+        assert _name(api, reader) == ORIGINAL
+        for path in (f"/clients/{CLIENT}/portfolio", "/clients", f"/clients/{CLIENT}/transactions"):
+            assert api.get(path, headers=_bearer(reader)).status_code == 200
+        assert _routed("replica", "current") >= 4
+        assert 'wealthgate_replica_up{replica="replica-1"} 1.0' in api.get("/metrics").text
+        ready = api.get("/readyz").json()
+        assert ready["status"] == "ready"
+        assert ready["checks"]["replicas"]["replicas"][0]["serving"] is True
+    paused.resume_replay()
+    paused.wait_replayed()
+    with TestClient(create_app(_settings(paused, home)), raise_server_exceptions=False) as api:
+        assert _name(api, reader) == "Alice Primary"  # replayed: the replica now has it
+
+
+def test_a_key_reads_its_own_write_while_replay_is_paused(paused: Replication, home: Path) -> None:
+    writer = make_key(paused.primary_url, 1, ["admin", "clients:read"], name="replica-writer")
+    other = make_key(paused.primary_url, 1, ["clients:read"], name="replica-other")
+    account = _account(paused)
+    with TestClient(create_app(_settings(paused, home)), raise_server_exceptions=False) as api:
+        before = _cash(api, writer, account)
+        _deposit(api, writer, account, "1000.00")
+        behind = _routed("primary", "behind")
+        after = _cash(api, writer, account)  # the replica cannot have it (paused): the primary answers
+        assert after != before
+        assert _routed("primary", "behind") == behind + 1  # after waiting replica_wait_ms for it in vain
+        assert _cash(api, other, account) == before  # another key that never wrote still reads the replica
+        paused.resume_replay()
+        paused.wait_replayed()
+        _check(api)
+        current = _routed("replica", "current")
+        assert _cash(api, writer, account) == after  # caught up: the replica serves the writer again
+        assert _routed("replica", "current") == current + 1
+        paused.pause_replay()
+
+
+def test_read_your_writes_holds_across_the_workers_of_a_host(paused: Replication, home: Path) -> None:
+    """Two app instances sharing one home (as the workers of `wealthgate serve --workers 2` do): a write
+    through one is seen by the key's next read through the other (the marks file is shared)."""
+    writer = make_key(paused.primary_url, 1, ["admin", "clients:read"], name="replica-writer-2")
+    account = _account(paused)
+    with (
+        TestClient(create_app(_settings(paused, home)), raise_server_exceptions=False) as first,
+        TestClient(create_app(_settings(paused, home)), raise_server_exceptions=False) as second,
+    ):
+        before = _cash(second, writer, account)  # served by the replica
+        _deposit(first, writer, account, "250.00")
+        assert _cash(second, writer, account) != before
+
+
+def test_a_replica_too_far_behind_is_skipped(paused: Replication, home: Path) -> None:
+    reader = make_key(paused.primary_url, 1, ["clients:read"], name="replica-lag")
+    settings = _settings(paused, home, replica_max_lag_seconds=0.2)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as api:
+        assert _name(api, reader) == ORIGINAL  # replay is paused but nothing is pending: 0 s behind
+        execute(paused.primary_url, "UPDATE clients SET name = 'Alice Lagged' WHERE id = $1", CLIENT)
+        deadline = time.monotonic() + 10
+        while _router(api).replicas[0].lag_seconds <= 0.2:  # the monitor sees the replica fall behind
+            assert time.monotonic() < deadline, "the replica's lag never passed the bound"
+            _check(api)
+        assert _name(api, reader) == "Alice Lagged"  # skipped: the primary answers
+        replicas = api.get("/readyz").json()["checks"]["replicas"]
+        assert replicas["status"] == "failing"
+        assert replicas["replicas"][0]["serving"] is False
+        assert "behind" in replicas["replicas"][0]["problem"]
+        assert api.get("/readyz").status_code == 200  # the primary serves every read: still ready
+
+
+def test_a_replica_that_is_down_is_skipped(replication: Replication, home: Path) -> None:
+    reader = make_key(replication.primary_url, 1, ["clients:read"], name="replica-down")
+    with TestClient(create_app(_settings(replication, home)), raise_server_exceptions=False) as api:
+        assert _name(api, reader) == ORIGINAL
+        replication.stop_standby()
+        try:
+            assert _name(api, reader) == ORIGINAL  # the primary answers (the replica failed, or is seen down)
+            _check(api)
+            assert _router(api).replicas[0].up is False
+            ready = api.get("/readyz")
+            assert ready.status_code == 200
+            assert ready.json()["checks"]["replicas"]["replicas"][0]["up"] is False
+            assert 'wealthgate_replica_up{replica="replica-1"} 0.0' in api.get("/metrics").text
+        finally:
+            replication.start_standby()
+        _check(api)
+        assert _router(api).replicas[0].up is True
+
+
+def _read_events(url: str, key_name: str) -> int:
+    return int(
+        fetchval(
+            url,
+            "SELECT count(*) FROM audit_events WHERE action = 'client.read' AND actor->>'key_name' = $1",
+            key_name,
+        )
+    )
+
+
+def test_reads_go_on_through_a_primary_outage_and_their_audit_waits(tmp_path: Path) -> None:
+    """Its own primary and replica: this test stops the primary."""
+    pair = build(tmp_path / "outage")
+    try:
+        reader = make_key(
+            pair.primary_url, 1, ["clients:read", "recommendations:write"], name="outage-reader"
+        )
+        pair.wait_replayed()  # the key is on the replica too
+        settings = _settings(pair, tmp_path / "home", read_audit_buffer_max=5)
+        with TestClient(create_app(settings), raise_server_exceptions=False) as api:
+            reads = api.app.state.reads  # type: ignore[attr-defined]
+            api.portal.call(reads.stop)  # type: ignore[union-attr]  # flushes come from the test, below
+            pair.stop_primary()
+            _check(api)
+            assert _name(api, reader) == ORIGINAL  # served by the replica, the primary away
+            ready = api.get("/readyz")
+            assert ready.status_code == 200  # reads are served: keep the traffic coming
+            assert ready.json()["status"] == "degraded"
+            assert ready.json()["checks"]["database"]["status"] == "failing"
+            for _ in range(4):
+                assert _name(api, reader) == ORIGINAL  # served by the replica, the primary away
+            assert reads.depth == 5  # their audit records wait
+            refused = api.get(f"/clients/{CLIENT}/context", headers=_bearer(reader))
+            assert refused.status_code == 503  # the buffer is full: refused, never served unaudited
+            assert refused.headers["retry-after"] == str(settings.retry_after_seconds)
+            assert refused.json()["type"] == "urn:wealthgate:problem:audit-buffer-full"
+            assert "client" not in refused.json()
+            note = {"client_id": CLIENT, "event_type": "portfolio_review", "payload": "during the outage"}
+            write = api.post("/audit/recommendation", json=note, headers=_bearer(reader))
+            assert write.status_code == 503
+            assert "retry-after" in write.headers
+            pair.start_primary()
+            assert api.portal.call(reads.flush) == 5  # type: ignore[union-attr]
+            assert _read_events(pair.primary_url, "outage-reader") == 5
+            assert _name(api, reader) == ORIGINAL
+            _check(api)
+            assert api.get("/readyz").json()["status"] == "ready"
+    finally:
+        pair.close()
+
+
+def _mcp_call(api: TestClient, key: str, tool: str, arguments: dict[str, Any]) -> Any:
+    message = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"name": tool, "arguments": arguments},
+    }
+    accept = {"Accept": "application/json, text/event-stream"}
+    answer = api.post("/mcp", json=message, headers={**_bearer(key), **accept})
+    assert answer.status_code == 200, answer.text
+    result = answer.json()["result"]
+    assert not result.get("isError"), result
+    return result["structuredContent"]
+
+
+@pytest.mark.parametrize("face", ["rest", "mcp"])
+def test_a_write_through_a_tool_face_is_read_back(paused: Replication, home: Path, face: str) -> None:
+    """An agent proposes through a tool (REST /tools/{name} or MCP), then reads the recommendation back with
+    replay paused: from a replica that has not replayed it, the read would be a 404."""
+    agent = make_key(paused.primary_url, 1, ["clients:read", "recommendations:write"], name=f"tools-{face}")
+    proposal = {
+        "client_id": CLIENT,
+        "trades": [{"side": "buy", "symbol": "WGAGG", "quantity": "1"}],
+        "rationale": "Bonds.",
+        "agent_name": "replica-test",
+        "agent_model": "m",
+    }
+    with TestClient(create_app(_settings(paused, home)), raise_server_exceptions=False) as api:
+        if face == "rest":
+            posted = api.post("/tools/propose_recommendation", json=proposal, headers=_bearer(agent))
+            assert posted.status_code in (200, 201), posted.text
+            rec_id = posted.json()["id"]
+            read = api.post(
+                "/tools/get_recommendation", json={"recommendation_id": rec_id}, headers=_bearer(agent)
+            )
+            assert read.status_code == 200, read.text
+            assert read.json()["id"] == rec_id
+        else:
+            rec_id = _mcp_call(api, agent, "propose_recommendation", proposal)["id"]
+            assert _mcp_call(api, agent, "get_recommendation", {"recommendation_id": rec_id})["id"] == rec_id
