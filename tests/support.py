@@ -96,3 +96,18 @@ def make_reviewer(url: str, firm: int, email: str, *, name: str | None = None) -
     """A key that may review: compliance:review, acting for a new compliance user `email` of the firm."""
     make_user(url, firm, email)
     return make_key(url, firm, ["compliance:review"], name=name or email, user=email)
+
+
+def mcp_tool_call(api: Any, key: str, name: str, arguments: dict[str, Any]) -> Any:
+    """`tools/call` of `name` over the MCP endpoint (streamable HTTP at /mcp) of a TestClient `api`, with
+    `key`; the HTTP answer (200 asserted: an MCP error travels inside it)."""
+    message = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"name": name, "arguments": arguments},
+    }
+    accept = {"Accept": "application/json, text/event-stream"}
+    answer = api.post("/mcp", json=message, headers={"Authorization": f"Bearer {key}", **accept})
+    assert answer.status_code == 200, answer.text
+    return answer

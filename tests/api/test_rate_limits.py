@@ -20,13 +20,13 @@ from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 
 from tests.conftest import Keys
+from tests.support import mcp_tool_call
 from wealthgate.api.app import create_app
 from wealthgate.settings import Settings
 from wealthgate.throttling.counters import of_storage
 from wealthgate.throttling.rates import RateLimits
 from wealthgate.throttling.shared import SharedCounters
 
-MCP_ACCEPT = {"Accept": "application/json, text/event-stream"}
 auth = Keys.auth
 
 
@@ -117,26 +117,14 @@ def test_a_rest_tool_call_counts_once_as_its_tools_kind(limited: Any, keys: Keys
         assert_rate_limited(again, policy="write")
 
 
-def mcp_call(api: TestClient, key: str, name: str, arguments: dict[str, Any]) -> Any:
-    message = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "tools/call",
-        "params": {"name": name, "arguments": arguments},
-    }
-    r = api.post("/mcp", json=message, headers={**auth(key), **MCP_ACCEPT})
-    assert r.status_code == 200, r.text
-    return r
-
-
 def test_mcp_tool_calls_count_against_the_same_limits(limited: Any, keys: Keys) -> None:
     with limited(rate_limit_read="2/minute", rate_limit_write="100/minute") as api:
-        first = mcp_call(api, keys.agent, "list_clients", {})
+        first = mcp_tool_call(api, keys.agent, "list_clients", {})
         assert not first.json()["result"].get("isError")
         assert first.headers["RateLimit-Policy"] == '"read";q=2;w=60'
         # REST reads and MCP reads share the key's one budget
         assert api.get("/clients", headers=auth(keys.agent)).status_code == 200
-        refused = mcp_call(api, keys.agent, "list_clients", {})
+        refused = mcp_tool_call(api, keys.agent, "list_clients", {})
         result = refused.json()["result"]
         assert result["isError"] is True
         text = result["content"][0]["text"]
@@ -144,7 +132,7 @@ def test_mcp_tool_calls_count_against_the_same_limits(limited: Any, keys: Keys) 
         assert re.search(r"retry in \d+ seconds?", text)
         # a write tool is a write: still allowed
         note = {"client_id": 1, "event_type": "note", "payload": "over mcp"}
-        wrote = mcp_call(api, keys.agent, "record_note", note).json()["result"]
+        wrote = mcp_tool_call(api, keys.agent, "record_note", note).json()["result"]
         assert not wrote.get("isError"), wrote
 
 

@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 
 from tests.replication import Replication, build
-from tests.support import execute, fetchval, make_key
+from tests.support import execute, fetchval, make_key, mcp_tool_call
 from wealthgate.api.app import create_app
 from wealthgate.db.replicas import ReadRouter
 from wealthgate.settings import Settings
@@ -252,16 +252,7 @@ def test_reads_go_on_through_a_primary_outage_and_their_audit_waits(tmp_path: Pa
 
 
 def _mcp_call(api: TestClient, key: str, tool: str, arguments: dict[str, Any]) -> Any:
-    message = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "tools/call",
-        "params": {"name": tool, "arguments": arguments},
-    }
-    accept = {"Accept": "application/json, text/event-stream"}
-    answer = api.post("/mcp", json=message, headers={**_bearer(key), **accept})
-    assert answer.status_code == 200, answer.text
-    result = answer.json()["result"]
+    result = mcp_tool_call(api, key, tool, arguments).json()["result"]
     assert not result.get("isError"), result
     return result["structuredContent"]
 
