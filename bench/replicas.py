@@ -146,20 +146,17 @@ def main() -> None:
     print(f"loading {context.CLIENTS} clients x {context.POSITIONS} positions (idempotent)...", flush=True)
     context.load_book(env)
     key = context.reader_key(env, firm=1)
-    bounds = context.psql_value(
-        url,
-        "SELECT min(id) || ',' || max(id) FROM clients WHERE firm_id = 1 AND external_id LIKE 'synth-1-%'",
-    )
-    first_id, last_id = (int(x) for x in bounds.split(","))
+    ids = context.synthetic_ids(url)  # their ids have gaps (a sequence's): draw from the list, never a 404
     print("building the standby (pg_basebackup -R)...", flush=True)
     pair: Replication = attach(root, primary, url)
     result: dict[str, object] = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "workers": workers}
     try:
         lua = root / "context.lua"
         lua.write_text(
+            "local ids = {" + ",".join(map(str, ids)) + "}\n"
             f'wrk.headers["Authorization"] = "Bearer {key}"\n'
             "request = function()\n"
-            f'  return wrk.format("GET", "/clients/" .. math.random({first_id}, {last_id}) .. "/context")\n'
+            '  return wrk.format("GET", "/clients/" .. ids[math.random(#ids)] .. "/context")\n'
             "end\n"
         )
         with context.serving(env, 8766, workers) as base:
