@@ -15,7 +15,7 @@ from fastapi import FastAPI, Response
 from pydantic import BaseModel
 
 import wealthgate
-from wealthgate.api.deps import AgentReadConn, Reader
+from wealthgate.api.deps import AgentReadConn, AgentStatementConn, Reader
 from wealthgate.settings import Settings
 
 PACKAGE = Path(wealthgate.__file__).parent
@@ -411,19 +411,20 @@ def replica_reads_before_their_caller(app: FastAPI) -> list[str]:
     replica). FastAPI solves a route's dependencies in the order of its parameters."""
     from fastapi.routing import APIRoute
 
-    from wealthgate.api.deps import _agent_read_conn
+    from wealthgate.api.deps import _agent_read_conn, _agent_statement_conn
 
     found = []
     for route in app.routes:
         if not isinstance(route, APIRoute):
             continue
         calls = [d.call for d in route.dependant.dependencies]
-        if _agent_read_conn not in calls:
+        agent = next((c for c in calls if c in (_agent_read_conn, _agent_statement_conn)), None)
+        if agent is None:
             continue
         principal_at = [
             i for i, c in enumerate(calls) if getattr(c, "__qualname__", "").startswith("require.")
         ]
-        if not principal_at or principal_at[0] > calls.index(_agent_read_conn):
+        if not principal_at or principal_at[0] > calls.index(agent):
             found.append(f"{sorted(route.methods)[0]} {route.path}")
     return found
 
@@ -446,4 +447,8 @@ def test_the_replica_read_rule_can_fail() -> None:
     async def early(principal: Reader, conn: AgentReadConn) -> Out:
         return Out(ok=True)
 
-    assert replica_reads_before_their_caller(app) == ["GET /late"]
+    @app.get("/late-statement", response_model=Out)
+    async def late_statement(conn: AgentStatementConn, principal: Reader) -> Out:
+        return Out(ok=True)
+
+    assert replica_reads_before_their_caller(app) == ["GET /late", "GET /late-statement"]

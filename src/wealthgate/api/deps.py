@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Annotated, cast
 
 import asyncpg
@@ -212,20 +213,39 @@ async def _write_conn(pool: DbPool) -> AsyncIterator[asyncpg.Connection]:
         await pool.release(conn)
 
 
-async def _agent_read_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
-    """`_read_conn` on a streaming replica when one is usable and has replayed the caller's own last write
-    (db/replicas.py), else on the primary. Without the caller known (its dependency not solved before this
-    one) the primary serves: never a replica that might miss the caller's write."""
+@asynccontextmanager
+async def _agent_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
+    """A connection for an agent's read: a streaming replica's when one is usable and has replayed the
+    caller's own last write (db/replicas.py), else the primary's. Without the caller known (its dependency
+    not solved before this one) the primary serves: never a replica that might miss the caller's write."""
     router: ReadRouter | None = request.app.state.router
     principal: Principal | None = request.scope.get(SCOPE_PRINCIPAL)
     if router is None or principal is None:
-        async for conn in _read_conn(request.app.state.pool):
-            yield conn
+        pool: asyncpg.Pool = request.app.state.pool
+        proxy = await _acquire(pool)
+        try:
+            yield cast(asyncpg.Connection, proxy)
+        finally:
+            await pool.release(proxy)
         return
     async with router.reading(principal.firm_id, principal.key_id, ACQUIRE_SECONDS) as (conn, routed):
         metrics.READ_ROUTES.labels(server=routed.server, reason=routed.reason).inc()
-        async with conn.transaction(isolation="repeatable_read", readonly=True):
-            yield conn
+        yield conn
+
+
+async def _agent_read_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
+    """`_read_conn` (one read-only REPEATABLE READ snapshot) on an agent's connection (`_agent_conn`)."""
+    async with _agent_conn(request) as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        yield conn
+
+
+async def _agent_statement_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
+    """An agent's connection with no transaction around the request: for a read whose statements are each
+    consistent alone (each is its own snapshot), which saves the BEGIN and COMMIT round trips. The context
+    read is one: its stamp statement checks visibility, and on a miss the full statement reads the stamp
+    again with the document it builds (clients/service.py)."""
+    async with _agent_conn(request) as conn:
+        yield conn
 
 
 async def _marks_writes(request: Request) -> AsyncIterator[None]:
@@ -247,6 +267,8 @@ ReadConn = Annotated[asyncpg.Connection, Depends(_read_conn, scope="function")]
 WriteConn = Annotated[asyncpg.Connection, Depends(_write_conn, scope="function")]
 # An agent's read (context, portfolio, analytics, transactions, securities, lists): a replica may serve it.
 AgentReadConn = Annotated[asyncpg.Connection, Depends(_agent_read_conn, scope="function")]
+# The same without a transaction, for reads whose every statement stands alone (the context read).
+AgentStatementConn = Annotated[asyncpg.Connection, Depends(_agent_statement_conn, scope="function")]
 
 
 # ---- the context cache ---------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from wealthgate.api.conditional import ETAG_HEADER, NOT_MODIFIED, IfNoneMatch, json_document
-from wealthgate.api.deps import AgentReadConn, ContextCache, Reader, Reads, request_id_of
+from wealthgate.api.deps import AgentReadConn, AgentStatementConn, ContextCache, Reader, Reads, request_id_of
 from wealthgate.api.routing import StrictJSONRoute
 from wealthgate.audit.schemas import MAX_ID
 from wealthgate.clients import service
@@ -31,7 +31,7 @@ ClientId = Annotated[int, Path(ge=1, le=MAX_ID, description="The client's id.")]
 async def get_context(
     client_id: ClientId,
     principal: Reader,
-    conn: AgentReadConn,
+    conn: AgentStatementConn,  # no transaction: each of its statements is consistent alone (service.py)
     reads: Reads,
     cache: ContextCache,
     request: Request,
