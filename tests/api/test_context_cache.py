@@ -15,6 +15,7 @@ from datetime import date
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.conftest import Keys
 from tests.factories import Account, Advisor, Client, Factory, Firm, Key
 from tests.support import execute, fetchval
 from wealthgate.api.app import create_app
@@ -253,3 +254,15 @@ def test_the_cache_off_runs_the_full_statement_every_time(uncached: TestClient, 
     assert cache_of(uncached).enabled is False
     assert len(cache_of(uncached)) == 0
     assert cache_of(uncached).hits == 0
+
+
+def test_a_client_not_yet_kept_is_scoped_like_one_kept(api: TestClient, keys: Keys, db_url: str) -> None:
+    """A read of a client with no kept document skips the stamp statement and runs the full one: that one's
+    scope is then the only visibility check, and it must answer another advisor's key 404, cold and warm."""
+    theirs = int(fetchval(db_url, "SELECT min(id) FROM clients WHERE firm_id = 1 AND advisor_id <> 2"))
+    path = f"/clients/{theirs}/context"
+    assert api.get(path, headers=Keys.auth(keys.advisor2)).status_code == 404  # cold: not kept
+    assert api.get(path, headers=Keys.auth(keys.other_firm)).status_code == 404
+    assert api.get(path, headers=Keys.auth(keys.agent)).status_code == 200  # now kept
+    assert api.get(path, headers=Keys.auth(keys.advisor2)).status_code == 404  # warm
+    assert api.get(path, headers=Keys.auth(keys.other_firm)).status_code == 404

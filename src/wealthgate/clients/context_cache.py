@@ -65,6 +65,14 @@ class RenderedContexts:
     def __len__(self) -> int:
         return len(self._documents)
 
+    def holds(self, key: ContextKey) -> bool:
+        """Whether a document of `key` is kept, under whatever stamp (a read of one that is not kept need not
+        ask for the stamp first: it would miss whatever the stamp says). Counts the miss it announces."""
+        if key in self._documents:
+            return True
+        self.misses += 1
+        return False
+
     def get(self, key: ContextKey, stamp: Stamp) -> bytes | None:
         """The document rendered under exactly `stamp`, if kept."""
         found = self._documents.get(key)

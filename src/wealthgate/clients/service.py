@@ -46,25 +46,28 @@ async def context_document(
     """The agent context of one visible client, as the JSON bytes to send, from `cache` when it holds the
     document rendered under the stamp this snapshot shows (clients/context_cache.py).
 
-    With the cache on, a read is one primary-key statement (the stamp; no row is the 404 of a client this
-    caller may not see, checked before anything cached is looked at), then the kept bytes; on a miss, the
+    With the cache on, a read of a client whose document is kept is one primary-key statement (the stamp; no
+    row is the 404 of a client this caller may not see, checked before anything cached is served), then the
+    kept bytes; a read of a client whose document is not kept goes straight to the full statement (itself
+    scoped: no row is the 404), which saves the stamp's round trip on a miss known in advance; on a miss, the
     full statement, which reads the stamp again with the document so the two come from one snapshot whatever
     the connection's isolation, and the document is kept under that stamp. Off (`cache` None or 0 entries):
     the full statement alone, as `context_json`."""
     if cache is None or not cache.enabled:
         return (await context_json(conn, principal, client_id, summary=summary)).encode()
-    seen = await queries.CONTEXT_STAMP.fetchrow(conn, **scope(principal), client_id=client_id)
-    if seen is None:
-        raise NotFound(CLIENT_NOT_FOUND)
     key = ContextKey(principal.firm_id, client_id, summary)
-    stamp = Stamp.read(seen)
-    if stamp is not None:
-        kept = cache.get(key, stamp)
-        if kept is not None:
-            return kept
+    if cache.holds(key):  # else it is a miss whatever the stamp: straight to the full statement
+        seen = await queries.CONTEXT_STAMP.fetchrow(conn, **scope(principal), client_id=client_id)
+        if seen is None:
+            raise NotFound(CLIENT_NOT_FOUND)
+        stamp = Stamp.read(seen)
+        if stamp is not None:
+            kept = cache.get(key, stamp)
+            if kept is not None:
+                return kept
     statement = queries.CONTEXT_WITH_SUMMARY_STAMPED if summary else queries.CONTEXT_STAMPED
     row = await statement.fetchrow(conn, **scope(principal), client_id=client_id)
-    if row is None:  # gone between the two statements (a connection outside a snapshot)
+    if row is None:  # not visible to this caller (or gone since its stamp was read)
         raise NotFound(CLIENT_NOT_FOUND)
     document: bytes = row["doc"].encode()
     rendered_at = Stamp.read(row)
