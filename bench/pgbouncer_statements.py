@@ -23,15 +23,14 @@ sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO))
 
 from tests import pgbouncer  # noqa: E402
-from tests.support import with_conn  # noqa: E402
+from tests.support import load_demo  # noqa: E402
 
-from wealthgate.audit import keyring, registry  # noqa: E402
+from wealthgate.audit import keyring  # noqa: E402
 from wealthgate.clients import queries  # noqa: E402
 from wealthgate.db import urls  # noqa: E402
 from wealthgate.db.embedded import EmbeddedPostgres  # noqa: E402
 from wealthgate.db.migrate import upgrade  # noqa: E402
 from wealthgate.db.pool import create_pool  # noqa: E402
-from wealthgate.demo.load import load_demo_book  # noqa: E402
 
 READS = 3000
 WARM_UP = 200
@@ -70,13 +69,7 @@ def main() -> None:
                 conn.execute(f"DROP ROLE IF EXISTS {LOGIN}")
             db = urls.with_database(pg.url, "wealthgate")
             upgrade(db)
-
-            async def load(conn: object) -> None:
-                await registry.ensure(conn, ring)  # type: ignore[arg-type]
-                async with conn.transaction():  # type: ignore[attr-defined]
-                    await load_demo_book(conn, operator="bench")  # type: ignore[arg-type]
-
-            with_conn(db, load)
+            load_demo(db, ring, operator="bench")
             with psycopg.connect(db, autocommit=True) as conn:
                 conn.execute(f"CREATE ROLE {LOGIN} LOGIN")
                 conn.execute(f"GRANT wealthgate_app TO {LOGIN}")

@@ -17,13 +17,12 @@ from hypothesis import settings as hypothesis_settings
 from psycopg import sql
 
 from tests.factories import Factory
-from tests.support import make_key, with_conn
+from tests.support import load_demo, make_key
 from wealthgate.api.app import create_app
-from wealthgate.audit import keyring, registry
+from wealthgate.audit import keyring
 from wealthgate.db import urls
 from wealthgate.db.embedded import EmbeddedPostgres
 from wealthgate.db.migrate import upgrade
-from wealthgate.demo.load import load_demo_book
 from wealthgate.settings import Settings
 
 # Locally, hypothesis explores new examples on every run; in CI (CI=true) the examples are derived from each
@@ -101,13 +100,7 @@ def template_db(pg_server_url: str, worker: str) -> Iterator[str]:
     name = f"wg_template_{worker}"
     url = _create_empty(pg_server_url, name)
     upgrade(url)
-
-    async def load(conn: object) -> None:
-        await registry.ensure(conn, SESSION_KEYRING)  # type: ignore[arg-type]
-        async with conn.transaction():  # type: ignore[attr-defined]
-            await load_demo_book(conn, operator="pytest")  # type: ignore[arg-type]
-
-    with_conn(url, load)
+    load_demo(url, SESSION_KEYRING, operator="pytest")
     yield name
     _admin(pg_server_url, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 

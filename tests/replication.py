@@ -16,14 +16,13 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
-from tests.support import fetchval, with_conn
-from wealthgate.audit import keyring, registry
+from tests.support import fetchval, load_demo, with_conn
+from wealthgate.audit import keyring
 from wealthgate.db import urls
 from wealthgate.db.embedded import EmbeddedPostgres
 from wealthgate.db.migrate import upgrade
 from wealthgate.db.replicas import PRIMARY_POSITION
 from wealthgate.db.server import EMBEDDED_DBNAME, ensure_database
-from wealthgate.demo.load import load_demo_book
 
 PORT = "5432"  # both servers use it: their socket directories tell them apart
 
@@ -121,13 +120,7 @@ def build(root: Path) -> Replication:
     ensure_database(primary.url, EMBEDDED_DBNAME)
     primary_url = primary.url_for(EMBEDDED_DBNAME)
     upgrade(primary_url)
-
-    async def load(conn: asyncpg.Connection) -> None:
-        await registry.ensure(conn, keyring.installed())
-        async with conn.transaction():
-            await load_demo_book(conn, operator="pytest")
-
-    with_conn(primary_url, load)
+    load_demo(primary_url, keyring.installed(), operator="pytest")
     return attach(root, primary, primary_url)
 
 

@@ -8,8 +8,11 @@ from typing import Any, TypeVar
 
 import asyncpg
 
+from wealthgate.audit import registry
+from wealthgate.audit.keyring import Keyring
 from wealthgate.auth.service import create_key
 from wealthgate.db.pool import connect
+from wealthgate.demo.load import load_demo_book
 from wealthgate.firms.service import user_by_email
 from wealthgate.people.users import create_user
 
@@ -98,9 +101,9 @@ def make_reviewer(url: str, firm: int, email: str, *, name: str | None = None) -
     return make_key(url, firm, ["compliance:review"], name=name or email, user=email)
 
 
-def mcp_tool_call(api: Any, key: str, name: str, arguments: dict[str, Any]) -> Any:
+def mcp_tool_call(api: Any, key: str, name: str, arguments: Any, **headers: str) -> Any:
     """`tools/call` of `name` over the MCP endpoint (streamable HTTP at /mcp) of a TestClient `api`, with
-    `key`; the HTTP answer (200 asserted: an MCP error travels inside it)."""
+    `key` and any extra `headers`; the HTTP answer (200 asserted: an MCP error travels inside it)."""
     message = {
         "jsonrpc": "2.0",
         "id": 1,
@@ -108,6 +111,17 @@ def mcp_tool_call(api: Any, key: str, name: str, arguments: dict[str, Any]) -> A
         "params": {"name": name, "arguments": arguments},
     }
     accept = {"Accept": "application/json, text/event-stream"}
-    answer = api.post("/mcp", json=message, headers={"Authorization": f"Bearer {key}", **accept})
+    answer = api.post("/mcp", json=message, headers={"Authorization": f"Bearer {key}", **accept, **headers})
     assert answer.status_code == 200, answer.text
     return answer
+
+
+def load_demo(url: str, ring: Keyring, operator: str) -> None:
+    """Register `ring` and load the demo book into the migrated database at `url`, in one transaction."""
+
+    async def load(conn: asyncpg.Connection) -> None:
+        await registry.ensure(conn, ring)
+        async with conn.transaction():
+            await load_demo_book(conn, operator=operator)
+
+    with_conn(url, load)

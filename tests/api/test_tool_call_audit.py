@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from mcp import Client
 
 from tests.conftest import Keys
-from tests.support import fetch
+from tests.support import fetch, mcp_tool_call
 from wealthgate.api.tool_calls import digest
 from wealthgate.mcp.stdio import tools_server
 
@@ -36,15 +36,7 @@ def over_rest(api: TestClient, key: str, name: str, arguments: Any, **headers: s
 
 
 def over_mcp_http(api: TestClient, key: str, name: str, arguments: Any, **headers: str) -> Answer:
-    message = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "tools/call",
-        "params": {"name": name, "arguments": arguments},
-    }
-    accept = {"Accept": "application/json, text/event-stream"}
-    r = api.post("/mcp", json=message, headers={**Keys.auth(key), **accept, **headers})
-    assert r.status_code == 200, r.text
+    r = mcp_tool_call(api, key, name, arguments, **headers)
     result = r.json()["result"]
     return Answer(bool(result.get("isError")), result["content"][0]["text"], r.headers["x-request-id"])
 

@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Keys
+from tests.support import mcp_tool_call
 from wealthgate.api.tool_calls import REGISTRY
 from wealthgate.client import AsyncWealthgateClient
 
@@ -77,16 +78,7 @@ def over_rest(api: TestClient, key: str, row: Row, arguments: dict[str, Any]) ->
 
 
 def over_mcp(api: TestClient, key: str, row: Row, arguments: dict[str, Any]) -> Any:
-    message = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "tools/call",
-        "params": {"name": row.tool, "arguments": arguments},
-    }
-    accept = {"Accept": "application/json, text/event-stream"}
-    r = api.post("/mcp", json=message, headers={**Keys.auth(key), **accept})
-    assert r.status_code == 200, r.text
-    result = r.json()["result"]
+    result = mcp_tool_call(api, key, row.tool, arguments).json()["result"]
     assert not result.get("isError"), result
     return result["structuredContent"]
 

@@ -27,7 +27,6 @@ from contextlib import asynccontextmanager
 from typing import Annotated, cast
 
 import asyncpg
-from asyncpg.pool import PoolConnectionProxy
 from fastapi import Depends, Request
 
 from wealthgate.api.middleware import (
@@ -190,27 +189,25 @@ TextQuotaOf = Annotated[TextQuota, Depends(_text_quota)]  # the daily quota of f
 ACQUIRE_SECONDS = 10.0
 
 
-async def _acquire(pool: asyncpg.Pool) -> PoolConnectionProxy:
+@asynccontextmanager
+async def _pooled(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """A connection of `pool`, waited for at most ACQUIRE_SECONDS, released after."""
     async with asyncio.timeout(ACQUIRE_SECONDS):
-        return await pool.acquire()
+        proxy = await pool.acquire()
+    try:
+        yield cast(asyncpg.Connection, proxy)
+    finally:
+        await pool.release(proxy)
 
 
 async def _read_conn(pool: DbPool) -> AsyncIterator[asyncpg.Connection]:
-    conn = await _acquire(pool)
-    try:
-        async with conn.transaction(isolation="repeatable_read", readonly=True):
-            yield cast(asyncpg.Connection, conn)
-    finally:
-        await pool.release(conn)
+    async with _pooled(pool) as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        yield conn
 
 
 async def _write_conn(pool: DbPool) -> AsyncIterator[asyncpg.Connection]:
-    conn = await _acquire(pool)
-    try:
-        async with conn.transaction():
-            yield cast(asyncpg.Connection, conn)
-    finally:
-        await pool.release(conn)
+    async with _pooled(pool) as conn, conn.transaction():
+        yield conn
 
 
 @asynccontextmanager
@@ -221,12 +218,8 @@ async def _agent_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
     router: ReadRouter | None = request.app.state.router
     principal: Principal | None = request.scope.get(SCOPE_PRINCIPAL)
     if router is None or principal is None:
-        pool: asyncpg.Pool = request.app.state.pool
-        proxy = await _acquire(pool)
-        try:
-            yield cast(asyncpg.Connection, proxy)
-        finally:
-            await pool.release(proxy)
+        async with _pooled(request.app.state.pool) as conn:
+            yield conn
         return
     async with router.reading(principal.firm_id, principal.key_id, ACQUIRE_SECONDS) as (conn, routed):
         metrics.READ_ROUTES.labels(server=routed.server, reason=routed.reason).inc()

@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 CHECK_TIMEOUT = 1.0  # seconds a replica (or the primary) has to answer the monitor
 POLL_SECONDS = 0.002  # while a read waits for a replica to replay its key's write
 Server = Literal["primary", "replica"]
+# What a server that is away (or going away) raises; anything else is let through as the bug it is.
+AWAY = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 _REPLICA_STATE = """
 SELECT pg_is_in_recovery() AS standby,
@@ -72,8 +74,13 @@ class Replica:
     up: bool = False
     replayed: int = 0  # WAL position replayed (bytes)
     lag_seconds: float = math.inf
-    checked_at: float = 0.0  # monotonic time of the last look
     problem: str | None = "not checked yet"
+
+    def lost(self, exc: BaseException) -> None:
+        """It failed to answer: skipped until the monitor finds it answering again."""
+        if self.up:
+            log.warning("%s is down: %r", self.name, exc)
+        self.up, self.problem = False, f"cannot be reached ({type(exc).__name__})"
 
 
 @dataclass(slots=True)
@@ -108,7 +115,7 @@ class ReadRouter:
             async with asyncio.timeout(CHECK_TIMEOUT):
                 self.primary_position = int(await self.primary.fetchval(PRIMARY_POSITION))
             self.primary_up = True
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        except AWAY:
             self.primary_up = False
         await asyncio.gather(*(self._check(r) for r in self.replicas))
 
@@ -116,13 +123,9 @@ class ReadRouter:
         try:
             async with asyncio.timeout(CHECK_TIMEOUT):
                 row = await replica.pool.fetchrow(_REPLICA_STATE)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            if replica.up:
-                log.warning("%s is down: %r", replica.name, exc)
-            replica.up, replica.problem = False, f"cannot be reached ({type(exc).__name__})"
+        except AWAY as exc:
+            replica.lost(exc)
             return
-        finally:
-            replica.checked_at = time.monotonic()
         if row is None or not row["standby"]:
             # promoted, or pointed at a primary by mistake: it would take no writes' replay into account
             replica.up, replica.problem = False, "not a standby (pg_is_in_recovery() is false)"
@@ -165,9 +168,13 @@ class ReadRouter:
 
     # ---- reads -----------------------------------------------------------------------------------------
 
+    def serves(self, replica: Replica) -> bool:
+        """Whether `replica` takes reads: up, and within the lag bound."""
+        return replica.up and replica.lag_seconds <= self.max_lag_seconds
+
     def usable(self) -> list[Replica]:
-        """Replicas up and within the lag bound, in this read's round-robin order."""
-        found = [r for r in self.replicas if r.up and r.lag_seconds <= self.max_lag_seconds]
+        """Replicas that serve reads, in this read's round-robin order."""
+        found = [r for r in self.replicas if self.serves(r)]
         if len(found) > 1:
             start = next(self._turn) % len(found)
             found = found[start:] + found[:start]
@@ -187,20 +194,16 @@ class ReadRouter:
             if conn is None:
                 try:
                     conn = await pool.acquire()
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                except AWAY as exc:
                     if routed.replica is None:
                         raise
-                    self._lost(routed.replica, exc)
+                    routed.replica.lost(exc)
                     routed, pool = Routed("primary", "replica_failed"), self.primary
                     conn = await pool.acquire()
         try:
             yield cast(asyncpg.Connection, conn), routed
         finally:
             await pool.release(conn)
-
-    def _lost(self, replica: Replica, exc: BaseException) -> None:
-        log.warning("%s failed a read: %r", replica.name, exc)
-        replica.up, replica.problem = False, f"cannot be reached ({type(exc).__name__})"
 
     async def _route(self, firm_id: int, key_id: int | None) -> Routed:
         candidates = self.usable()
@@ -218,8 +221,8 @@ class ReadRouter:
         deadline = time.monotonic() + self.wait_seconds
         try:
             conn = await replica.pool.acquire()
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            self._lost(replica, exc)
+        except AWAY as exc:
+            replica.lost(exc)
             return Routed("primary", "replica_failed")
         try:
             while True:
@@ -230,8 +233,8 @@ class ReadRouter:
                 if time.monotonic() >= deadline:
                     break
                 await asyncio.sleep(POLL_SECONDS)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            self._lost(replica, exc)
+        except AWAY as exc:
+            replica.lost(exc)
         await replica.pool.release(conn)
         return Routed("primary", "behind")
 
@@ -248,7 +251,7 @@ class KeyLookups:
     async def fetchrow(self, query: str, *args: object) -> asyncpg.Record | None:
         try:
             return await self.router.primary.fetchrow(query, *args)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except AWAY as exc:
             replicas = self.router.usable()
             if not replicas or not unavailable(exc):
                 raise

@@ -95,25 +95,25 @@ class _Router(Protocol):
     replicas: list[Replica]
     max_lag_seconds: float
 
-    def usable(self) -> list[Replica]: ...
+    def serves(self, replica: Replica) -> bool: ...
 
 
 def _replicas(router: _Router | None) -> ReplicasCheck:
     if router is None:
         return ReplicasCheck(status="skipped", reason="no read replicas (WEALTHGATE_READ_REPLICA_URLS)")
-    serving = {r.name for r in router.usable()}
+    behind = f"more than {router.max_lag_seconds:g} s behind"
     states = [
         ReplicaState(
             name=r.name,
             up=r.up,
             lag_seconds=r.lag_seconds if math.isfinite(r.lag_seconds) else None,
-            serving=r.name in serving,
-            problem=r.problem
-            or (None if r.name in serving else f"more than {router.max_lag_seconds:g} s behind"),
+            serving=router.serves(r),
+            problem=r.problem or (None if router.serves(r) else behind),
         )
         for r in router.replicas
     ]
-    reason = f"{len(serving)} of {len(states)} replicas serve reads"
+    serving = sum(s.serving for s in states)
+    reason = f"{serving} of {len(states)} replicas serve reads"
     return ReplicasCheck(status="ok" if serving else "failing", reason=reason, replicas=states)
 
 
