@@ -58,6 +58,11 @@ def workers(server_: Server) -> list[psutil.Process]:
     ]
 
 
+def started_count(server_: Server) -> int:
+    """How many workers of `server_` have completed their start-up (uvicorn's line, once per worker)."""
+    return sum("Application startup complete" in line for line in server_.output)
+
+
 @pytest.fixture
 def serving(db_url: str) -> Iterator[tuple[Server, str]]:
     """`wealthgate serve --workers 2` on a free port of the test's database; stopped after the test."""
@@ -67,6 +72,9 @@ def serving(db_url: str) -> Iterator[tuple[Server, str]]:
     try:
         started.wait_healthy(base)
         until(lambda: len(workers(started)) == 2, "two workers listening")
+        # A spawned worker holds its socket before its lifespan has run: wait until both have started, or a
+        # test could kill one mid start-up (a start-up death, which the supervisor rightly treats otherwise).
+        until(lambda: started_count(started) == 2, "both workers started", timeout=HANG_GUARD)
         yield started, base
     finally:
         started.stop()
@@ -164,11 +172,9 @@ def test_a_crashed_worker_is_replaced_on_its_socket_and_its_metrics_marked_dead(
         lambda: len(workers(first)) == 2 and victim.pid not in {w.pid for w in workers(first)},
         "a replacement worker on the dead one's socket",
     )
-    until(
-        lambda: sum("Application startup complete" in line for line in first.output) == 3,
-        "the replacement worker started",
-        timeout=HANG_GUARD,
-    )
+    until(lambda: started_count(first) == 3, "the replacement worker started", timeout=HANG_GUARD)
+    crash = f"worker {victim.pid} exited with code -9; starting another on its socket"
+    assert any(crash in line for line in first.output), "".join(first.output)  # a crash, not a start-up death
     for _ in range(20):  # both sockets are served again: none of these lands on a dead socket
         with httpx.Client() as client:
             assert client.get(f"{base}/healthz").status_code == 200
