@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from tests.factories import Factory
 from tests.support import fetch, fetchval, make_key, with_conn
 from wealthgate.api.app import create_app
 from wealthgate.auth.authenticate import KeyCache
+from wealthgate.auth.revocations import REVOCATION_LISTENER
 from wealthgate.auth.service import revoke_key
 from wealthgate.settings import Settings
 
@@ -178,4 +180,40 @@ def test_a_revoked_key_is_refused_at_once_despite_a_long_cache(
 
         with_conn(db_url, revoke)
         assert revocations.heard(key), "the revocation never reached the app"
+        assert api.get("/clients/1/context", headers=Keys.auth(key)).status_code == 401
+
+
+_LISTENERS = "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()"
+
+
+def test_a_revocation_is_refused_at_once_after_a_superuser_killed_the_listener(
+    settings: Settings, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The adversary (or a restart) ends the worker's LISTEN session: the worker listens again, and a key
+    revoked after that is refused at once, its hour-long cache entry notwithstanding. Before: the session
+    was never re-established and the revoked key kept working for the cache's hour."""
+    revocations = Revocations(monkeypatch)
+    key = make_key(db_url, 1, ["clients:read"], name="revoked-after-the-kill")
+    key_id = int(key.split("_")[2])
+    with TestClient(create_app(settings.model_copy(update={"auth_cache_seconds": 3600}))) as api:
+        assert api.get("/clients/1/context", headers=Keys.auth(key)).status_code == 200  # now cached
+        (killed,) = [r["pid"] for r in fetch(db_url, _LISTENERS, REVOCATION_LISTENER)]
+        assert fetchval(db_url, "SELECT pg_terminate_backend($1)", killed) is True
+
+        def listening_again() -> bool:
+            return {r["pid"] for r in fetch(db_url, _LISTENERS, REVOCATION_LISTENER)} - {killed} != set()
+
+        deadline = time.monotonic() + 30
+        while not listening_again():
+            assert time.monotonic() < deadline, "the worker never listened again"
+            time.sleep(0.05)
+
+        async def revoke(conn: Any) -> None:
+            async with conn.transaction():
+                await revoke_key(
+                    conn, key_id=key_id, actor_for_firm=lambda f: {"type": "operator", "firm_id": f}
+                )
+
+        with_conn(db_url, revoke)
+        assert revocations.heard(key), "the new session never heard the revocation"
         assert api.get("/clients/1/context", headers=Keys.auth(key)).status_code == 401

@@ -32,7 +32,8 @@ from wealthgate.api.routes import (
 from wealthgate.audit import keyring, registry, witness
 from wealthgate.audit.reads import ReadRecorder
 from wealthgate.audit.timer import checkpoint_timer
-from wealthgate.auth.authenticate import REVOCATIONS, KeyCache
+from wealthgate.auth.authenticate import KeyCache
+from wealthgate.auth.revocations import REVOCATION_LISTENER, RevocationListener
 from wealthgate.clients.context_cache import RenderedContexts
 from wealthgate.db import replicas
 from wealthgate.db.pool import connect, create_pool, session_pool, session_url, unit_of_work
@@ -149,9 +150,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.key_cache = KeyCache(settings.auth_cache_seconds)
             app.state.throttle = stack.enter_context(gate.opened(settings))  # per-key limits (docs/limits.md)
             # revocations reach this worker's key cache as they commit (LISTEN: a session, never via a pooler)
-            listener = await connect(session_url(settings, url))
-            stack.push_async_callback(listener.close)
-            await listener.add_listener(REVOCATIONS, app.state.key_cache.on_revocation)
+            listen_url = session_url(settings, url)
+            app.state.revocations = RevocationListener(
+                lambda: connect(listen_url, application_name=REVOCATION_LISTENER), app.state.key_cache
+            )
+            await app.state.revocations.start()
+            stack.push_async_callback(app.state.revocations.close)
             async with app.state.pool.acquire() as conn:
                 await registry.ensure(conn, ring)
             keyring.install(ring)

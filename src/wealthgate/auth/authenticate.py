@@ -38,14 +38,22 @@ REVOCATIONS = "wealthgate_keys"  # NOTIFY channel: payload "<firm_id>:<key_id>" 
 
 class KeyCache:
     """Digest -> Principal for `ttl` seconds. A revocation is announced on `REVOCATIONS` and forgotten at
-    once by every worker that listens; `ttl` bounds it should a worker miss the notification."""
+    once by every worker that listens (auth/revocations.py); while a worker's listener is down the cache is
+    not used (`listening` False), so a revocation it cannot hear is still refused at once.
+
+    A lookup that began before a revocation was heard must not cache what it read: `generation` changes with
+    every forgetting, and `put` stores only for the generation its lookup began in."""
 
     def __init__(self, ttl: float, max_entries: int = 10_000) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
+        self.listening = True
+        self.generation = 0
         self._entries: OrderedDict[bytes, tuple[float, Principal]] = OrderedDict()
 
     def get(self, digest: bytes) -> Principal | None:
+        if not self.listening:
+            return None
         hit = self._entries.get(digest)
         if hit is None:
             return None
@@ -54,24 +62,27 @@ class KeyCache:
             return None
         return hit[1]
 
-    def put(self, digest: bytes, principal: Principal) -> None:
-        if self.ttl <= 0:
+    def put(self, digest: bytes, principal: Principal, generation: int) -> None:
+        """Keep `principal`, read by a lookup that began when `generation` was current."""
+        if self.ttl <= 0 or not self.listening or generation != self.generation:
             return
         self._entries[digest] = (time.monotonic() + self.ttl, principal)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
 
     def clear(self) -> None:
+        self.generation += 1
         self._entries.clear()
 
     def forget(self, firm_id: int, key_id: int) -> None:
+        self.generation += 1
         for digest, (_expiry, principal) in list(self._entries.items()):
             if principal.firm_id == firm_id and principal.key_id == key_id:
                 del self._entries[digest]
 
-    def on_revocation(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+    def on_revocation(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
         """An asyncpg listener: forget the revoked key (or everything, when the payload is unreadable)."""
-        firm, _, key = payload.partition(":")
+        firm, _, key = str(payload).partition(":")
         if firm.isdigit() and key.isdigit():
             self.forget(int(firm), int(key))
         else:
@@ -93,6 +104,7 @@ async def authenticate_parsed(pool: KeySource, cache: KeyCache, parsed: keys.Par
     cached = cache.get(parsed.digest)
     if cached is not None:
         return cached
+    generation = cache.generation  # a revocation heard during the lookup keeps its answer out of the cache
     row = await pool.fetchrow(_LOOKUP.text, *_LOOKUP.args(firm_id=parsed.firm_id, key_id=parsed.key_id))
     if row is None or not keys.matches(row["key_hash"], parsed.digest):
         return None
@@ -108,5 +120,5 @@ async def authenticate_parsed(pool: KeySource, cache: KeyCache, parsed: keys.Par
         user_id=row["user_id"],
         user_email=row["user_email"],
     )
-    cache.put(parsed.digest, principal)
+    cache.put(parsed.digest, principal, generation)
     return principal

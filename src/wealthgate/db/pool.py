@@ -140,10 +140,13 @@ async def session_pool(pool: asyncpg.Pool, settings: Settings, url: str) -> Asyn
         await direct.close()
 
 
-async def connect(url: str, *, as_owner: bool = False) -> asyncpg.Connection:
-    """One connection set up like the pool's, for the CLI; `as_owner` keeps the login role (tests)."""
+async def connect(
+    url: str, *, as_owner: bool = False, application_name: str = "wealthgate-cli"
+) -> asyncpg.Connection:
+    """One connection set up like the pool's, for the CLI (and a worker's revocation listener); `as_owner`
+    keeps the login role (tests)."""
     with reaching(url):
-        conn = await asyncpg.connect(urls.plain(url), server_settings={"application_name": "wealthgate-cli"})
+        conn = await asyncpg.connect(urls.plain(url), server_settings={"application_name": application_name})
     await (_init_owner(conn) if as_owner else _init_connection(conn))
     return conn
 
