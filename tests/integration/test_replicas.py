@@ -9,6 +9,7 @@ replay is paused: a read that shows it came from the primary, one that does not 
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -198,6 +199,67 @@ def test_a_replica_that_is_down_is_skipped(replication: Replication, home: Path)
             replication.start_standby()
         _check(api)
         assert _router(api).replicas[0].up is True
+
+
+class _DiesOnAcquire:
+    """A replica's real pool whose next connection's server session ends as it is handed out: a superuser
+    terminates the backend (from another thread, the event loop held, so the client cannot notice before it
+    sends its statement), as a failover or a crash would under a read. Everything else is the real pool."""
+
+    def __init__(self, pool: Any, standby_url: str) -> None:
+        self.pool, self.standby_url, self.armed = pool, standby_url, True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.pool, name)
+
+    async def acquire(self) -> Any:
+        conn = await self.pool.acquire()
+        if self.armed:
+            self.armed = False
+            pid = conn.get_server_pid()
+            ends = threading.Thread(target=self._terminate, args=(pid,))
+            ends.start()
+            ends.join()
+        return conn
+
+    def _terminate(self, pid: int) -> None:
+        assert fetchval(self.standby_url, "SELECT pg_terminate_backend($1)", pid) is True
+        gone = "SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = $1"
+        while not fetchval(self.standby_url, gone, pid):
+            time.sleep(0.01)
+
+
+@pytest.mark.parametrize("path", ["context", "portfolio"])  # a statement alone, and a read-only transaction
+def test_a_read_whose_replica_fails_during_it_is_served_by_the_primary(
+    paused: Replication, home: Path, path: str
+) -> None:
+    """The replica's session ends under a read: the read runs again on the primary, audited once and counted
+    against the rate limit once. Before: a 503."""
+    name = f"replica-cut-{path}"
+    reader = make_key(paused.primary_url, 1, ["clients:read"], name=name)
+    execute(paused.primary_url, "UPDATE clients SET name = 'Alice Primary' WHERE id = $1", CLIENT)
+    # an hour's window, so the counts left are exact
+    settings = _settings(paused, home, replica_check_seconds=60, rate_limit_read="1000/hour")
+    with TestClient(create_app(settings), raise_server_exceptions=False) as api:
+        first = api.get(f"/clients/{CLIENT}/context", headers=_bearer(reader))
+        assert (
+            first.json()["client"]["name"] == ORIGINAL
+        )  # the replica (replay paused before the DBA's change)
+        replica = _router(api).replicas[0]
+        replica.pool = _DiesOnAcquire(replica.pool, paused.standby_url)  # type: ignore[assignment]
+        failed_before = _routed("primary", "replica_failed")
+        answer = api.get(f"/clients/{CLIENT}/{path}", headers=_bearer(reader))
+        assert answer.status_code == 200, answer.text
+        assert not replica.pool.armed  # type: ignore[attr-defined]
+        limits = (first.headers["RateLimit"], answer.headers["RateLimit"])
+        assert limits == ('"read";r=999;t=3600', '"read";r=998;t=3600')
+        if path == "context":
+            assert answer.json()["client"]["name"] == "Alice Primary"  # the primary's answer
+        assert _routed("primary", "replica_failed") == failed_before + 1
+        assert replica.up is False  # it went away: skipped until the monitor finds it answering
+        replica.pool = replica.pool.pool  # type: ignore[attr-defined]
+        api.portal.call(api.app.state.reads.flush)  # type: ignore[attr-defined]
+    assert _read_events(paused.primary_url, name) == 2  # each read audited once
 
 
 def _read_events(url: str, key_name: str) -> int:

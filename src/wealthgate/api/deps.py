@@ -52,6 +52,8 @@ from wealthgate.throttling.rates import READ_METHODS, Kind
 TOOL_CALL_PATH = "/tools/{name:path}"  # the REST tool face (routes/tools.py): a call is its tool's kind
 SCOPE_PRINCIPAL = "wealthgate.principal"  # the authenticated caller, for the dependencies solved after it
 SCOPE_WRITES = "wealthgate.writes"  # set when the caller's request may write (read-your-writes, below)
+SCOPE_CHARGED = "wealthgate.charged"  # the request has been counted against its key's rate limit
+SCOPE_ON_PRIMARY = "wealthgate.on-primary"  # a read run again on the primary after its replica failed
 
 
 def presented_key(request: Request) -> str | None:
@@ -86,10 +88,11 @@ async def charge(request: Request, principal: Principal, kind: Kind) -> None:
     by a tool face (`INNER_REQUEST`), is not counted again: the face counted the call."""
     if kind == "write":
         request.scope[SCOPE_WRITES] = True
-    if principal.key_id is None or INNER_REQUEST.get() is not None:
-        return
+    if principal.key_id is None or INNER_REQUEST.get() is not None or request.scope.get(SCOPE_CHARGED):
+        return  # (charged already: a read run again on the primary, api/routing.py, is one request)
     throttle: Throttle = request.app.state.throttle
     verdict = await throttle.rates.charge(kind, principal.firm_id, principal.key_id)
+    request.scope[SCOPE_CHARGED] = True
     if not verdict.allowed:
         raise verdict.refusal()
     add_response_headers(request.scope, verdict.headers())
@@ -214,10 +217,14 @@ async def _write_conn(pool: DbPool) -> AsyncIterator[asyncpg.Connection]:
 async def _agent_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
     """A connection for an agent's read: a streaming replica's when one is usable and has replayed the
     caller's own last write (db/replicas.py), else the primary's. Without the caller known (its dependency
-    not solved before this one) the primary serves: never a replica that might miss the caller's write."""
+    not solved before this one) the primary serves: never a replica that might miss the caller's write. A
+    replica failing during the read raises `ReplicaFailed`, and the route runs again on the primary."""
     router: ReadRouter | None = request.app.state.router
     principal: Principal | None = request.scope.get(SCOPE_PRINCIPAL)
-    if router is None or principal is None:
+    again = bool(request.scope.get(SCOPE_ON_PRIMARY))  # a second attempt, after a router's ReplicaFailed
+    if router is None or principal is None or again:
+        if again:
+            metrics.READ_ROUTES.labels(server="primary", reason="replica_failed").inc()
         async with _pooled(request.app.state.pool) as conn:
             yield conn
         return

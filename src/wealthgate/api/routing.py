@@ -1,10 +1,15 @@
 """Strict JSON bodies: orjson rejects NaN, Infinity and invalid UTF-8 that the stdlib parser lets through. And
 a 405 names every method of its path in `Allow` (RFC 9110), not only the methods of the first route that
-matched the path, as Starlette's does. A body sent as anything but JSON is 415 Unsupported Media Type."""
+matched the path, as Starlette's does. A body sent as anything but JSON is 415 Unsupported Media Type.
+
+An agent's read whose replica failed during it (`ReplicaFailed`: gone mid-read, or a recovery conflict) is
+run once more, on the primary: nothing of the first attempt was sent, audited or written (a read notes its
+audit record only once it has read), and the request is not counted against the rate limit again."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from contextlib import AsyncExitStack
 from typing import Any
 
 import orjson
@@ -13,6 +18,9 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from starlette._utils import get_route_path  # what Starlette's own routes match against (root_path aware)
 from starlette.exceptions import HTTPException
 from starlette.types import Receive, Scope, Send
+
+from wealthgate.api.deps import SCOPE_ON_PRIMARY
+from wealthgate.db.replicas import ReplicaFailed
 
 
 class StrictJSONRequest(Request):
@@ -45,6 +53,22 @@ def allowed_methods(scope: Scope) -> list[str]:
     return sorted(found)
 
 
+# FastAPI's stack of the dependencies that end with the route function (scope="function"), entered around
+# the route handler: each attempt of a read gets its own, so a failed attempt's connection is let go (its
+# dependency sees the failure) before the next attempt runs.
+FUNCTION_STACK = "fastapi_function_astack"
+
+
+async def _attempt(handler: Callable[[Request], Coroutine[Any, Any, Response]], request: Request) -> Response:
+    outer = request.scope[FUNCTION_STACK]
+    try:
+        async with AsyncExitStack() as attempt:
+            request.scope[FUNCTION_STACK] = attempt
+            return await handler(StrictJSONRequest(request.scope, request.receive))
+    finally:
+        request.scope[FUNCTION_STACK] = outer
+
+
 class StrictJSONRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -54,7 +78,13 @@ class StrictJSONRoute(APIRoute):
         async def strict_handler(request: Request) -> Response:
             if takes_body and not _json_or_unsaid(request.headers.get("content-type")):
                 raise HTTPException(415, "the body must be JSON: send it with Content-Type: application/json")
-            return await handler(StrictJSONRequest(request.scope, request.receive))
+            if request.method not in ("GET", "HEAD") or FUNCTION_STACK not in request.scope:
+                return await handler(StrictJSONRequest(request.scope, request.receive))
+            try:
+                return await _attempt(handler, request)
+            except ReplicaFailed:
+                request.scope[SCOPE_ON_PRIMARY] = True  # the primary serves the second attempt: no loop
+                return await _attempt(handler, request)
 
         return strict_handler
 

@@ -36,6 +36,7 @@ from asyncpg.pool import PoolConnectionProxy
 from wealthgate.db.pool import create_pool
 from wealthgate.db.reach import unavailable
 from wealthgate.db.write_marks import WriteMarks
+from wealthgate.errors import Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,17 @@ FROM (SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint AS p,
              pg_size_bytes(current_setting('wal_segment_size')) AS seg) AS here
 """
 SYSTEM_ID = "SELECT system_identifier FROM pg_control_system()"
+
+
+class ReplicaFailed(Unavailable):
+    """A read failed because of the replica serving it: the replica went away mid-read, or cancelled the
+    statement for a conflict with recovery (SQLSTATE 40001 on a standby). The route runs the read again on
+    the primary (api/routing.py); were it ever not caught, a 503 like any server away."""
+
+
+def replica_at_fault(exc: BaseException) -> bool:
+    """Whether a read on a replica failed because of the replica, not of the read itself."""
+    return unavailable(exc) or str(getattr(exc, "sqlstate", "")) == "40001"
 
 
 @dataclass(slots=True)
@@ -202,6 +214,13 @@ class ReadRouter:
                     conn = await pool.acquire()
         try:
             yield cast(asyncpg.Connection, conn), routed
+        except AWAY as exc:
+            if routed.replica is None or not replica_at_fault(exc):
+                raise
+            if unavailable(exc):
+                routed.replica.lost(exc)
+            why = f"{routed.replica.name} failed during the read ({type(exc).__name__})"
+            raise ReplicaFailed(why) from exc
         finally:
             await pool.release(conn)
 
