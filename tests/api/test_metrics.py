@@ -6,6 +6,7 @@ tests/e2e/test_metrics_workers.py)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import os
 import subprocess
@@ -13,6 +14,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY, multiprocess
 from prometheus_client.parser import text_string_to_metric_families
@@ -72,6 +74,28 @@ def test_requests_are_counted_by_route_template_and_status(api: TestClient, keys
     # bounded labels: no raw path ever becomes a label value
     routes = {dict(labels).get("route") for _name, labels in after}
     assert not any(route and ("/clients/1/" in route or "/no/such" in route) for route in routes)
+
+
+def test_a_tool_call_is_one_request_and_one_access_line(
+    api: TestClient, keys: Keys, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The REST tool face calls its REST twin in-process: counted and logged once, as the face's request.
+    Before: twice (the twin's GET as well)."""
+    before = scrape(api)
+    with caplog.at_level(logging.INFO, logger="wealthgate.access"):
+        answer = api.post("/tools/get_client_context", json={"client_id": 1}, headers=Keys.auth(keys.agent))
+    assert answer.status_code == 200, answer.text
+    after = scrape(api)
+    face = (
+        "wealthgate_http_requests_total",
+        (("method", "POST"), ("route", "/tools/{name}"), ("status", "200")),
+    )
+    assert after[face] - before.get(face, 0.0) == 1
+    assert requests_of(after, CONTEXT, "200") == requests_of(before, CONTEXT, "200")
+    lines = [r.getMessage() for r in caplog.records if r.name == "wealthgate.access"]
+    served = [line for line in lines if not line.startswith("GET /metrics ")]
+    assert len(served) == 1, lines
+    assert served[0].startswith("POST /tools/{name} 200")
 
 
 def test_plain_routes_and_odd_methods_keep_bounded_labels(api: TestClient) -> None:

@@ -97,8 +97,9 @@ class RequestId:
 class Observe:
     """One access line, the HTTP metrics and (when tracing is on) a server span per request, labelled by the
     route template; inside `RequestId`, so the request's id is known, and around everything else, so a 413,
-    a 503 or a 500 is observed like any other answer. The log context (`observability.logs.REQUEST`) is set
-    here for every line logged while the request is served.
+    a 503 or a 500 is observed like any other answer. A tool call is observed once, as the tool face's
+    request (`POST /tools/{name}`), not again as the REST twin the face calls in-process. The log context
+    (`observability.logs.REQUEST`) is set here for every line logged while the request is served.
 
     Cheap by construction: no allocation beyond the context object and a closure, the metric children are
     cached per label set, the access line is skipped by one level check when it is off, and tracing costs
@@ -109,8 +110,8 @@ class Observe:
         self.tracing = tracing
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
+        if scope["type"] != "http" or INNER_REQUEST.get() is not None:
+            await self.app(scope, receive, send)  # a tool face's twin: observed as the face
             return
         started = time.perf_counter()
         context = RequestContext(scope.get(SCOPE_REQUEST_ID), scope)
