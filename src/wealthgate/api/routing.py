@@ -78,7 +78,11 @@ class StrictJSONRoute(APIRoute):
         async def strict_handler(request: Request) -> Response:
             if takes_body and not _json_or_unsaid(request.headers.get("content-type")):
                 raise HTTPException(415, "the body must be JSON: send it with Content-Type: application/json")
-            if request.method not in ("GET", "HEAD") or FUNCTION_STACK not in request.scope:
+            if (
+                request.method not in ("GET", "HEAD")
+                or getattr(request.app.state, "router", None) is None  # no replicas: nothing to run again
+                or FUNCTION_STACK not in request.scope
+            ):
                 return await handler(StrictJSONRequest(request.scope, request.receive))
             try:
                 return await _attempt(handler, request)
