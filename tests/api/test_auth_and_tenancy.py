@@ -162,23 +162,26 @@ class Revocations:
             return self.changed.wait_for(lambda: f"{firm}:{key_id}" in self.handled, timeout=timeout)
 
 
+def _revoke(db_url: str, key: str) -> None:
+    """Revoke `key` as an operator would (`wealthgate keys revoke`): in its own transaction, announced."""
+    key_id = int(key.split("_")[2])
+
+    async def revoke(conn: Any) -> None:
+        async with conn.transaction():
+            await revoke_key(conn, key_id=key_id, actor_for_firm=lambda f: {"type": "operator", "firm_id": f})
+
+    with_conn(db_url, revoke)
+
+
 def test_a_revoked_key_is_refused_at_once_despite_a_long_cache(
     settings: Settings, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With keys cached for an hour, revocation still reaches the worker (NOTIFY at commit)."""
     revocations = Revocations(monkeypatch)
     key = make_key(db_url, 1, ["clients:read"], name="soon-revoked")
-    key_id = int(key.split("_")[2])
     with TestClient(create_app(settings.model_copy(update={"auth_cache_seconds": 3600}))) as api:
         assert api.get("/clients/1/context", headers=Keys.auth(key)).status_code == 200  # now cached
-
-        async def revoke(conn: Any) -> None:
-            async with conn.transaction():
-                await revoke_key(
-                    conn, key_id=key_id, actor_for_firm=lambda f: {"type": "operator", "firm_id": f}
-                )
-
-        with_conn(db_url, revoke)
+        _revoke(db_url, key)
         assert revocations.heard(key), "the revocation never reached the app"
         assert api.get("/clients/1/context", headers=Keys.auth(key)).status_code == 401
 
@@ -194,7 +197,6 @@ def test_a_revocation_is_refused_at_once_after_a_superuser_killed_the_listener(
     was never re-established and the revoked key kept working for the cache's hour."""
     revocations = Revocations(monkeypatch)
     key = make_key(db_url, 1, ["clients:read"], name="revoked-after-the-kill")
-    key_id = int(key.split("_")[2])
     with TestClient(create_app(settings.model_copy(update={"auth_cache_seconds": 3600}))) as api:
         assert api.get("/clients/1/context", headers=Keys.auth(key)).status_code == 200  # now cached
         (killed,) = [r["pid"] for r in fetch(db_url, _LISTENERS, REVOCATION_LISTENER)]
@@ -207,13 +209,6 @@ def test_a_revocation_is_refused_at_once_after_a_superuser_killed_the_listener(
         while not listening_again():
             assert time.monotonic() < deadline, "the worker never listened again"
             time.sleep(0.05)
-
-        async def revoke(conn: Any) -> None:
-            async with conn.transaction():
-                await revoke_key(
-                    conn, key_id=key_id, actor_for_firm=lambda f: {"type": "operator", "firm_id": f}
-                )
-
-        with_conn(db_url, revoke)
+        _revoke(db_url, key)
         assert revocations.heard(key), "the new session never heard the revocation"
         assert api.get("/clients/1/context", headers=Keys.auth(key)).status_code == 401

@@ -89,12 +89,17 @@ class RevocationListener:
 
     async def _keep(self) -> None:
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._lost.wait(), timeout=self.check_seconds)
-            if not self._lost.is_set():
-                await self._ping()
-                continue
-            await self._reconnect()
+            try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._lost.wait(), timeout=self.check_seconds)
+                if not self._lost.is_set():
+                    await self._ping()
+                    continue
+                await self._reconnect()
+            except Exception:  # a bug must not end the keeping: the cache stays bypassed until it listens
+                log.exception("revocation listener: unexpected failure; trying again")
+                self._down("an unexpected failure")
+                await asyncio.sleep(self.retry_seconds)
 
     async def _ping(self) -> None:
         conn = self._conn
