@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
@@ -22,6 +23,7 @@ from prometheus_client import REGISTRY
 from tests.replication import Replication, build
 from tests.support import execute, fetchval, make_key, mcp_tool_call
 from wealthgate.api.app import create_app
+from wealthgate.client import WealthgateClient
 from wealthgate.db.replicas import ReadRouter
 from wealthgate.settings import Settings
 
@@ -162,6 +164,88 @@ def test_read_your_writes_holds_across_the_workers_of_a_host(paused: Replication
         before = _cash(second, writer, account)  # served by the replica
         _deposit(first, writer, account, "250.00")
         assert _cash(second, writer, account) != before
+
+
+def test_a_write_is_read_back_on_another_host_with_its_read_after_position(
+    paused: Replication, tmp_path: Path
+) -> None:
+    """Two hosts (two homes: two marks files). The write's answer carries `WealthGate-Read-After`; a read
+    on the other host that sends it back sees the write. Without it the other host only knows its own
+    marks: the replica serves the read within the lag bound (the documented per-host guarantee)."""
+    writer = make_key(paused.primary_url, 1, ["admin", "clients:read"], name="replica-two-hosts")
+    account = _account(paused)
+    with (
+        TestClient(create_app(_settings(paused, tmp_path / "a")), raise_server_exceptions=False) as host_a,
+        TestClient(create_app(_settings(paused, tmp_path / "b")), raise_server_exceptions=False) as host_b,
+    ):
+        before = _cash(host_b, writer, account)
+        body = {"trade_date": "2026-12-01", "type": "deposit", "amount": "75.00"}
+        wrote = host_a.post(f"/accounts/{account}/transactions", json=body, headers=_bearer(writer))
+        assert wrote.status_code == 201, wrote.text
+        position = wrote.headers["WealthGate-Read-After"]
+        assert int(position) > 0
+        assert _cash(host_b, writer, account) == before  # host b never saw the write: the paused replica
+        behind = _routed("primary", "behind")
+        carried = host_b.get(
+            f"/clients/{CLIENT}/context", headers={**_bearer(writer), "WealthGate-Read-After": position}
+        )
+        assert carried.status_code == 200, carried.text
+        assert next(a["cash"] for a in carried.json()["accounts"] if a["id"] == account) != before
+        assert _routed("primary", "behind") == behind + 1  # waited for the replica in vain, then the primary
+        for bad in ("-1", "12ab", "1" * 20, "١٢"):  # (Arabic-Indic digits: digits, not ASCII ones)
+            refused = host_b.get(
+                f"/clients/{CLIENT}/context",
+                headers={**_bearer(writer), "WealthGate-Read-After": bad.encode()},
+            )
+            assert refused.status_code == 422, (bad, refused.text)
+            assert refused.headers["content-type"] == "application/problem+json"
+            assert "WealthGate-Read-After" in refused.text
+
+
+def test_the_sdk_reads_its_writes_on_another_host(paused: Replication, tmp_path: Path) -> None:
+    """The SDK keeps the furthest `WealthGate-Read-After` it was answered and sends it: its writes go to
+    one host and its reads to another (a load balancer's choice), and it reads what it wrote."""
+    writer = make_key(paused.primary_url, 1, ["admin", "clients:read"], name="replica-sdk")
+    account = _account(paused)
+    with (
+        TestClient(create_app(_settings(paused, tmp_path / "a")), raise_server_exceptions=False) as host_a,
+        TestClient(create_app(_settings(paused, tmp_path / "b")), raise_server_exceptions=False) as host_b,
+    ):
+        balancer = _WritesToOneReadsToOther(host_a._transport, host_b._transport)
+        with (
+            WealthgateClient(writer, transport=balancer) as sdk,
+            WealthgateClient(writer, transport=balancer) as fresh,
+        ):
+            before = _sdk_cash(sdk, account)
+            body = {"trade_date": "2026-12-01", "type": "deposit", "amount": "30.00"}
+            sdk.request("POST", f"/accounts/{account}/transactions", json=body)
+            assert sdk.read_after.position > 0
+            assert _sdk_cash(sdk, account) != before
+            assert _sdk_cash(fresh, account) == before  # a client that never wrote: the replica serves it
+            # a read tool through the tool face on the other host: the face passes the position on
+            told = sdk.call("get_client_context", {"client_id": CLIENT})
+            assert next(a["cash"] for a in told["accounts"] if a["id"] == account) != before
+        assert balancer.sent == {"writes": 1, "reads": 4}
+
+
+class _WritesToOneReadsToOther(httpx.BaseTransport):
+    """A load balancer in front of two hosts: reads (GETs, and tool calls, all reads here) to one, writes to
+    the other."""
+
+    def __init__(self, writes: httpx.BaseTransport, reads: httpx.BaseTransport) -> None:
+        self.writes, self.reads, self.sent = writes, reads, {"writes": 0, "reads": 0}
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        read = request.method == "GET" or request.url.path.startswith("/tools/")
+        side = "reads" if read else "writes"
+        self.sent[side] += 1
+        answer = (self.reads if side == "reads" else self.writes).handle_request(request)
+        return httpx.Response(answer.status_code, headers=answer.headers, content=answer.read())
+
+
+def _sdk_cash(sdk: WealthgateClient, account: int) -> str:
+    context = sdk.request("GET", f"/clients/{CLIENT}/context")
+    return str(next(a["cash"] for a in context["accounts"] if a["id"] == account))
 
 
 def test_a_replica_too_far_behind_is_skipped(paused: Replication, home: Path) -> None:

@@ -257,3 +257,46 @@ def test_the_key_and_url_come_from_the_argument_then_the_environment(monkeypatch
     with pytest.raises(MissingApiKey, match="WEALTHGATE_API_KEY"):
         sent_with(monkeypatch, {"WEALTHGATE_API_KEY": " "}, from_env)
     assert "wg_arg" not in repr(WealthgateClient("wg_arg").connection)
+
+
+def test_both_clients_send_back_the_furthest_read_after_position_they_were_answered() -> None:
+    """`WealthGate-Read-After` (docs/scaling.md): kept at its furthest, sent with every later request, on a
+    retry too; an answer without it (or with nonsense) changes nothing. The server side is tested with real
+    replicas (tests/integration/test_replicas.py)."""
+    answers = iter(
+        [
+            httpx.Response(201, json={}, headers={"WealthGate-Read-After": "5000"}),
+            httpx.Response(503, json={}),  # retried: the retry carries the position too
+            httpx.Response(200, json={}, headers={"WealthGate-Read-After": "4000"}),  # older: kept at 5000
+            httpx.Response(200, json={}, headers={"WealthGate-Read-After": "nonsense"}),
+            httpx.Response(200, json={}),
+        ]
+    )
+    seen: list[str | None] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("WealthGate-Read-After"))
+        return next(answers)
+
+    with WealthgateClient("wg_1_1_x", transport=httpx.MockTransport(answer), retry=NOW) as sync:
+        sync.request("POST", "/accounts/1/transactions", json={})
+        sync.request("GET", "/clients/1/context")  # 503, then 200 with 4000
+        sync.request("GET", "/clients/1/context")
+        sync.request("GET", "/clients/1/context")
+    assert seen == [None, "5000", "5000", "5000", "5000"]
+
+    async def run() -> list[str | None]:
+        heard: list[str | None] = []
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            heard.append(request.headers.get("WealthGate-Read-After"))
+            return httpx.Response(200, json={}, headers={"WealthGate-Read-After": str(7 * len(heard))})
+
+        async with AsyncWealthgateClient(
+            "wg_1_1_x", transport=httpx.MockTransport(answer), retry=NOW
+        ) as client:
+            for _ in range(3):
+                await client.request("GET", "/clients/1/context")
+        return heard
+
+    assert asyncio.run(run()) == [None, "7", "14"]

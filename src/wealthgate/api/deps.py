@@ -28,6 +28,7 @@ from typing import Annotated, cast
 
 import asyncpg
 from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
 
 from wealthgate.api.middleware import (
     INNER_REQUEST,
@@ -213,12 +214,34 @@ async def _write_conn(pool: DbPool) -> AsyncIterator[asyncpg.Connection]:
         yield conn
 
 
+READ_AFTER = "WealthGate-Read-After"
+READ_AFTER_PATTERN = r"^[0-9]{1,19}$"  # a WAL position: 19 digits hold every one (a larger is never reached)
+# What an answer to a write carries with replicas (the primary's WAL position after it), and what a read may
+# send back: a replica serves the read only once it has replayed that far (docs/scaling.md). Declared in
+# the OpenAPI document by api/openapi.py on every operation that reads through `_agent_conn`.
+
+
+def read_after_of(request: Request) -> int:
+    """The `WealthGate-Read-After` the caller sent (0 when none); a malformed one is a 422 naming it."""
+    sent = request.headers.get(READ_AFTER)
+    if sent is None:
+        return 0
+    if 1 <= len(sent) <= 19 and sent.isascii() and sent.isdigit():
+        return int(sent)
+    message = "must be 1 to 19 digits: the header of an earlier write's answer, as it came"
+    raise RequestValidationError(
+        [{"type": "value_error", "loc": ("header", READ_AFTER), "msg": message, "input": sent}]
+    )
+
+
 @asynccontextmanager
 async def _agent_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
     """A connection for an agent's read: a streaming replica's when one is usable and has replayed the
-    caller's own last write (db/replicas.py), else the primary's. Without the caller known (its dependency
-    not solved before this one) the primary serves: never a replica that might miss the caller's write. A
-    replica failing during the read raises `ReplicaFailed`, and the route runs again on the primary."""
+    caller's own last write on this host and the position it sent (`WealthGate-Read-After`, db/replicas.py),
+    else the primary's. Without the caller known (its dependency not solved before this one) the primary
+    serves: never a replica that might miss the caller's write. A replica failing during the read raises
+    `ReplicaFailed`, and the route runs again on the primary."""
+    at_least = read_after_of(request)  # checked with replicas or without: one answer to a malformed one
     router: ReadRouter | None = request.app.state.router
     principal: Principal | None = request.scope.get(SCOPE_PRINCIPAL)
     again = bool(request.scope.get(SCOPE_ON_PRIMARY))  # a second attempt, after a router's ReplicaFailed
@@ -228,7 +251,8 @@ async def _agent_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
         async with _pooled(request.app.state.pool) as conn:
             yield conn
         return
-    async with router.reading(principal.firm_id, principal.key_id, ACQUIRE_SECONDS) as (conn, routed):
+    reading = router.reading(principal.firm_id, principal.key_id, ACQUIRE_SECONDS, at_least=at_least)
+    async with reading as (conn, routed):
         metrics.READ_ROUTES.labels(server=routed.server, reason=routed.reason).inc()
         yield conn
 
@@ -251,12 +275,15 @@ async def _agent_statement_conn(request: Request) -> AsyncIterator[asyncpg.Conne
 async def _marks_writes(request: Request) -> AsyncIterator[None]:
     """After a request of a key that may have written (a write by its method, or a write tool's call) and
     before its answer: the primary's WAL position becomes the key's mark, which its next reads must see
-    replayed before a replica serves them (db/replicas.py). An application dependency, only with replicas."""
+    replayed before a replica serves them (db/replicas.py), and the answer's `WealthGate-Read-After`, which a
+    caller sends back to read its write on another host (the SDK does). An application dependency, only with
+    replicas."""
     yield
     principal: Principal | None = request.scope.get(SCOPE_PRINCIPAL)
     if principal is not None and principal.key_id is not None and request.scope.get(SCOPE_WRITES):
         router: ReadRouter = request.app.state.router
-        await router.mark_write(principal.firm_id, principal.key_id)
+        position = await router.mark_write(principal.firm_id, principal.key_id)
+        add_response_headers(request.scope, {READ_AFTER: str(position)})  # for reads on another host
 
 
 MarksWrites = Depends(_marks_writes, scope="function")  # an application dependency (api/app.py)
@@ -269,6 +296,7 @@ WriteConn = Annotated[asyncpg.Connection, Depends(_write_conn, scope="function")
 AgentReadConn = Annotated[asyncpg.Connection, Depends(_agent_read_conn, scope="function")]
 # The same without a transaction, for reads whose every statement stands alone (the context read).
 AgentStatementConn = Annotated[asyncpg.Connection, Depends(_agent_statement_conn, scope="function")]
+AGENT_CONNECTIONS = (_agent_read_conn, _agent_statement_conn)  # what a replica may serve (api/openapi.py)
 
 
 # ---- the context cache ---------------------------------------------------------------------------------

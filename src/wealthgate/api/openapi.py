@@ -19,6 +19,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.routing import BaseRoute
 
+from wealthgate.api.deps import AGENT_CONNECTIONS, READ_AFTER, READ_AFTER_PATTERN
 from wealthgate.api.idempotent import HEADER
 from wealthgate.api.problems import MEDIA_TYPE
 from wealthgate.tools.catalog import SPECS
@@ -200,6 +201,35 @@ def declare(path: str, method: str, operation: dict[str, Any]) -> None:
         operation["security"] = [{"bearer": []}, {"apiKey": []}]
 
 
+READ_AFTER_PARAMETER: dict[str, Any] = {
+    "name": READ_AFTER,
+    "in": "header",
+    "required": False,
+    "description": (
+        "With read replicas: the `WealthGate-Read-After` of an earlier write's answer, so that this read "
+        "sees that write whichever host serves it (the SDK sends it by itself). Checked, and otherwise "
+        "ignored, without replicas."
+    ),
+    "schema": {"type": "string", "pattern": READ_AFTER_PATTERN},
+}
+
+
+def declare_read_after(schema: dict[str, Any], routes: Sequence[BaseRoute]) -> None:
+    """`WealthGate-Read-After` on each operation that reads through a connection a replica may serve (and
+    on the tool face, which passes it on to the tool's twin)."""
+    for context in iter_route_contexts(routes):
+        route = context.original_route
+        if not isinstance(route, APIRoute):
+            continue
+        calls = {d.call for d in route.dependant.dependencies}
+        if not calls & set(AGENT_CONNECTIONS) and context.path_format != "/tools/{name}":
+            continue
+        for method in context.methods or ():
+            found = schema["paths"].get(context.path_format, {}).get(method.lower())
+            if found is not None:
+                found.setdefault("parameters", []).append(READ_AFTER_PARAMETER)
+
+
 def name_operations(schema: dict[str, Any], routes: Sequence[BaseRoute]) -> None:
     """Set each operation's id (included routers' routes are reached through FastAPI's route contexts)."""
     for context in iter_route_contexts(routes):
@@ -258,6 +288,7 @@ def build(app: FastAPI) -> dict[str, Any]:
         },
     }
     name_operations(schema, app.routes)
+    declare_read_after(schema, app.routes)
     for (method, path), required in IDEMPOTENT.items():
         operation = schema.get("paths", {}).get(path, {}).get(method)
         if operation is not None:  # a missing one is caught by the test, not by the service's users

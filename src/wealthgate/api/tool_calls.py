@@ -19,6 +19,7 @@ import orjson
 from fastapi import FastAPI
 from pydantic import ValidationError
 
+from wealthgate.api.deps import READ_AFTER
 from wealthgate.api.middleware import INNER_REQUEST, RequestIds, new_request_id
 from wealthgate.api.routes import (
     audit,
@@ -141,6 +142,7 @@ async def invoke(
     client_request_id: str | None = None,
     client_face: str | None = None,
     idempotency_key: str | None = None,
+    read_after: str | None = None,
 ) -> Result:
     """Run tool `name` for `principal` (whose API key is `key`) against `app`, and record the call with
     `reads`, refused ones too (an unknown or out-of-scope tool, invalid arguments). Never raises for a
@@ -150,11 +152,13 @@ async def invoke(
     is only `client_face`. `request_id` is the server's id of the request carrying the call (a fresh one when
     there is none, as on stdio) and `client_request_id` the caller's own: both reach the twin's events too.
     `idempotency_key` (the caller's `Idempotency-Key`) goes to the REST twin, so a retried write is stored
-    once; a tool argument of that name wins; a twin that requires one and got none gets a fresh one."""
+    once; a tool argument of that name wins; a twin that requires one and got none gets a fresh one.
+    `read_after` (the caller's `WealthGate-Read-After`) goes to the twin too, so a read tool sees the caller's
+    writes on any host (docs/scaling.md)."""
     ids = RequestIds(request_id or new_request_id(), client_request_id)
     token = CLIENT_REQUEST_ID.set(ids.client)  # a face need not run in the HTTP request's own context
     try:
-        done = await _run(app, principal, key, name, arguments, ids, idempotency_key)
+        done = await _run(app, principal, key, name, arguments, ids, idempotency_key, read_after)
         result = done.result
         reads.tool_call(
             principal,
@@ -185,6 +189,7 @@ async def _run(
     arguments: Any,
     ids: RequestIds,
     idempotency_key: str | None,
+    read_after: str | None,
 ) -> _Outcome:
     tool = REGISTRY.get(name)
     if tool is None or tool not in visible(principal):
@@ -211,6 +216,8 @@ async def _run(
         idem = f"tool-{uuid.uuid4()}"
     if idem is not None and call.method == "POST":
         headers["idempotency-key"] = idem
+    if read_after is not None:
+        headers[READ_AFTER] = read_after
     path = app.url_path_for(call.route, **call.path_params)
     inner = INNER_REQUEST.set(ids)  # the twin's events carry this request's ids (see middleware.py)
     try:

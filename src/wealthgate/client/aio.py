@@ -30,6 +30,7 @@ class AsyncWealthgateClient(ToolMethods[Awaitable[dict[str, Any]]]):
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.connection = calls.Connection.resolve(api_key, base_url, timeout, retry)
+        self.read_after = calls.ReadAfter()  # this client's writes, read back on any host (calls.ReadAfter)
         self._http = httpx.AsyncClient(transport=transport, **self.connection.client_options())
 
     async def tools(self, format: SchemaFormat = "wealthgate") -> list[dict[str, Any]]:
@@ -55,7 +56,7 @@ class AsyncWealthgateClient(ToolMethods[Awaitable[dict[str, Any]]]):
         return await self._send(prepared)
 
     async def _send(self, prepared: calls.Prepared) -> Any:
-        request = prepared.request(self._http)
+        request = prepared.request(self._http, self.read_after)
         policy = self.connection.retry
         for attempt in itertools.count():
             outcome: Outcome
@@ -63,6 +64,7 @@ class AsyncWealthgateClient(ToolMethods[Awaitable[dict[str, Any]]]):
                 outcome = await self._http.send(request)
             except httpx.TransportError as exc:
                 outcome = exc
+            self.read_after.observe(outcome)
             wait = policy.next_wait(attempt, outcome, replay_safe=prepared.replay_safe)
             if wait is None:
                 return calls.result(prepared, outcome, attempt + 1)

@@ -18,6 +18,7 @@ from wealthgate.client.retry import NEVER_SENT, Outcome, RetryPolicy
 from wealthgate.tools.catalog import TOOLS
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+READ_AFTER_HEADER = "WealthGate-Read-After"
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -60,10 +61,28 @@ class Prepared:
     headers: dict[str, str] = field(default_factory=dict)
     replay_safe: bool = True
 
-    def request(self, http: httpx.Client | httpx.AsyncClient) -> httpx.Request:
-        return http.build_request(
-            self.method, self.path, params=self.params, json=self.json, headers=self.headers
-        )
+    def request(self, http: httpx.Client | httpx.AsyncClient, read_after: ReadAfter) -> httpx.Request:
+        headers = {**self.headers, **read_after.headers()}
+        return http.build_request(self.method, self.path, params=self.params, json=self.json, headers=headers)
+
+
+@dataclass(slots=True)
+class ReadAfter:
+    """Reads that see this client's writes on whichever host serves them: with read replicas, the answer to
+    a write carries `WealthGate-Read-After` (where the primary's log stood after it); the client keeps the
+    furthest it has seen and sends it with every later request, and a replica serves a read only once it has
+    replayed that far (docs/scaling.md). Without replicas no answer carries it and nothing is sent."""
+
+    position: int = 0
+
+    def headers(self) -> dict[str, str]:
+        return {READ_AFTER_HEADER: str(self.position)} if self.position else {}
+
+    def observe(self, outcome: Outcome) -> None:
+        if isinstance(outcome, httpx.Response):
+            seen = outcome.headers.get(READ_AFTER_HEADER, "")
+            if seen.isdigit():
+                self.position = max(self.position, int(seen))
 
 
 def new_idempotency_key() -> str:

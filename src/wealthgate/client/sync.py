@@ -32,6 +32,7 @@ class WealthgateClient(ToolMethods[dict[str, Any]]):
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.connection = calls.Connection.resolve(api_key, base_url, timeout, retry)
+        self.read_after = calls.ReadAfter()  # this client's writes, read back on any host (calls.ReadAfter)
         self._http = httpx.Client(transport=transport, **self.connection.client_options())
 
     def tools(self, format: SchemaFormat = "wealthgate") -> list[dict[str, Any]]:
@@ -56,7 +57,7 @@ class WealthgateClient(ToolMethods[dict[str, Any]]):
         return self._send(calls.rest(method, path, params=params, json=json, idempotency_key=idempotency_key))
 
     def _send(self, prepared: calls.Prepared) -> Any:
-        request = prepared.request(self._http)
+        request = prepared.request(self._http, self.read_after)
         policy = self.connection.retry
         for attempt in itertools.count():
             outcome: Outcome
@@ -64,6 +65,7 @@ class WealthgateClient(ToolMethods[dict[str, Any]]):
                 outcome = self._http.send(request)
             except httpx.TransportError as exc:
                 outcome = exc
+            self.read_after.observe(outcome)
             wait = policy.next_wait(attempt, outcome, replay_safe=prepared.replay_safe)
             if wait is None:
                 return calls.result(prepared, outcome, attempt + 1)

@@ -173,10 +173,12 @@ class ReadRouter:
 
     # ---- writes ----------------------------------------------------------------------------------------
 
-    async def mark_write(self, firm_id: int, key_id: int) -> None:
-        """After a request of this key that may have written: its reads must now see the primary's present."""
+    async def mark_write(self, firm_id: int, key_id: int) -> int:
+        """After a request of this key that may have written: its reads must now see the primary's present
+        (returned, for the caller to carry to other hosts)."""
         position = int(await self.primary.fetchval(PRIMARY_POSITION))
         self.marks.mark(firm_id, key_id, position)
+        return position
 
     # ---- reads -----------------------------------------------------------------------------------------
 
@@ -194,13 +196,13 @@ class ReadRouter:
 
     @contextlib.asynccontextmanager
     async def reading(
-        self, firm_id: int, key_id: int | None, acquire_seconds: float
+        self, firm_id: int, key_id: int | None, acquire_seconds: float, *, at_least: int = 0
     ) -> AsyncIterator[tuple[asyncpg.Connection, Routed]]:
         """A connection for one read of this key: a replica's when one is usable and has replayed the key's
         last write, else the primary's, within `acquire_seconds` (then TimeoutError: a 503). The caller
         starts the transaction."""
         async with asyncio.timeout(acquire_seconds):
-            routed = await self._route(firm_id, key_id)
+            routed = await self._route(firm_id, key_id, at_least)
             pool = self.primary if routed.replica is None else routed.replica.pool
             conn = routed.conn
             if conn is None:
@@ -224,11 +226,11 @@ class ReadRouter:
         finally:
             await pool.release(conn)
 
-    async def _route(self, firm_id: int, key_id: int | None) -> Routed:
+    async def _route(self, firm_id: int, key_id: int | None, at_least: int) -> Routed:
         candidates = self.usable()
         if not candidates:
             return Routed("primary", "no_replica")
-        need = 0 if key_id is None else self.marks.get(firm_id, key_id)
+        need = max(at_least, 0 if key_id is None else self.marks.get(firm_id, key_id))
         for replica in candidates:
             if replica.replayed >= need:
                 return Routed("replica", "current", replica)

@@ -10,7 +10,14 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from wealthgate.api import tool_calls as invoke
-from wealthgate.api.deps import Reads, client_request_id_of, presented_key, request_id_of, require
+from wealthgate.api.deps import (
+    READ_AFTER,
+    Reads,
+    client_request_id_of,
+    presented_key,
+    request_id_of,
+    require,
+)
 from wealthgate.api.problems import MEDIA_TYPE
 from wealthgate.api.routing import StrictJSONRoute
 from wealthgate.auth.principal import Principal
@@ -87,6 +94,7 @@ async def call_tool(
         client_request_id=client_request_id_of(request),
         client_face=client_face(request.headers.get(FACE_HEADER)),
         idempotency_key=request.headers.get("idempotency-key"),
+        read_after=request.headers.get(READ_AFTER),
     )
     return Response(
         orjson.dumps(result.body),
