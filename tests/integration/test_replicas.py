@@ -202,6 +202,23 @@ def test_a_write_is_read_back_on_another_host_with_its_read_after_position(
             assert "WealthGate-Read-After" in refused.text
 
 
+def test_a_made_up_read_after_position_is_cut_to_the_primarys_present(
+    replication: Replication, home: Path
+) -> None:
+    """A position no write ever had does not make the read wait in vain and fall to the primary: past the
+    primary's present it stands for the present, which a caught-up replica has replayed."""
+    reader = make_key(replication.primary_url, 1, ["clients:read"], name="replica-made-up")
+    replication.wait_replayed()
+    with TestClient(create_app(_settings(replication, home)), raise_server_exceptions=False) as api:
+        _check(api)
+        on_replica = _routed("replica", "current") + _routed("replica", "waited")
+        behind = _routed("primary", "behind")
+        made_up = {**_bearer(reader), "WealthGate-Read-After": "9" * 19}
+        assert api.get(f"/clients/{CLIENT}/context", headers=made_up).status_code == 200
+        assert _routed("replica", "current") + _routed("replica", "waited") == on_replica + 1
+        assert _routed("primary", "behind") == behind
+
+
 def test_the_sdk_reads_its_writes_on_another_host(paused: Replication, tmp_path: Path) -> None:
     """The SDK keeps the furthest `WealthGate-Read-After` it was answered and sends it: its writes go to
     one host and its reads to another (a load balancer's choice), and it reads what it wrote."""

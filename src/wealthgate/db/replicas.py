@@ -230,11 +230,24 @@ class ReadRouter:
         candidates = self.usable()
         if not candidates:
             return Routed("primary", "no_replica")
+        if at_least > self.primary_position:  # past the monitor's last look: a fresh write, or a made-up one
+            at_least = await self._no_further_than_the_primary(at_least)
         need = max(at_least, 0 if key_id is None else self.marks.get(firm_id, key_id))
         for replica in candidates:
             if replica.replayed >= need:
                 return Routed("replica", "current", replica)
         return await self._wait_for(candidates[0], need)
+
+    async def _no_further_than_the_primary(self, position: int) -> int:
+        """A position a caller sent (`WealthGate-Read-After`), cut to the primary's present: every real
+        write's is at most that, and a made-up one beyond it must not make every read wait in vain (with the
+        replica polled meanwhile) and fall to the primary. The primary away: left as it is."""
+        try:
+            now = int(await self.primary.fetchval(PRIMARY_POSITION))
+        except AWAY:
+            return position
+        self.primary_position = max(self.primary_position, now)
+        return min(position, now)
 
     async def _wait_for(self, replica: Replica, need: int) -> Routed:
         """Ask the replica itself (the monitor's figure may be old) and wait up to `wait_seconds` for it to
