@@ -253,3 +253,26 @@ def test_the_schema_comparison_can_fail() -> None:
     got = constraints(narrowed)["window"]
     assert (got["maximum"], got["required"]) == (100, True)
     assert constraints(BEFORE["get_risk"])["window"]["maximum"] == 2520
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments"),
+    [
+        ("get_client_context", {"client_id": 1}),
+        ("record_note", {"client_id": 1, "event_type": "note", "payload": "called back"}),
+    ],
+)
+def test_a_malformed_read_after_position_is_refused_on_the_tool_face_too(
+    api: TestClient, keys: Keys, tool: str, arguments: dict[str, Any]
+) -> None:
+    """`WealthGate-Read-After` (docs/scaling.md) is checked wherever it is taken, without replicas too: on the
+    tool face before any tool runs (a write tool's twin would not look at it), and on a read route."""
+    bad = {**Keys.auth(keys.agent), "WealthGate-Read-After": "12ab"}
+    for answer in (
+        api.post(f"/tools/{tool}", json=arguments, headers=bad),
+        api.get("/clients/1/context", headers=bad),
+    ):
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["errors"][0]["field"] == "WealthGate-Read-After"
+    good = {**Keys.auth(keys.agent), "WealthGate-Read-After": "123"}
+    assert api.post(f"/tools/{tool}", json=arguments, headers=good).status_code in (200, 201)

@@ -15,6 +15,7 @@ from wealthgate.api.deps import (
     Reads,
     client_request_id_of,
     presented_key,
+    read_after_of,
     request_id_of,
     require,
 )
@@ -94,7 +95,7 @@ async def call_tool(
         client_request_id=client_request_id_of(request),
         client_face=client_face(request.headers.get(FACE_HEADER)),
         idempotency_key=request.headers.get("idempotency-key"),
-        read_after=request.headers.get(READ_AFTER),
+        read_after=str(read_after_of(request)) if READ_AFTER in request.headers else None,  # 422 if malformed
     )
     return Response(
         orjson.dumps(result.body),
