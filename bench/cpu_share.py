@@ -27,7 +27,7 @@ def _group(process: psutil.Process) -> str:
     if name.startswith("postgres") or command.startswith("postgres"):
         kind = command.split(":", 1)[1].strip().split(" ")[0] if ":" in command else "postmaster"
         return f"postgres: {kind}"
-    return name.split("/")[0] if name.startswith("kworker") else name
+    return name.split("/", maxsplit=1)[0] if name.startswith("kworker") else name
 
 
 def cpu_seconds() -> Counter[str]:
