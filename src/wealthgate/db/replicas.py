@@ -241,10 +241,12 @@ class ReadRouter:
     async def _no_further_than_the_primary(self, position: int) -> int:
         """A position a caller sent (`WealthGate-Read-After`), cut to the primary's present: every real
         write's is at most that, and a made-up one beyond it must not make every read wait in vain (with the
-        replica polled meanwhile) and fall to the primary. The primary away: left as it is."""
+        replica polled meanwhile) and fall to the primary. The primary away, or not answering within the
+        replica wait bound: left as it is."""
         try:
-            now = int(await self.primary.fetchval(PRIMARY_POSITION))
-        except AWAY:
+            async with asyncio.timeout(self.wait_seconds):
+                now = int(await self.primary.fetchval(PRIMARY_POSITION))
+        except AWAY:  # (TimeoutError is an OSError)
             return position
         self.primary_position = max(self.primary_position, now)
         return min(position, now)
