@@ -28,9 +28,14 @@ SELECT pg_has_role(current_user, $1, 'MEMBER') FROM pg_roles WHERE rolname = $1
 """
 
 
-async def _init_connection(conn: asyncpg.Connection) -> None:
+async def _codecs(conn: asyncpg.Connection) -> None:
+    """JSON in and out as the service writes it (canonical) and reads it (orjson): every connection's."""
     for typename in ("json", "jsonb"):
         await conn.set_type_codec(typename, encoder=canonical_json, decoder=orjson.loads, schema="pg_catalog")
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    await _codecs(conn)
     # Run with the least-privilege role (no UPDATE/DELETE/TRUNCATE on audit tables) when it exists.
     if await conn.fetchval(_ASSUME_ROLE, APP_ROLE):
         await conn.execute(f"SET ROLE {APP_ROLE}")
@@ -57,8 +62,7 @@ async def _init_pooled(conn: asyncpg.Connection) -> None:
     kept by `RESET ALL` and `DISCARD ALL`), or the pooler's `connect_query` must set it. This checks it,
     and refuses to start rather than run some requests without least privilege. The type codecs are
     client-side; their introspection is one unnamed statement."""
-    for typename in ("json", "jsonb"):
-        await conn.set_type_codec(typename, encoder=canonical_json, decoder=orjson.loads, schema="pg_catalog")
+    await _codecs(conn)
     current, app_role_exists = cast(asyncpg.Record, await conn.fetchrow(_POOLED_ROLE, APP_ROLE))
     if not app_role_exists:
         log.warning(
@@ -85,11 +89,6 @@ def session_url(settings: Settings, url: str) -> str:
             "LISTEN, advisory locks and migrations (docs/scaling.md)"
         )
     return url
-
-
-async def _init_owner(conn: asyncpg.Connection) -> None:
-    for typename in ("json", "jsonb"):
-        await conn.set_type_codec(typename, encoder=canonical_json, decoder=orjson.loads, schema="pg_catalog")
 
 
 async def _keep_session(conn: asyncpg.Connection) -> None:
@@ -147,7 +146,7 @@ async def connect(
     keeps the login role (tests)."""
     with reaching(url):
         conn = await asyncpg.connect(urls.plain(url), server_settings={"application_name": application_name})
-    await (_init_owner(conn) if as_owner else _init_connection(conn))
+    await (_codecs(conn) if as_owner else _init_connection(conn))
     return conn
 
 
