@@ -22,11 +22,13 @@ classes); the security schemes are declared in the OpenAPI document instead (see
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, cast
 
 import asyncpg
+from asyncpg.transaction import Transaction
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 
@@ -204,8 +206,13 @@ async def _pooled(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
         await pool.release(proxy)
 
 
+def _snapshot(conn: asyncpg.Connection) -> Transaction:
+    """One read-only REPEATABLE READ snapshot: every statement of the request sees the same database."""
+    return conn.transaction(isolation="repeatable_read", readonly=True)
+
+
 async def _read_conn(pool: DbPool) -> AsyncIterator[asyncpg.Connection]:
-    async with _pooled(pool) as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+    async with _pooled(pool) as conn, _snapshot(conn):
         yield conn
 
 
@@ -226,7 +233,7 @@ def read_after_of(request: Request) -> int:
     sent = request.headers.get(READ_AFTER)
     if sent is None:
         return 0
-    if 1 <= len(sent) <= 19 and sent.isascii() and sent.isdigit():
+    if re.fullmatch(READ_AFTER_PATTERN, sent):  # the form the OpenAPI document declares
         return int(sent)
     message = "must be 1 to 19 digits: the header of an earlier write's answer, as it came"
     raise RequestValidationError(
@@ -259,7 +266,7 @@ async def _agent_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
 
 async def _agent_read_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
     """`_read_conn` (one read-only REPEATABLE READ snapshot) on an agent's connection (`_agent_conn`)."""
-    async with _agent_conn(request) as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+    async with _agent_conn(request) as conn, _snapshot(conn):
         yield conn
 
 
