@@ -176,9 +176,16 @@ class ReadRouter:
     async def mark_write(self, firm_id: int, key_id: int) -> int:
         """After a request of this key that may have written: its reads must now see the primary's present
         (returned, for the caller to carry to other hosts)."""
-        position = int(await self.primary.fetchval(PRIMARY_POSITION))
+        position = await self._primary_now()
         self.marks.mark(firm_id, key_id, position)
         return position
+
+    async def _primary_now(self) -> int:
+        """The primary's WAL position now; the router's figure is raised to it (a read carrying a position
+        no further than that is then known to be a real one, without asking again)."""
+        now = int(await self.primary.fetchval(PRIMARY_POSITION))
+        self.primary_position = max(self.primary_position, now)
+        return now
 
     # ---- reads -----------------------------------------------------------------------------------------
 
@@ -245,10 +252,9 @@ class ReadRouter:
         replica wait bound: left as it is."""
         try:
             async with asyncio.timeout(self.wait_seconds):
-                now = int(await self.primary.fetchval(PRIMARY_POSITION))
+                now = await self._primary_now()
         except AWAY:  # (TimeoutError is an OSError)
             return position
-        self.primary_position = max(self.primary_position, now)
         return min(position, now)
 
     async def _wait_for(self, replica: Replica, need: int) -> Routed:
