@@ -7,6 +7,7 @@ import multiprocessing
 from pathlib import Path
 
 from wealthgate.db.write_marks import WriteMarks, marks_file
+from wealthgate.throttling.shared import counters_file
 
 SYSTEM = 7_412_345_678_901_234_567
 
@@ -57,3 +58,17 @@ def test_the_file_is_named_after_the_primary_without_its_credentials(tmp_path: P
     assert one != two  # servers on Unix sockets differ only in the socket directory
     assert one == marks_file(tmp_path, "postgresql://app:changed@/wealthgate?host=/run/a")
     assert "secret" not in str(one)
+
+
+def test_the_rate_counters_are_named_the_same_way(tmp_path: Path) -> None:
+    """One naming rule for the host's shared files (host_files.run_file). Before, the counters' name kept only
+    host, port and path: two services on different Unix sockets, with one home, counted keys together."""
+    one = counters_file(tmp_path, "postgresql://app:secret@/wealthgate?host=/run/a")
+    assert one != counters_file(tmp_path, "postgresql://app:secret@/wealthgate?host=/run/b")
+    assert one == counters_file(tmp_path, "postgresql://app:changed@/wealthgate?host=/run/a")
+    assert counters_file(tmp_path, None) != one  # the embedded database
+    assert (
+        one.parent
+        == marks_file(tmp_path, "postgresql://x@/wealthgate?host=/run/a").parent
+        == tmp_path / "run"
+    )

@@ -14,12 +14,12 @@ stopped (a new primary has new positions), so the file is started afresh with th
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
-import mmap
 import os
 import struct
 from pathlib import Path
+
+from wealthgate.host_files import MappedFile, run_file
 
 FORMAT = "v1"
 SLOTS = 1 << 16
@@ -29,11 +29,8 @@ _MARK = struct.Struct("<Q")
 
 
 def marks_file(home: Path, primary_url: str) -> Path:
-    """The file of the workers of one service on this host: under its home, named after its primary (the
-    whole URL but the credentials: servers on Unix sockets differ only in the socket directory)."""
-    where = primary_url.rpartition("@")[2] if "@" in primary_url else primary_url
-    tag = hashlib.sha256(where.encode()).hexdigest()[:12]
-    return home / "run" / f"write-marks-{tag}.{FORMAT}"
+    """The file of the workers of one service on this host, named after its primary (host_files.run_file)."""
+    return run_file(home, "write-marks", primary_url, FORMAT)
 
 
 def _slot(firm_id: int, key_id: int) -> int:
@@ -47,24 +44,16 @@ class WriteMarks:
     def __init__(self, path: Path, system_id: int) -> None:
         self.path = path
         size = _HEADER.size + SLOTS * _MARK.size
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
-            try:
-                found = os.fstat(self._fd).st_size
-                header = os.pread(self._fd, _HEADER.size, 0) if found == size else b""
-                if len(header) != _HEADER.size or _HEADER.unpack(header) != (_MAGIC, SLOTS, system_id):
-                    # new, of another format, or of another primary's WAL: positions of a different history
-                    os.ftruncate(self._fd, 0)
-                    os.ftruncate(self._fd, size)
-                    os.pwrite(self._fd, _HEADER.pack(_MAGIC, SLOTS, system_id), 0)
-            finally:
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
-            self._map = mmap.mmap(self._fd, size)
-        except BaseException:
-            os.close(self._fd)
-            raise
+
+        def initialise(fd: int) -> None:
+            header = os.pread(fd, _HEADER.size, 0) if os.fstat(fd).st_size == size else b""
+            if len(header) != _HEADER.size or _HEADER.unpack(header) != (_MAGIC, SLOTS, system_id):
+                # new, of another format, or of another primary's WAL: positions of a different history
+                os.ftruncate(fd, 0)
+                os.ftruncate(fd, size)
+                os.pwrite(fd, _HEADER.pack(_MAGIC, SLOTS, system_id), 0)
+
+        self._file = MappedFile(path, size, initialise)
 
     def _offset(self, firm_id: int, key_id: int) -> int:
         return _HEADER.size + _slot(firm_id, key_id) * _MARK.size
@@ -72,25 +61,17 @@ class WriteMarks:
     def mark(self, firm_id: int, key_id: int, lsn: int) -> None:
         """Raise the key's mark to `lsn` (never lower it: a slower request must not undo a later write's)."""
         offset = self._offset(firm_id, key_id)
-        fcntl.flock(self._fd, fcntl.LOCK_EX)
-        try:
-            (current,) = _MARK.unpack_from(self._map, offset)
+        with self._file.locked():
+            (current,) = _MARK.unpack_from(self._file.map, offset)
             if lsn > current:
-                _MARK.pack_into(self._map, offset, lsn)
-        finally:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
+                _MARK.pack_into(self._file.map, offset, lsn)
 
     def get(self, firm_id: int, key_id: int) -> int:
         """The key's mark (0: no write seen on this host), read under the lock (no torn value)."""
         offset = self._offset(firm_id, key_id)
-        fcntl.flock(self._fd, fcntl.LOCK_SH)
-        try:
-            mark: int = _MARK.unpack_from(self._map, offset)[0]
-            return mark
-        finally:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        with self._file.locked(shared=True):
+            mark: int = _MARK.unpack_from(self._file.map, offset)[0]
+        return mark
 
     def close(self) -> None:
-        if not self._map.closed:
-            self._map.close()
-            os.close(self._fd)
+        self._file.close()

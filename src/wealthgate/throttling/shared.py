@@ -17,9 +17,7 @@ nothing after every worker stopped, so nothing needs cleaning.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
-import mmap
 import os
 import struct
 import time
@@ -28,6 +26,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from limits.storage import Storage
+
+from wealthgate.host_files import MappedFile, run_file
 
 FORMAT = "v1"
 SLOTS = 1 << 14  # 16,384 live counters: a read and a write window per key for thousands of keys
@@ -42,13 +42,10 @@ _HASHES_KEPT = 1 << 16
 
 
 def counters_file(home: Path, database_url: str | None) -> Path:
-    """The file the workers of one service on this host share: under its home, named after its database
-    (host, port and name, never the credentials), so two services with one home but different databases,
-    whose key ids overlap, never count against each other."""
-    parsed = urllib.parse.urlsplit(database_url or "embedded")
-    where = f"{parsed.hostname}:{parsed.port}{parsed.path}" if parsed.scheme else "embedded"
-    tag = hashlib.sha256(where.encode()).hexdigest()[:12]
-    return home / "run" / f"counters-{tag}.{FORMAT}"
+    """The file the workers of one service on this host share, named after its database
+    (host_files.run_file), so two services with one home but different databases, whose key ids overlap,
+    never count against each other."""
+    return run_file(home, "counters", database_url, FORMAT)
 
 
 def _hash(key: str) -> int:
@@ -88,47 +85,25 @@ class SharedCounters(Storage):
         self.slots = slots
         self.clock: Callable[[], float] = time.time
         size = _HEADER.size + slots * _SLOT.size
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            with self._locked():
-                self._initialise(size)
-            self._map = mmap.mmap(self._fd, size)
-        except BaseException:
-            os.close(self._fd)
-            raise
 
-    def _initialise(self, size: int) -> None:
-        found = os.fstat(self._fd).st_size
-        if found == 0:
-            os.ftruncate(self._fd, size)
-            os.pwrite(self._fd, _HEADER.pack(_MAGIC, self.slots), 0)
-            return
-        magic, slots = _HEADER.unpack(os.pread(self._fd, _HEADER.size, 0))
-        if found != size or magic != _MAGIC or slots != self.slots:
-            raise RuntimeError(f"{self.path} is not a wealthgate counter file of this version: remove it")
+        def initialise(fd: int) -> None:
+            found = os.fstat(fd).st_size
+            if found == 0:
+                os.ftruncate(fd, size)
+                os.pwrite(fd, _HEADER.pack(_MAGIC, self.slots), 0)
+                return
+            magic, slots = _HEADER.unpack(os.pread(fd, _HEADER.size, 0))
+            if found != size or magic != _MAGIC or slots != self.slots:
+                raise RuntimeError(f"{self.path} is not a wealthgate counter file of this version: remove it")
+
+        self._file = MappedFile(path, size, initialise)
+        self._map = self._file.map
+        self._locked = self._file.locked
 
     def close(self) -> None:
-        if not self._map.closed:
-            self._map.close()
-            os.close(self._fd)
+        self._file.close()
 
     # ---- the table ----------------------------------------------------------------------------------------
-
-    class _Lock:
-        __slots__ = ("fd",)
-
-        def __init__(self, fd: int) -> None:
-            self.fd = fd
-
-        def __enter__(self) -> None:
-            fcntl.flock(self.fd, fcntl.LOCK_EX)
-
-        def __exit__(self, *_: object) -> None:
-            fcntl.flock(self.fd, fcntl.LOCK_UN)
-
-    def _locked(self) -> SharedCounters._Lock:
-        return SharedCounters._Lock(self._fd)
 
     def _offset(self, index: int) -> int:
         return _HEADER.size + index * _SLOT.size
