@@ -91,6 +91,3 @@ class RenderedContexts:
         self._documents.move_to_end(key)
         while len(self._documents) > self.entries:
             self._documents.popitem(last=False)
-
-    def clear(self) -> None:
-        self._documents.clear()
