@@ -36,10 +36,11 @@ def matches(if_none_match: str | None, etag: str) -> bool:
     return any(tag.strip().removeprefix("W/") == etag for tag in if_none_match.split(","))
 
 
+IF_NONE_MATCH_MAX = 2000  # characters: room for dozens of tags
 IfNoneMatch = Annotated[
     str | None,
     Header(
-        max_length=2000,
+        max_length=IF_NONE_MATCH_MAX,
         description="ETags of documents you hold (from an earlier answer's `ETag`): 304 if one is current.",
     ),
 ]

@@ -145,7 +145,8 @@ def client_request_id_of(request: Request) -> str | None:
 
 # ---- principals -----------------------------------------------------------------------------------------
 # One dependency object per role, so FastAPI solves it once per request however often it is named.
-Reader = Annotated[Principal, Depends(require("clients:read"))]
+read_clients = require("clients:read")  # `Reader`'s dependency, also called directly by the context route
+Reader = Annotated[Principal, Depends(read_clients)]
 Writer = Annotated[Principal, Depends(require("recommendations:write"))]
 Reviewer = Annotated[Principal, Depends(require("compliance:review"))]
 Admin = Annotated[Principal, Depends(require("admin"))]
@@ -165,7 +166,7 @@ async def _pool(request: Request) -> asyncpg.Pool:
     return cast(asyncpg.Pool, request.app.state.pool)
 
 
-async def _reads(request: Request) -> ReadRecorder:
+async def reads_of(request: Request) -> ReadRecorder:
     return cast(ReadRecorder, request.app.state.reads)
 
 
@@ -179,7 +180,7 @@ async def _text_quota(request: Request) -> TextQuota:
 
 AppSettings = Annotated[Settings, Depends(_settings)]
 DbPool = Annotated[asyncpg.Pool, Depends(_pool)]
-Reads = Annotated[ReadRecorder, Depends(_reads)]
+Reads = Annotated[ReadRecorder, Depends(reads_of)]
 Router = Annotated[ReadRouter | None, Depends(_router)]  # the replicas' read router (None: no replicas)
 TextQuotaOf = Annotated[TextQuota, Depends(_text_quota)]  # the daily quota of free text per key
 
@@ -225,7 +226,7 @@ READ_AFTER = "WealthGate-Read-After"
 READ_AFTER_PATTERN = r"^[0-9]{1,19}$"  # a WAL position: 19 digits hold every one (a larger is never reached)
 # What an answer to a write carries with replicas (the primary's WAL position after it), and what a read may
 # send back: a replica serves the read only once it has replayed that far (docs/scaling.md). Declared in
-# the OpenAPI document by api/openapi.py on every operation that reads through `_agent_conn`.
+# the OpenAPI document by api/openapi.py on every operation that reads through `agent_conn`.
 
 
 def read_after_of(request: Request) -> int:
@@ -242,7 +243,7 @@ def read_after_of(request: Request) -> int:
 
 
 @asynccontextmanager
-async def _agent_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
+async def agent_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
     """A connection for an agent's read: a streaming replica's when one is usable and has replayed the
     caller's own last write on this host and the position it sent (`WealthGate-Read-After`, db/replicas.py),
     else the primary's. Without the caller known (its dependency not solved before this one) the primary
@@ -265,8 +266,8 @@ async def _agent_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
 
 
 async def _agent_read_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
-    """`_read_conn` (one read-only REPEATABLE READ snapshot) on an agent's connection (`_agent_conn`)."""
-    async with _agent_conn(request) as conn, _snapshot(conn):
+    """`_read_conn` (one read-only REPEATABLE READ snapshot) on an agent's connection (`agent_conn`)."""
+    async with agent_conn(request) as conn, _snapshot(conn):
         yield conn
 
 
@@ -275,7 +276,7 @@ async def _agent_statement_conn(request: Request) -> AsyncIterator[asyncpg.Conne
     consistent alone (each is its own snapshot), which saves the BEGIN and COMMIT round trips. The context
     read is one: its stamp statement checks visibility, and on a miss the full statement reads the stamp
     again with the document it builds (clients/service.py)."""
-    async with _agent_conn(request) as conn:
+    async with agent_conn(request) as conn:
         yield conn
 
 
@@ -309,8 +310,8 @@ AGENT_CONNECTIONS = (_agent_read_conn, _agent_statement_conn)  # what a replica 
 # ---- the context cache ---------------------------------------------------------------------------------
 
 
-async def _context_cache(request: Request) -> RenderedContexts:
+async def context_cache_of(request: Request) -> RenderedContexts:
     return cast(RenderedContexts, request.app.state.context_cache)
 
 
-ContextCache = Annotated[RenderedContexts, Depends(_context_cache)]  # this worker's rendered contexts
+ContextCache = Annotated[RenderedContexts, Depends(context_cache_of)]  # this worker's rendered contexts

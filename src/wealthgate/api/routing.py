@@ -22,6 +22,8 @@ from starlette.types import Receive, Scope, Send
 from wealthgate.api.deps import SCOPE_ON_PRIMARY
 from wealthgate.db.replicas import ReplicaFailed
 
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
 
 class StrictJSONRequest(Request):
     async def json(self) -> Any:
@@ -59,7 +61,7 @@ def allowed_methods(scope: Scope) -> list[str]:
 FUNCTION_STACK = "fastapi_function_astack"
 
 
-async def _attempt(handler: Callable[[Request], Coroutine[Any, Any, Response]], request: Request) -> Response:
+async def _attempt(handler: Handler, request: Request) -> Response:
     outer = request.scope[FUNCTION_STACK]
     try:
         async with AsyncExitStack() as attempt:
@@ -70,8 +72,13 @@ async def _attempt(handler: Callable[[Request], Coroutine[Any, Any, Response]], 
 
 
 class StrictJSONRoute(APIRoute):
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
+    def inner_handler(self) -> Handler:
+        """What serves one attempt of a request: FastAPI's handler (it solves the route's dependencies); a
+        route class may serve some requests another way (routes/clients.py `ContextRoute`)."""
+        return super().get_route_handler()
+
+    def get_route_handler(self) -> Handler:
+        handler = self.inner_handler()
 
         takes_body = self.body_field is not None
 
