@@ -93,8 +93,11 @@ class Settings(BaseSettings):
     # Reads (and tool calls) noted and not yet written to the audit trail, at most; beyond it (a long primary
     # outage) reads are refused with 503 rather than served unaudited.
     read_audit_buffer_max: int = Field(default=200_000, ge=1)
-    # Rendered context documents each worker keeps (keyed by the client's version, price epoch...); 0: off.
-    context_cache_entries: int = Field(default=4096, ge=0, le=1_000_000)
+    # Rendered context documents each worker keeps (keyed by the client's version, price epoch...): at most
+    # this many, and at most context_cache_mb MiB of them (the bound that holds memory: a document's size
+    # follows its client's holdings); either 0 turns the cache off.
+    context_cache_entries: int = Field(default=65_536, ge=0, le=1_000_000)
+    context_cache_mb: int = Field(default=128, ge=0, le=65_536)
     # The database URL is a pooler in transaction mode (PgBouncer): no server-side statement cache and no
     # session state on its connections; migrations, LISTEN and advisory locks use database_direct_url.
     database_pooled: bool = False

@@ -257,3 +257,4 @@ def test_the_context_cache_shows_its_hits_and_misses(api: TestClient, keys: Keys
     assert samples[("wealthgate_context_cache_reads", (("result", "miss"),))] == cache.misses >= 1
     assert samples[("wealthgate_context_cache_reads", (("result", "hit"),))] == cache.hits >= 2
     assert samples[("wealthgate_context_cache_documents", ())] == len(cache) >= 1
+    assert samples[("wealthgate_context_cache_bytes", ())] == cache.bytes == len(answer.content)

@@ -183,7 +183,7 @@ def test_a_cached_read_is_always_the_uncached_document(
     equals the full statement in the same snapshot, and the cache is used (hits), not bypassed."""
 
     async def work(conn: asyncpg.Connection) -> None:
-        cache = RenderedContexts(entries=4)
+        cache = RenderedContexts(entries=4, max_bytes=2**20)
         for action, client_id, summary in steps:
             if action != "read":
                 await conn.execute(WRITES[action], client_id)
@@ -211,7 +211,7 @@ def test_a_writer_committing_between_reads_never_leaves_a_stale_document(db_url:
     async def run() -> None:
         pool = await create_pool(db_url, min_size=4, max_size=6)
         writer = await connect(db_url)
-        cache = RenderedContexts(entries=16)
+        cache = RenderedContexts(entries=16, max_bytes=2**20)
         done = asyncio.Event()
 
         async def reader() -> None:

@@ -162,7 +162,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.reads = ReadRecorder(app.state.pool, settings.read_audit_buffer_max)
             app.state.reads.start()
             stack.push_async_callback(app.state.reads.stop)  # runs before the pool closes
-            app.state.context_cache = RenderedContexts(settings.context_cache_entries)
+            app.state.context_cache = RenderedContexts(
+                settings.context_cache_entries, settings.context_cache_mb * 2**20
+            )
             stack.push_async_callback(_close_tool_client, app)
             _start_background(app, settings, stack)
             if traces is not None:

@@ -10,7 +10,10 @@ ever invalidated, and no clock is involved.
 
 One entry per (firm, client, summary or not): a newer rendering replaces the older (an older snapshot storing
 after a newer one only costs the newer a miss, never a stale answer). Least recently used entries go first
-beyond `entries`; 0 turns the cache off (every read runs the full statement, as before the cache).
+beyond `entries` documents or `max_bytes` of them (a document's size follows its client's holdings, so a
+count alone would not bound the memory: 4,096 documents of 500-holding clients are about 800 MB); a document
+larger than `max_bytes` is not kept. Either bound 0 turns the cache off (every read runs the full statement,
+as before the cache).
 
 Each worker is one event loop, so the mapping needs no lock. Visibility is never cached: every read checks it
 first, with the statement that reads the stamp.
@@ -52,15 +55,17 @@ class ContextKey(NamedTuple):
 class RenderedContexts:
     """A bounded LRU of rendered context documents, each under the stamp it was rendered at."""
 
-    def __init__(self, entries: int) -> None:
+    def __init__(self, entries: int, max_bytes: int) -> None:
         self.entries = entries
+        self.max_bytes = max_bytes
         self._documents: OrderedDict[ContextKey, tuple[Stamp, bytes]] = OrderedDict()
+        self.bytes = 0  # of the documents kept
         self.hits = 0
         self.misses = 0
 
     @property
     def enabled(self) -> bool:
-        return self.entries > 0
+        return self.entries > 0 and self.max_bytes > 0
 
     def __len__(self) -> int:
         return len(self._documents)
@@ -84,10 +89,17 @@ class RenderedContexts:
         return found[1]
 
     def put(self, key: ContextKey, stamp: Stamp, document: bytes) -> None:
-        """Keep `document` as rendered under `stamp`, replacing what `key` held; evict beyond `entries`."""
+        """Keep `document` as rendered under `stamp`, replacing what `key` held; evict the least recently used
+        beyond `entries` documents or `max_bytes`. A document larger than `max_bytes` is not kept."""
         if not self.enabled:
             return
+        replaced = self._documents.pop(key, None)
+        if replaced is not None:
+            self.bytes -= len(replaced[1])
+        if len(document) > self.max_bytes:
+            return
         self._documents[key] = (stamp, document)
-        self._documents.move_to_end(key)
-        while len(self._documents) > self.entries:
-            self._documents.popitem(last=False)
+        self.bytes += len(document)
+        while len(self._documents) > self.entries or self.bytes > self.max_bytes:
+            _, (_, evicted) = self._documents.popitem(last=False)
+            self.bytes -= len(evicted)

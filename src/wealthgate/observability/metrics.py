@@ -113,6 +113,12 @@ CONTEXT_CACHE_DOCUMENTS = Gauge(
     "Rendered context documents kept, summed over the live workers.",
     multiprocess_mode="livesum",
 )
+CONTEXT_CACHE_BYTES = Gauge(
+    "wealthgate_context_cache_bytes",
+    "Bytes of the rendered context documents kept (bounded per worker by WEALTHGATE_CONTEXT_CACHE_MB), summed"
+    " over the live workers.",
+    multiprocess_mode="livesum",
+)
 CHECKPOINT_AGE = Gauge(
     "wealthgate_audit_checkpoint_age_seconds",
     "Seconds since the newest signed audit checkpoint, read from the database at scrape time "
@@ -175,6 +181,7 @@ class _Replica(Protocol):
 class _Cache(Protocol):
     hits: int
     misses: int
+    bytes: int
 
     def __len__(self) -> int: ...
 
@@ -206,6 +213,7 @@ def sample(pool: _Pool, reads: _Reads, router: _Router | None = None, cache: _Ca
         CONTEXT_CACHE.labels("hit").set(cache.hits)
         CONTEXT_CACHE.labels("miss").set(cache.misses)
         CONTEXT_CACHE_DOCUMENTS.set(len(cache))
+        CONTEXT_CACHE_BYTES.set(cache.bytes)
 
 
 def set_checkpoint_age(seconds: float | None) -> None:
