@@ -108,9 +108,11 @@ def _start_background(app: FastAPI, settings: Settings, stack: AsyncExitStack) -
         stack.callback(asyncio.create_task(job).cancel)
 
 
+# The order routes are matched in: the agents' context read first (each router tried before it costs every
+# request matching time); no two routers' paths overlap, so the order changes nothing else.
 ROUTERS = (
-    health,
     clients,
+    health,
     transactions,
     portfolio,
     securities,
