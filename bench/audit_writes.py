@@ -23,6 +23,7 @@ sys.path.insert(0, str(REPO / "bench"))
 from context import (  # noqa: E402
     CONNECTIONS,
     DURATION,
+    SEEDED,
     WEALTHGATE,
     ensure_wrk,
     load_book,
@@ -68,7 +69,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             lua = Path(tmp) / "audit.lua"
             lua.write_text(
-                "local ids = {" + ",".join(map(str, ids)) + "}\n"
+                SEEDED + "local ids = {" + ",".join(map(str, ids)) + "}\n"
                 f'wrk.headers["Authorization"] = "Bearer {key}"\n'
                 'wrk.headers["Content-Type"] = "application/json"\n'
                 "request = function()\n"

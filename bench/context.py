@@ -7,9 +7,11 @@ ceiling for the same SQL.
    (WEALTHGATE_CONTEXT_CACHE_ENTRIES=0), on at 4,096 documents per worker (a book 2.4x what a worker keeps:
    with 10,000 clients read at random, at most about 41 % of reads can be hits; the default before the
    bound in bytes), on at the shipped defaults (128 MiB per worker: the whole book), and the same with
-   `If-None-Match` carrying each document's current ETag (every answer a 304). Beside each: the
-   share of reads that ran the full statement, counted by PostgreSQL (index scans of `positions`, which only
-   the full statement makes).
+   `If-None-Match` carrying each document's current ETag (every answer a 304). A cache-on run first loads
+   the fresh server until its workers keep 99 % of what they may (each has rendered each client once: the
+   steady state of a server that has run a while; at most BENCH_CACHE_WARMUP=120 s), then measures. Beside
+   each: the share of reads that ran the full statement, counted by PostgreSQL (index scans of `positions`,
+   which only the full statement makes; warm-up included), and the cache's own misses in the measured run.
 3. Runs pgbench (-M prepared, 16 clients, 15 s) on exactly the SQL the endpoint runs: the full statement, and
    the stamp statement a cache hit costs.
 4. Runs the guide's own service on data of the same size in the same run (bench/guide_baseline.py).
@@ -198,9 +200,11 @@ def reader_key(env: dict[str, str], *, firm: int) -> str:
 def measure(wrk: str, lua: Path, base: str, *, connections: int, warmup: int) -> str:
     """A `warmup`-second warm-up, then the measured wrk run (DURATION s, with latencies): its output, after a
     first line `warm-up requests: N`."""
-    print(f"warming up ({warmup} s)...", flush=True)
-    warm = [wrk, "-t2", f"-c{connections}", f"-d{warmup}s", "-s", str(lua), base]
-    warmed = subprocess.run(warm, capture_output=True, text=True, check=True).stdout
+    warmed = ""
+    if warmup:
+        print(f"warming up ({warmup} s)...", flush=True)
+        warm = [wrk, "-t2", f"-c{connections}", f"-d{warmup}s", "-s", str(lua), base]
+        warmed = subprocess.run(warm, capture_output=True, text=True, check=True).stdout
     print(f"wrk: {connections} connections, {DURATION} s...", flush=True)
     args = [wrk, f"-t{WRK_THREADS}", f"-c{connections}", f"-d{DURATION}s", "--latency", "-s", str(lua), base]
     out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
@@ -243,9 +247,9 @@ def pgbench_script(first_id: int, last_id: int, statement: Sql = queries.CONTEXT
 
 
 SHIPPED = "cache on, default size"  # the shipped setting, which the targets are for
-CACHE_WARMUP = int(
-    os.environ.get("BENCH_CACHE_WARMUP", "10")
-)  # seconds: time for the workers' caches to fill
+SAMPLED_EVERY = 1.5  # seconds: longer than a worker's metrics sampler waits between samples (1 s)
+WARM_SHARE = 0.99  # the share of what the workers can keep that a cache-on run waits to be kept
+WARM_LIMIT = int(os.environ.get("BENCH_CACHE_WARMUP", "120"))  # seconds: at most, for the caches to fill
 SMALL_CACHE = 4096  # documents per worker: the default before the bound in bytes (Settings.context_cache_mb)
 
 
@@ -271,6 +275,20 @@ async def current_etags(base: str, key: str, ids: list[int]) -> list[str]:
         return list(await asyncio.gather(*(one(i) for i in ids)))
 
 
+# wrk seeds every thread's Lua `math.random` the same, in every run: two threads would ask for the same
+# clients in step, and a run would repeat the one before it (measured: the first draw was 794207 twice).
+# Every script starts with this, which seeds each thread by the time and its own number.
+SEEDED = """local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("thread_number", threads)
+end
+function init(args)
+  math.randomseed(os.time() * 1000 + thread_number)
+end
+"""
+
+
 def lua_script(key: str, ids: list[int], etags: list[str] | None = None) -> str:
     """Random clients among `ids`; with `etags`, each request carries that client's current ETag."""
     lines = [
@@ -293,7 +311,39 @@ def lua_script(key: str, ids: list[int], etags: list[str] | None = None) -> str:
             '  return wrk.format("GET", "/clients/" .. ids[math.random(#ids)] .. "/context")',
             "end",
         ]
-    return "\n".join(lines) + "\n"
+    return SEEDED + "\n".join(lines) + "\n"
+
+
+def cache_figures(base: str) -> dict[str, float]:
+    """The workers' context cache as /metrics shows it, summed over the live workers: documents kept, hits
+    and misses since they started. Each worker samples its own every second: wait that long first, so no
+    worker's figure is older than the load before the call."""
+    time.sleep(SAMPLED_EVERY)
+    text = httpx.get(f"{base}/metrics", timeout=30).text
+
+    def value(series: str) -> float:
+        found = re.search(rf"^{re.escape(series)} ([0-9.e+]+)$", text, re.MULTILINE)
+        return float(found.group(1)) if found else 0.0
+
+    return {
+        "documents": value("wealthgate_context_cache_documents"),
+        "hits": value('wealthgate_context_cache_reads{result="hit"}'),
+        "misses": value('wealthgate_context_cache_reads{result="miss"}'),
+    }
+
+
+def warm_until_kept(wrk: str, lua: Path, base: str, target: float) -> tuple[float, int]:
+    """Load the server in 5-second rounds until its workers keep `target` documents in all, or WARM_LIMIT
+    seconds: the steady state of a server that has run a while, which a fresh one reaches only after each
+    worker has rendered each client once. The seconds it took and the requests it sent."""
+    started, sent = time.monotonic(), 0
+    while cache_figures(base)["documents"] < target and time.monotonic() - started < WARM_LIMIT:
+        round_ = [wrk, "-t2", f"-c{CONNECTIONS}", "-d5s", "-s", str(lua), base]
+        sent += requests_of(subprocess.run(round_, capture_output=True, text=True, check=True).stdout)
+    kept = cache_figures(base)["documents"]
+    seconds = time.monotonic() - started
+    print(f"warm: {kept:.0f} documents kept of {target:.0f} wanted, after {seconds:.0f} s", flush=True)
+    return seconds, sent
 
 
 def run_setting(
@@ -322,12 +372,23 @@ def run_setting(
 
             etags = asyncio.run(current_etags(base, key, ids))  # reads every client once (cache-filling too)
         lua.write_text(lua_script(key, ids, etags))
-        warmup = CACHE_WARMUP if entries != 0 and not conditional else 3
-        out = measure(wrk, lua, base, connections=CONNECTIONS, warmup=warmup)
+        warmed, warm_reads = 0.0, 0
+        if entries != 0:  # each worker keeps every client, or as many as it may
+            kept_each = len(ids) if entries is None else min(entries, len(ids))
+            warmed, warm_reads = warm_until_kept(wrk, lua, base, WARM_SHARE * kept_each * workers)
+        before = cache_figures(base)
+        out = measure(wrk, lua, base, connections=CONNECTIONS, warmup=0 if entries != 0 else 3)
+        after = cache_figures(base)
     figures = wrk_figures(out)
+    figures["warm_seconds"] = round(warmed, 1)
+    looked = (after["hits"] - before["hits"]) + (after["misses"] - before["misses"])
+    figures["measured_miss_share"] = (
+        round((after["misses"] - before["misses"]) / looked, 3) if looked else float("nan")
+    )
     if figures["non_2xx"]:
         print(f"WARNING: {int(figures['non_2xx'])} answers were errors: these figures measure refusals")
     reads = requests_of(out) + int(out.splitlines()[0].split(": ")[1]) + (len(ids) if conditional else 0)
+    reads += warm_reads
     ran = full_statements(url) - scans
     figures["cache_entries"] = float(Settings().context_cache_entries if entries is None else entries)
     figures["reads_counted"] = float(reads)
@@ -335,7 +396,8 @@ def run_setting(
     print(
         f"{name}: {figures['requests_per_second']:.0f} req/s, p50 {figures['p50_ms']:.2f} ms, "
         f"p99 {figures['p99_ms']:.2f} ms, non-2xx/3xx {int(figures['non_2xx'])}, "
-        f"full statement on {figures['full_statement_share']:.0%} of reads",
+        f"full statement on {figures['full_statement_share']:.0%} of reads (warm-up included), "
+        f"cache misses in the measured runs {figures['measured_miss_share']:.0%}",
         flush=True,
     )
     return figures
@@ -393,7 +455,7 @@ def main() -> None:
             if guide_baseline.available() and os.environ.get("BENCH_GUIDE", "1") != "0":
                 guide_lua = Path(tmp) / "guide.lua"
                 guide_lua.write_text(
-                    "request = function()\n"
+                    SEEDED + "request = function()\n"
                     f'  return wrk.format("GET", "/clients/" .. math.random(1, {count}) .. "/context")\n'
                     "end\n"
                 )
@@ -452,7 +514,7 @@ def main() -> None:
         ratio = times_guide(figures)
         print(
             f"{name:<40} {figures['requests_per_second']:>7.0f} req/s  p50 {figures['p50_ms']:6.2f} ms  "
-            f"p99 {figures['p99_ms']:6.2f} ms  full statement on {figures['full_statement_share']:.0%}"
+            f"p99 {figures['p99_ms']:6.2f} ms  misses {figures['measured_miss_share']:.0%}"
             + (f"  {ratio}x the guide" if ratio else "")
         )
     print(

@@ -152,13 +152,7 @@ def main() -> None:
     result: dict[str, object] = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "workers": workers}
     try:
         lua = root / "context.lua"
-        lua.write_text(
-            "local ids = {" + ",".join(map(str, ids)) + "}\n"
-            f'wrk.headers["Authorization"] = "Bearer {key}"\n'
-            "request = function()\n"
-            '  return wrk.format("GET", "/clients/" .. ids[math.random(#ids)] .. "/context")\n'
-            "end\n"
-        )
+        lua.write_text(context.lua_script(key, ids))
         with context.serving(env, 8766, workers) as base:
             result["primary_only"] = context.wrk_figures(
                 context.measure(wrk, lua, base, connections=context.CONNECTIONS, warmup=3)

@@ -20,6 +20,7 @@ import httpx
 from context import (
     DURATION,
     REPO,
+    SEEDED,
     WEALTHGATE,
     ensure_wrk,
     measure,
@@ -85,7 +86,7 @@ def main() -> None:
             lua = Path(tmp) / "search.lua"
             terms = ",".join('"' + t.replace(" ", "%20") + '"' for t in TERMS)
             lua.write_text(
-                "local ids = {" + ",".join(map(str, ids)) + "}\n"
+                SEEDED + "local ids = {" + ",".join(map(str, ids)) + "}\n"
                 "local terms = {" + terms + "}\n"
                 f'wrk.headers["Authorization"] = "Bearer {key}"\n'
                 "request = function()\n"
