@@ -199,3 +199,19 @@ def test_a_wrong_key_is_counted_and_backed_off_on_the_direct_way(settings: Setti
             api.get(f"/clients/{ADVISOR1_CLIENT}/context", headers=wrong).status_code for _ in range(4)
         ]
     assert answers == [401, 401, 401, 429]
+
+
+@pytest.mark.parametrize("replicas", [[], ["postgresql://replica.invalid/wealthgate"]])
+def test_the_direct_way_skips_no_dependency_it_does_not_know(tmp_path: Path, replicas: list[str]) -> None:
+    """The direct way calls the principal's dependency and the agent connection itself, and runs none of the
+    application's: a dependency added to the route or the application later must be added to it too (or the
+    direct way dropped), not silently skipped. `MarksWrites` acts only after a write."""
+    from fastapi.routing import iter_route_contexts
+
+    from wealthgate.api.deps import _agent_statement_conn, _marks_writes
+
+    app = create_app(Settings(home=tmp_path, read_replica_urls=replicas))
+    (context,) = [c for c in iter_route_contexts(app.routes) if isinstance(c.original_route, ContextRoute)]
+    solved = {d.call for d in context.dependant.dependencies}
+    assert solved <= {read_clients, _agent_statement_conn, _marks_writes}
+    assert {read_clients, _agent_statement_conn} <= solved
