@@ -102,7 +102,7 @@ class ContextRoute(StrictJSONRoute):
     """The context read, the agents' hot path, without FastAPI's dependency solving when its parameters are
     plain (`plain_context_arguments`): the same steps, called directly in the order FastAPI runs them (the
     caller's principal, with its rate limit and scope check, then the agent connection a replica may serve,
-    then `_context`), at about a quarter less of a worker's CPU per read (docs/performance.md). Any other
+    then `_context`), at about a third less of a worker's CPU per read (docs/performance.md). Any other
     request (a malformed id, `summary=yes`, a repeated header) is FastAPI's, so every 422 is its own.
     tests/api/test_context_route.py holds the two ways to the same answers. The application's dependencies
     are not run on the direct way: the only one, `MarksWrites`, acts after writes, and this is a read."""
