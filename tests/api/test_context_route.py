@@ -72,18 +72,10 @@ def test_only_plain_arguments_take_the_direct_way(
 
 
 @pytest.fixture
-def unlimited(db_url: str, tmp_path: Path) -> Iterator[TestClient]:
+def unlimited(settings: Settings) -> Iterator[TestClient]:
     """The API with read limits no example reaches (one key sends hundreds of requests)."""
-    settings = Settings(
-        database_url=db_url,
-        home=tmp_path / "home",
-        auth_cache_seconds=0,
-        db_pool_min=1,
-        db_pool_max=4,
-        audit_checkpoint_seconds=0,
-        rate_limit_read="100000/second",
-    )
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+    faster = settings.model_copy(update={"rate_limit_read": "100000/second"})
+    with TestClient(create_app(faster), raise_server_exceptions=False) as client:
         yield client
 
 
