@@ -11,7 +11,7 @@ PORT   ?= 8000
 # The browser the browser tests drive (tests/browser): Debian's package; Playwright's own download cannot run here.
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint format bench bench-scale clean chromium pgbouncer image
+.PHONY: run test lint format bench bench-scale clean chromium pgbouncer redis image
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,16 +35,25 @@ chromium:  ## Chromium for the browser tests: installed with apt when missing an
 	@[ -x "$(CHROMIUM)" ] || { echo "error: the browser tests need Chromium at $(CHROMIUM): as root on" \
 		"Debian run 'apt-get install -y chromium', or set CHROMIUM=/path/to/chromium" >&2; exit 1; }
 
-pgbouncer:  ## PgBouncer for tests/integration/test_pgbouncer.py: installed with apt when missing and run as root on Debian
-	@if ! command -v pgbouncer >/dev/null && [ ! -x /usr/sbin/pgbouncer ] && [ "$$(id -u)" = 0 ] \
+# $(call debian_server,<program>,<Debian package>,<the test that needs it>): the program (on PATH or in
+# /usr/sbin) installed with apt when missing and run as root on Debian; elsewhere that test is skipped.
+define debian_server
+	@if ! command -v $(1) >/dev/null && [ ! -x /usr/sbin/$(1) ] && [ "$$(id -u)" = 0 ] \
 		&& [ -f /etc/debian_version ]; then \
-		echo "installing pgbouncer for the pooler test: apt-get install -y pgbouncer"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer; \
+		echo "installing $(2) for $(3): apt-get install -y $(2)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2); \
 	fi
-	@command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || echo "note: no pgbouncer (not root on" \
-		"Debian): tests/integration/test_pgbouncer.py will be skipped"
+	@command -v $(1) >/dev/null || [ -x /usr/sbin/$(1) ] || echo "note: no $(1) (not root on Debian):" \
+		"$(3) will be skipped"
+endef
 
-test: $(VENV)/.installed-dev chromium pgbouncer  ## the whole suite against real PostgreSQL (embedded unless TEST_DATABASE_URL)
+pgbouncer:  ## PgBouncer for tests/integration/test_pgbouncer.py: installed with apt when missing and run as root on Debian
+	$(call debian_server,pgbouncer,pgbouncer,tests/integration/test_pgbouncer.py)
+
+redis:  ## Redis for tests/integration/test_rate_limit_store.py: installed with apt when missing and run as root on Debian
+	$(call debian_server,redis-server,redis-server,tests/integration/test_rate_limit_store.py)
+
+test: $(VENV)/.installed-dev chromium pgbouncer redis  ## the whole suite against real PostgreSQL (embedded unless TEST_DATABASE_URL)
 	$(BIN)/python -m pytest -n 2 -q --ignore=tests/browser
 	# the browser tests in a process of their own: Playwright's sync API keeps an event loop running in its
 	# thread for the whole session, which would break every later test that calls asyncio.run

@@ -7,6 +7,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+from limits.errors import ConfigurationError
+from limits.storage import storage_from_string
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceError
@@ -72,7 +74,7 @@ class Settings(BaseSettings):
     rate_limit_read: str = "100/second"
     rate_limit_write: str = "10/second"
     # None: counters shared by the workers of this host (shared memory); a `limits` storage URI such as
-    # redis://host:6379 shares them across hosts.
+    # async+redis://host:6379 shares them across hosts (docs/limits.md).
     rate_limit_storage: str | None = None
     # Free text a key may add to the permanent record per UTC day: notes, recommendations' rationales (UTF-8).
     note_bytes_per_day: int = Field(default=1_000_000, ge=1_000)
@@ -112,6 +114,18 @@ class Settings(BaseSettings):
             if text.startswith("["):
                 return json.loads(text)
             return [o.strip() for o in text.split(",") if o.strip()]
+        return value
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _a_storage_this_install_opens(cls, value: str | None) -> str | None:
+        """A `limits` storage URI of a known scheme whose client library is installed: refused here, in one
+        line, rather than by every worker's start-up. Building the storage connects to nothing."""
+        if value:
+            try:
+                storage_from_string(value)
+            except ConfigurationError as exc:
+                raise ValueError(str(exc)) from None
         return value
 
     @property

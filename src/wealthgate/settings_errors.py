@@ -21,6 +21,9 @@ from pydantic.fields import FieldInfo
 
 # What a setting takes when its type alone does not say it well.
 HINTS = {
+    "rate_limit_storage": (
+        "a `limits` storage URI whose client is installed, such as async+redis://host:6379 (docs/limits.md)"
+    ),
     "mcp_allowed_origins": (
         'a JSON list of origins or comma-separated origins, e.g. ["https://a.example"] or'
         " https://a.example,https://b.example"
@@ -120,7 +123,7 @@ def _secret(model: type[BaseModel], name: str) -> bool:
     if field is None:
         return True  # unknown: say nothing of its value
     kind, _ = _plain_type(field.annotation)
-    return kind is SecretStr or "url" in name or "secret" in name or "keyring" in name
+    return kind is SecretStr or any(part in name for part in ("url", "secret", "keyring", "storage"))
 
 
 def _echo(value: object) -> str:

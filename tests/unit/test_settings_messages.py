@@ -108,6 +108,20 @@ def test_a_variable_of_a_validator_is_explained(monkeypatch: pytest.MonkeyPatch)
     assert line.endswith("(got '[not json')")
 
 
+def test_a_rate_limit_store_this_install_cannot_open_is_one_line_without_its_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The synchronous Redis client is not installed (the async one is): refused when the settings load, not
+    by every worker's start-up; the URI, which may hold a password, is not repeated."""
+    for uri in ("redis://:hunter2@cache.example:6379", "nosuch://cache.example"):
+        [line] = problems(monkeypatch, WEALTHGATE_RATE_LIMIT_STORAGE=uri)
+        assert line.startswith("WEALTHGATE_RATE_LIMIT_STORAGE: must be a `limits` storage URI whose client")
+        assert "hunter2" not in line
+        assert "cache.example" not in line
+    monkeypatch.setenv("WEALTHGATE_RATE_LIMIT_STORAGE", "async+redis://:hunter2@cache.example:6379")
+    assert get_settings().rate_limit_storage == "async+redis://:hunter2@cache.example:6379"
+
+
 def test_good_settings_load(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WEALTHGATE_DB_POOL_MAX", "8")
     assert get_settings().db_pool_max == 8

@@ -3,11 +3,12 @@
 - No `rate_limit_storage` (the default): `SharedCounters`, the file every worker of this host maps, so the
   workers of one host share one budget per key. Each host counts alone: N hosts let a key do N times its
   limit (docs/limits.md).
-- A `limits` storage URI (`rate_limit_storage`, e.g. `async+redis://host:6379` or `redis://host:6379`):
-  `limits.storage.storage_from_string`, shared by every host that names it. An `async+` storage is awaited;
-  a synchronous one is called in place (a Redis round trip then holds this worker's event loop: prefer
-  `async+redis://`). A store that cannot be reached raises `StoreUnreachable`, a ConnectionError, which the
-  API answers 503 with Retry-After like a lost database (fail closed).
+- A `limits` storage URI (`rate_limit_storage`, e.g. `async+redis://host:6379`, whose client `coredis` is a
+  dependency; settings.py refuses a URI whose client is not installed): `limits.storage.storage_from_string`,
+  shared by every host that names it. An `async+` storage is awaited; a synchronous one is called in place
+  (a round trip to it would hold this worker's event loop: use `async+`). A store that cannot be reached
+  raises `StoreUnreachable`, a ConnectionError, which the API answers 503 with Retry-After like a lost
+  database (fail closed; tests/integration/test_rate_limit_store.py, a real Redis).
 """
 
 from __future__ import annotations
