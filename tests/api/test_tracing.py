@@ -60,3 +60,24 @@ def test_a_span_per_request_named_by_its_route(
     assert other.attributes["http.response.status_code"] == 404
     assert format(other.context.trace_id, "032x") != PARENT_TRACE
     assert other.status.status_code == StatusCode.UNSET
+
+
+def test_the_frameworks_own_telemetry_stays_off_when_opentelemetry_is_set_up_globally(
+    settings: Settings, keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FastAPI traces requests by itself once a global OpenTelemetry provider exists (an operator's
+    `opentelemetry-instrument`, FASTAPI_OTEL_AUTO_CONFIGURE): a second server span for each request, beside
+    wealthgate's own (`Observe`), and its own metrics. wealthgate turns it off: one span per request."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    global_spans = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(global_spans))
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: provider)
+    monkeypatch.setenv("FASTAPI_OTEL_AUTO_CONFIGURE", "true")
+    with TestClient(create_app(settings), raise_server_exceptions=False) as api:
+        assert api.get("/clients/1/context", headers=Keys.auth(keys.agent)).status_code == 200
+        assert api.get("/healthz").status_code == 200
+    assert global_spans.get_finished_spans() == ()

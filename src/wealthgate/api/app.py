@@ -187,6 +187,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         # with replicas, each request of a key that may have written marks where its reads must catch up
         dependencies=[MarksWrites] if settings.read_replica_urls else None,
+        # Requests are observed once, by `Observe` (metrics, access line, the server span): FastAPI's own
+        # telemetry would add a second span and metrics as soon as a global OpenTelemetry provider exists.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "auto_configure": False},
     )
     app.state.settings = settings
     app.state.tracing = traces
