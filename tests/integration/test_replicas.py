@@ -9,6 +9,7 @@ replay is paused: a read that shows it came from the primary, one that does not 
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from tests.replication import Replication, build
 from tests.support import execute, fetchval, make_key, mcp_tool_call
 from wealthgate.api.app import create_app
 from wealthgate.client import WealthgateClient
+from wealthgate.db.pool import connect
 from wealthgate.db.replicas import ReadRouter
 from wealthgate.settings import Settings
 
@@ -361,6 +363,53 @@ def test_a_read_whose_replica_fails_during_it_is_served_by_the_primary(
         replica.pool = replica.pool.pool  # type: ignore[attr-defined]
         api.portal.call(api.app.state.reads.flush)  # type: ignore[attr-defined]
     assert _read_events(paused.primary_url, name) == 2  # each read audited once
+
+
+def test_a_real_recovery_conflict_is_the_replicas_fault(replication: Replication) -> None:
+    """A statement on the replica cancelled by replay (the primary vacuumed away rows its snapshot still
+    sees; SQLSTATE 40001, "conflict with recovery") is classified as the replica's fault, so the service runs
+    the read again on the primary (the test above). Produced for real: the standby cancels at once
+    (max_standby_streaming_delay = 0), a statement holds its snapshot in pg_sleep, and the primary deletes and
+    vacuums under it. The unit test of `replica_at_fault` only names the code."""
+    from wealthgate.db.replicas import replica_at_fault
+
+    async def on_standby(statements: str) -> None:
+        conn = await connect(replication.standby_url, as_owner=True)
+        try:
+            await conn.execute(statements)
+        finally:
+            await conn.close()
+
+    async def conflict() -> BaseException | None:
+        await on_standby("ALTER SYSTEM SET max_standby_streaming_delay = 0")
+        await on_standby("SELECT pg_reload_conf()")
+        reader = await connect(replication.standby_url, as_owner=True)
+        try:
+            held = asyncio.create_task(reader.fetchval("SELECT count(*) FROM conflict_probe, pg_sleep(20)"))
+            await asyncio.sleep(0.5)  # the statement has its snapshot, seeing the rows
+            await asyncio.to_thread(execute, replication.primary_url, "DELETE FROM conflict_probe")
+            await asyncio.to_thread(execute, replication.primary_url, "VACUUM conflict_probe")
+            try:
+                await asyncio.wait_for(held, timeout=15)
+            except Exception as exc:  # what is raised is what is checked
+                return exc
+            return None
+        finally:
+            reader.terminate()
+            await on_standby("ALTER SYSTEM RESET max_standby_streaming_delay")
+            await on_standby("SELECT pg_reload_conf()")
+
+    execute(replication.primary_url, "CREATE TABLE IF NOT EXISTS conflict_probe (id int)")
+    execute(replication.primary_url, "INSERT INTO conflict_probe SELECT generate_series(1, 1000)")
+    replication.wait_replayed()
+    try:
+        raised = asyncio.run(conflict())
+    finally:
+        execute(replication.primary_url, "DROP TABLE conflict_probe")
+    assert raised is not None, "the standby let the statement finish: no recovery conflict happened"
+    assert getattr(raised, "sqlstate", None) == "40001", repr(raised)
+    assert "conflict with recovery" in str(raised)
+    assert replica_at_fault(raised)
 
 
 def _read_events(url: str, key_name: str) -> int:
