@@ -5,6 +5,7 @@ drains the requests in flight, and the workers share a Prometheus multiprocess d
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -119,6 +120,28 @@ def test_a_second_instance_is_refused_and_the_first_keeps_serving(
     listening = {p.pid for p in psutil.process_iter() if _listens(p, int(port))}
     assert listening == {first.proc.pid, *(w.pid for w in workers(first))}
     assert httpx.get(f"{base}/healthz").status_code == 200
+
+
+def test_port_0_serves_on_a_free_port_it_names_and_holds(db_url: str) -> None:
+    """`--port 0`: the kernel picks the port, every worker listens on that one, the log names it, and the
+    claim holds it (a second instance on it is refused, as on any port). Before: not supported."""
+    started = Server("serve", "--port", "0", "--workers", "2", "--no-access-log", DATABASE_URL=db_url)
+    try:
+        until(
+            lambda: any("serving on http://127.0.0.1:" in line for line in started.output), "the port named"
+        )
+        line = next(line for line in started.output if "serving on http://127.0.0.1:" in line)
+        port = int(re.search(r"serving on http://127\.0\.0\.1:(\d+)", line).group(1))  # type: ignore[union-attr]
+        assert port > 0
+        base = f"http://127.0.0.1:{port}"
+        started.wait_healthy(base)
+        until(lambda: len(workers(started)) == 2, "two workers listening")
+        assert all(_listens(w, port) for w in workers(started))
+        second = run("serve", "--port", str(port), "--workers", "1", DATABASE_URL=db_url)
+        assert second.returncode == 1
+        assert second.stderr.startswith(f"error: port {port} is already served by another wealthgate")
+    finally:
+        started.stop()
 
 
 def _listens(process: psutil.Process, port: int) -> bool:

@@ -120,15 +120,25 @@ def _bind(host: str, port: int, reuse_port: bool) -> socket.socket:
 def claim(host: str, port: int, workers: int) -> Iterator[Listeners]:
     """Lock, probe and bind the port for `workers` processes; released (sockets closed, lock dropped) on exit.
 
+    Port 0: the kernel picks a free port for the first socket (nothing listens on it, so no probe), the
+    lock is taken for that port and the other workers' sockets join it; `Listeners.port` is the one picked.
+
     Raises CannotServe with one line when the port is taken."""
-    fd, lock_path = _lock(port)
     sockets: list[socket.socket] = []
+    fd = -1
     try:
-        _probe(host, port)
-        for _ in range(workers):
+        if port == 0:
+            sockets.append(_bind(host, 0, reuse_port=workers > 1))
+            port = int(sockets[0].getsockname()[1])
+            fd, lock_path = _lock(port)
+        else:
+            fd, lock_path = _lock(port)
+            _probe(host, port)
+        while len(sockets) < workers:
             sockets.append(_bind(host, port, reuse_port=workers > 1))
         yield Listeners(host, port, tuple(sockets), lock_path)
     finally:
         for sock in sockets:
             sock.close()
-        os.close(fd)  # releases the flock; the file stays (removing it would race a waiting claimant)
+        if fd >= 0:
+            os.close(fd)  # releases the flock; the file stays (removing it would race a waiting claimant)

@@ -266,7 +266,7 @@ def import_file(
 
 
 Host = Annotated[str, typer.Option(help="Interface to listen on.")]
-Port = Annotated[int, typer.Option(help="TCP port.")]
+Port = Annotated[int, typer.Option(min=0, max=65535, help="TCP port (0: a free one, logged when serving).")]
 
 
 @app.command()
@@ -315,9 +315,9 @@ def demo(
         loaded = asyncio.run(_load_demo(url))
         typer.echo("demo book loaded" if loaded else "database already holds data; demo book not reloaded")
         key = asyncio.run(_create_key(url, 1, None, AGENT_SCOPES, "demo agent", "demo-agent"))
-        typer.echo(f"API docs: http://{host}:{port}/docs")
+        typer.echo(f"API docs: http://{host}:{listeners.port}/docs")
         typer.echo(
-            f"Console: http://{host}:{port}/console/ (demo users, e.g. compliance@demo.wealthgate.test,"
+            f"Console: http://{host}:{listeners.port}/console/ (demo users, e.g. compliance@demo.wealthgate.test,"
             f" password {DEMO_PASSWORD}: demo data only)"
         )
         typer.echo(f"WEALTHGATE_API_KEY={key}")
