@@ -315,9 +315,10 @@ def demo(
         loaded = asyncio.run(_load_demo(url))
         typer.echo("demo book loaded" if loaded else "database already holds data; demo book not reloaded")
         key = asyncio.run(_create_key(url, 1, None, AGENT_SCOPES, "demo agent", "demo-agent"))
-        typer.echo(f"API docs: http://{host}:{listeners.port}/docs")
+        base = f"http://{host}:{listeners.port}"
+        typer.echo(f"API docs: {base}/docs")
         typer.echo(
-            f"Console: http://{host}:{listeners.port}/console/ (demo users, e.g. compliance@demo.wealthgate.test,"
+            f"Console: {base}/console/ (demo users, e.g. compliance@demo.wealthgate.test,"
             f" password {DEMO_PASSWORD}: demo data only)"
         )
         typer.echo(f"WEALTHGATE_API_KEY={key}")
