@@ -269,6 +269,7 @@ def test_both_clients_send_back_the_furthest_read_after_position_they_were_answe
             httpx.Response(503, json={}),  # retried: the retry carries the position too
             httpx.Response(200, json={}, headers={"WealthGate-Read-After": "4000"}),  # older: kept at 5000
             httpx.Response(200, json={}, headers={"WealthGate-Read-After": "nonsense"}),
+            httpx.Response(200, json={}, headers=[(b"WealthGate-Read-After", b"\xb2")]),  # "²": not a number
             httpx.Response(200, json={}),
         ]
     )

@@ -81,7 +81,7 @@ class ReadAfter:
     def observe(self, outcome: Outcome) -> None:
         if isinstance(outcome, httpx.Response):
             seen = outcome.headers.get(READ_AFTER_HEADER, "")
-            if seen.isdigit():
+            if seen.isascii() and seen.isdigit():  # "²" is a digit to str.isdigit, not to int()
                 self.position = max(self.position, int(seen))
 
 
