@@ -11,7 +11,6 @@ from pydantic import BaseModel
 
 from wealthgate.api import tool_calls as invoke
 from wealthgate.api.deps import (
-    READ_AFTER,
     Reads,
     client_request_id_of,
     presented_key,
@@ -83,6 +82,7 @@ async def call_tool(
     too. An `Idempotency-Key` header is passed on to the twin: a retried write is stored once."""
     # Any name and any JSON body reach `invoke`, which refuses (404, 422) and records what a narrower
     # signature would have turned away unrecorded: a made-up tool name, arguments that are no object.
+    read_after = read_after_of(request)  # a malformed one is a 422 before any tool runs
     result = await invoke.invoke(
         request.app,
         reads,
@@ -95,7 +95,7 @@ async def call_tool(
         client_request_id=client_request_id_of(request),
         client_face=client_face(request.headers.get(FACE_HEADER)),
         idempotency_key=request.headers.get("idempotency-key"),
-        read_after=str(read_after_of(request)) if READ_AFTER in request.headers else None,  # 422 if malformed
+        read_after=str(read_after) if read_after else None,
     )
     return Response(
         orjson.dumps(result.body),
