@@ -11,7 +11,8 @@ ever invalidated, and no clock is involved.
 One entry per (firm, client, summary or not): a newer rendering replaces the older (an older snapshot storing
 after a newer one only costs the newer a miss, never a stale answer). Least recently used entries go first
 beyond `entries` documents or `max_bytes` of them (a document's size follows its client's holdings, so a
-count alone would not bound the memory: 4,096 documents of 500-holding clients are about 800 MB); a document
+count alone would not bound the memory: a 20-holding client's document is 8.7 kB, so by that rate 4,096
+documents of 500-holding clients would be several hundred MB, an estimate, not a measurement); a document
 larger than `max_bytes` is not kept. Either bound 0 turns the cache off (every read runs the full statement,
 as before the cache).
 
