@@ -113,8 +113,18 @@ class Replication:
                 stop()
 
 
+SOCKET_PATH_MAX = 107  # bytes of a Unix socket's path (sun_path), on Linux
+
+
 def build(root: Path) -> Replication:
-    """A primary in `root/primary` with the demo book, and its standby in `root/standby`, both running."""
+    """A primary in `root/primary` with the demo book, and its standby in `root/standby`, both running. Each
+    server's socket lives under `root`: a root too deep is refused here, by name, rather than by the server
+    or pg_basebackup further on (use a short directory such as `tmp_path_factory.mktemp(...)`)."""
+    deepest = root / "primary" / "pgdata" / f".s.PGSQL.{PORT}"
+    if len(os.fsencode(deepest)) > SOCKET_PATH_MAX:
+        raise ValueError(
+            f"{root} is too deep for the servers' Unix sockets (at most {SOCKET_PATH_MAX} bytes)"
+        )
     root.mkdir(parents=True, exist_ok=True)
     primary = EmbeddedPostgres(root / "primary" / "pgdata")
     ensure_database(primary.url, EMBEDDED_DBNAME)

@@ -422,9 +422,13 @@ def _read_events(url: str, key_name: str) -> int:
     )
 
 
-def test_reads_go_on_through_a_primary_outage_and_their_audit_waits(tmp_path: Path) -> None:
-    """Its own primary and replica: this test stops the primary."""
-    pair = build(tmp_path / "outage")
+def test_reads_go_on_through_a_primary_outage_and_their_audit_waits(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Its own primary and replica: this test stops the primary. Built in a short directory: the primary's
+    socket lives in its data directory, and under this test's own `tmp_path` the socket's path passed Unix's
+    107 bytes once pytest's run directory reached pytest-100."""
+    pair = build(tmp_path_factory.mktemp("outage"))
     try:
         reader = make_key(
             pair.primary_url, 1, ["clients:read", "recommendations:write"], name="outage-reader"
