@@ -21,7 +21,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN groupadd --system --gid 10001 wealthgate \
     && useradd --system --uid 10001 --gid wealthgate --home-dir /var/lib/wealthgate --create-home \
         --shell /usr/sbin/nologin wealthgate \
-    && install -d -o wealthgate -g wealthgate -m 0750 /var/lib/wealthgate/audit-witness
+    && install -d -o wealthgate -g wealthgate -m 0750 /var/lib/wealthgate/audit-witness \
+    && install -d -o wealthgate -g wealthgate -m 0700 /var/lib/wealthgate/run
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
     python -m pip install --no-index --find-links=/wheels /wheels/wealthgate-*.whl
 USER 10001:10001

@@ -24,6 +24,7 @@ from prometheus_client import REGISTRY
 from tests.replication import Replication, build
 from tests.support import execute, fetchval, make_key, mcp_tool_call
 from wealthgate.api.app import create_app
+from wealthgate.audit.journal import journal_dir
 from wealthgate.client import WealthgateClient
 from wealthgate.db.pool import connect
 from wealthgate.db.replicas import ReadRouter
@@ -448,6 +449,11 @@ def test_reads_go_on_through_a_primary_outage_and_their_audit_waits(
             for _ in range(4):
                 assert _name(api, reader) == ORIGINAL  # served by the replica, the primary away
             assert reads.depth == 5  # their audit records wait
+            with pytest.raises(Exception):  # noqa: B017, PT011  (whatever the driver says of a server gone)
+                api.portal.call(reads.flush)  # type: ignore[union-attr]
+            journals = journal_dir(settings.home, settings.database_url)
+            [journaled] = journals.glob("*.jsonl")  # the failed flush put them on disk, for a crash to spare
+            assert len(journaled.read_bytes().splitlines()) == 5
             refused = api.get(f"/clients/{CLIENT}/context", headers=_bearer(reader))
             assert refused.status_code == 503  # the buffer is full: refused, never served unaudited
             assert refused.headers["retry-after"] == str(settings.retry_after_seconds)
@@ -460,6 +466,11 @@ def test_reads_go_on_through_a_primary_outage_and_their_audit_waits(
             pair.start_primary()
             assert api.portal.call(reads.flush) == 5  # type: ignore[union-attr]
             assert _read_events(pair.primary_url, "outage-reader") == 5
+            assert not journaled.exists()  # stored, and recorded as stored in the same transaction
+            recorded = fetchval(
+                pair.primary_url, "SELECT events FROM audit_read_journals WHERE id = $1", journaled.stem
+            )
+            assert recorded == 5
             assert _name(api, reader) == ORIGINAL
             _check(api)
             assert api.get("/readyz").json()["status"] == "ready"

@@ -12,6 +12,8 @@ REFERENCE_TABLES |= {"users", "user_sessions", "sign_in_failures"}
 # The context cache's shared epoch (migration 0011): one row, bumped with securities and prices, which are
 # reference tables themselves.
 REFERENCE_TABLES |= {"context_epoch"}
+# which read audit journals are stored (audit/journal.py): a journal holds the reads of any firm of a host.
+REFERENCE_TABLES |= {"audit_read_journals"}
 TENANT_ROOT = "firms"  # its id *is* the firm id
 
 CONSTRAINTS = """

@@ -30,6 +30,7 @@ from wealthgate.api.routes import (
     transactions,
 )
 from wealthgate.audit import keyring, registry, witness
+from wealthgate.audit.journal import journal_dir
 from wealthgate.audit.reads import ReadRecorder
 from wealthgate.audit.timer import checkpoint_timer
 from wealthgate.auth.authenticate import KeyCache
@@ -161,7 +162,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             async with app.state.pool.acquire() as conn:
                 await registry.ensure(conn, ring)
             keyring.install(ring)
-            app.state.reads = ReadRecorder(app.state.pool, settings.read_audit_buffer_max)
+            app.state.reads = ReadRecorder(
+                app.state.pool,
+                journal_dir(settings.home, settings.database_url),
+                settings.read_audit_buffer_max,
+            )
             app.state.reads.start()
             stack.push_async_callback(app.state.reads.stop)  # runs before the pool closes
             app.state.context_cache = RenderedContexts(

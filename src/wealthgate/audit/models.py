@@ -114,3 +114,14 @@ class AuditKey(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditReadJournal(Base):
+    """A read-audit journal whose events are in the trail (audit/journal.py): recorded in the transaction that
+    stored them, so a journal left on disk by a crash after that commit is never stored twice."""
+
+    __tablename__ = "audit_read_journals"
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    events: Mapped[int] = mapped_column(BigInteger)
+    stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

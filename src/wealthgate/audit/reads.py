@@ -7,7 +7,10 @@ flight, under one second (docs/audit.md). A failed flush keeps its reads and ret
 
 The buffer is bounded (`WEALTHGATE_READ_AUDIT_BUFFER_MAX`). Through a long primary outage, while replicas
 keep serving reads (db/replicas.py), it fills; once full, a read is refused (`AuditBufferFull`, 503 with
-Retry-After) before its answer is sent, never served unaudited and never by forgetting older reads.
+Retry-After) before its answer is sent, never served unaudited and never by forgetting older reads. Each
+failed flush also writes the waiting reads to this worker's journal on disk (audit/journal.py), so a worker
+that stops or dies during the outage loses no more than a crash ever could: the journal is stored, exactly
+once, when the primary is back.
 """
 
 from __future__ import annotations
@@ -16,19 +19,25 @@ import asyncio
 import contextlib
 import logging
 import time
+from pathlib import Path
 from typing import Any, cast
 
 import asyncpg
 
+from wealthgate.audit import journal as journal_files
 from wealthgate.audit.batch import Pending, append_many
 from wealthgate.audit.context import CLIENT_REQUEST_ID
+from wealthgate.audit.journal import Journal
 from wealthgate.auth.principal import Principal
+from wealthgate.db.sql import Sql
 from wealthgate.errors import Unavailable
 
 log = logging.getLogger(__name__)
 FLUSH_SECONDS = 0.1
 FLUSH_AT = 2000
 MAX_PENDING = 200_000  # the default bound of the buffer (Settings.read_audit_buffer_max)
+_RECORD = Sql("INSERT INTO audit_read_journals (id, events) VALUES (:id, :events)")
+_RECORDED = Sql("SELECT EXISTS (SELECT 1 FROM audit_read_journals WHERE id = :id)")
 
 
 class AuditBufferFull(Unavailable):
@@ -40,8 +49,9 @@ class AuditBufferFull(Unavailable):
 
 
 class ReadRecorder:
-    def __init__(self, pool: asyncpg.Pool, max_pending: int = MAX_PENDING) -> None:
+    def __init__(self, pool: asyncpg.Pool, journals: Path, max_pending: int = MAX_PENDING) -> None:
         self.pool = pool
+        self.journals = journals  # where this service's journals live on this host (audit/journal.py)
         self.max_pending = max_pending
         self.pending: list[Pending] = []
         self._wake = asyncio.Event()
@@ -50,6 +60,8 @@ class ReadRecorder:
         self._caught_up_at = time.monotonic()  # when a flush last took every waiting read and stored it
         self._in_flight = 0  # events taken by the flush under way, not committed yet
         self._flushing = asyncio.Lock()  # one flush at a time: an explicit flush waits for the flusher's
+        self._journal: Journal | None = None  # this outage's journal, from the first failed flush on
+        self._journaled = 0  # how many events at the front of `pending` are in `_journal`
 
     @property
     def depth(self) -> int:
@@ -120,51 +132,110 @@ class ReadRecorder:
     async def flush(self) -> int:
         """Store every event noted so far; how many were stored. A flush under way (the flusher's) is waited
         for first, so when this returns everything noted before the call is written, or the exception says
-        why not: what shutdown and tests await instead of sleeping past the next tick."""
+        why not: what shutdown and tests await instead of sleeping past the next tick. When it fails, every
+        waiting event is in this worker's journal on disk before the exception leaves (audit/journal.py)."""
         async with self._flushing:
             taken_at = time.monotonic()
             batch, self.pending = self.pending, []
+            journaled = self._journaled  # the first `journaled` events of the batch are in `_journal`
+            journal = self._journal if journaled else None
             self._in_flight = len(batch)
             try:
-                return await self._store(batch, taken_at)
+                stored = await self._store(batch, None if journal is None else (journal.id, journaled))
+            except Exception:
+                self.pending[:0] = (
+                    batch  # keep them, oldest first, for the next tick (never dropped: see note)
+                )
+                self._keep_on_disk()
+                raise
             finally:
                 self._in_flight = 0
-
-    async def _store(self, batch: list[Pending], taken_at: float) -> int:
-        if not batch:
             self._caught_up_at = taken_at
+            if journal is not None:  # stored, and recorded as stored: the file has done its work
+                journal.remove()
+                self._journal, self._journaled = None, 0
+            return stored
+
+    def _keep_on_disk(self) -> None:
+        """Append the waiting events not yet journaled to this outage's journal (fsync'd)."""
+        waiting = self.pending[self._journaled :]
+        if not waiting:
+            return
+        if self._journal is None:
+            self._journal = Journal(self.journals)
+        try:
+            self._journal.append(waiting)
+        except OSError:  # a full or failing disk: the events still wait in memory, as they did before
+            log.exception("cannot journal %d waiting read audit events in %s", len(waiting), self.journals)
+            return
+        self._journaled = len(self.pending)
+
+    async def _store(self, events: list[Pending], journal: tuple[str, int] | None) -> int:
+        """Store `events` in one transaction, with the record of `journal` (its id, its event count) when
+        they include a journal's events. One event the database can never accept must not hold back every
+        other: then each is stored in a savepoint of its own, and the refused one is logged."""
+        if not events and journal is None:
             return 0
         try:
-            async with self.pool.acquire() as proxy, proxy.transaction():
-                await append_many(cast(asyncpg.Connection, proxy), batch)
+            return await self._in_one_transaction(events, journal, each=False)
         except (asyncpg.IntegrityConstraintViolationError, asyncpg.DataError):
-            # one event the database can never accept must not hold back every other: store them one by one
-            return await self._one_by_one(batch)
-        except Exception:
-            self.pending[:0] = batch  # keep them, oldest first, for the next tick (never dropped: see note)
-            raise
-        self._caught_up_at = taken_at
-        return len(batch)
+            return await self._in_one_transaction(events, journal, each=True)
 
-    async def _one_by_one(self, batch: list[Pending]) -> int:
+    async def _in_one_transaction(
+        self, events: list[Pending], journal: tuple[str, int] | None, *, each: bool
+    ) -> int:
         stored = 0
-        for event in batch:
+        async with self.pool.acquire() as proxy, proxy.transaction():
+            conn = cast(asyncpg.Connection, proxy)
+            if not each:
+                stored = len(await append_many(conn, events))
+            else:
+                for event in events:
+                    try:
+                        async with conn.transaction():  # a savepoint: a refused event undoes itself alone
+                            await append_many(conn, [event])
+                        stored += 1
+                    except (asyncpg.IntegrityConstraintViolationError, asyncpg.DataError):
+                        log.error("read audit event refused by the database, not stored: %r", event)
+            if journal is not None:
+                await _RECORD.execute(conn, id=journal[0], events=journal[1])
+        return stored
+
+    async def store_orphans(self) -> int:
+        """Store the journals of workers that died (or of this service before a restart) and remove them;
+        how many events were stored. A journal already recorded as stored (its owner died after the commit,
+        before removing it) is removed without storing anything again."""
+        stored = 0
+        for orphan in journal_files.orphans(self.journals):
             try:
-                async with self.pool.acquire() as proxy, proxy.transaction():
-                    await append_many(cast(asyncpg.Connection, proxy), [event])
-                stored += 1
-            except (asyncpg.IntegrityConstraintViolationError, asyncpg.DataError):
-                log.error("read audit event refused by the database, not stored: %r", event)
+                events = orphan.events()
+                async with self.pool.acquire() as proxy:
+                    recorded = await _RECORDED.fetchval(cast(asyncpg.Connection, proxy), id=orphan.id)
+                if not recorded:
+                    stored += await self._store(events, (orphan.id, len(events)))
+                    log.warning(
+                        "stored %d read audit events journaled during an outage (%s)",
+                        len(events),
+                        orphan.path,
+                    )
+            except BaseException:
+                orphan.release()  # left for the next look
+                raise
+            orphan.remove()
         return stored
 
     async def _run(self) -> None:
         failing = False
+        orphans_due = True  # journals of workers that died, or of this service before it restarted
         while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=FLUSH_SECONDS)
             self._wake.clear()
             try:
                 await self.flush()
+                if orphans_due:
+                    await self.store_orphans()
+                    orphans_due = False
                 failing = False
             except Exception:  # the database may be briefly away; the reads wait for the next tick
                 if not failing:  # one traceback per outage, not ten a second
@@ -177,9 +248,24 @@ class ReadRecorder:
 
     async def stop(self) -> None:
         """Let the flusher finish the flush it may be in, then store what is left. Cancelling it instead could
-        interrupt a flush between taking its batch and committing it, and lose those events."""
+        interrupt a flush between taking its batch and committing it, and lose those events. With the primary
+        away the last flush fails: what waits is then in the journal, which the service stores when it next
+        starts with the primary reachable."""
         if self._task is not None:
             self._stopping = True
             self._wake.set()
             await self._task
-        await self.flush()
+        try:
+            await self.flush()
+        except Exception:
+            if self._journaled != len(self.pending):  # not all on disk: this stop loses them, say so loudly
+                raise
+            log.error(
+                "the audit trail cannot be reached: %d read audit events wait in %s, stored when the"
+                " service next starts with the database reachable",
+                self._journaled,
+                self.journals,
+            )
+        finally:
+            if self._journal is not None:
+                self._journal.release()
