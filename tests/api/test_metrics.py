@@ -150,14 +150,14 @@ def gauge(name: str) -> float | None:
     return REGISTRY.get_sample_value(name)
 
 
-def test_pool_and_read_audit_gauges_are_sampled_from_the_live_objects(db_url: str) -> None:
+def test_pool_and_read_audit_gauges_are_sampled_from_the_live_objects(db_url: str, tmp_path: Path) -> None:
     """A pool of one connection, lent out, with a second acquirer waiting; three reads not yet flushed."""
     reader = Principal(key_id=1, firm_id=1, advisor_id=None, scopes=frozenset(), name="t", owner="t")
 
     async def run() -> dict[str, float]:
         pool = await create_pool(db_url, min_size=1, max_size=1)
         try:
-            reads = ReadRecorder(pool)  # never started: the reads wait
+            reads = ReadRecorder(pool, tmp_path)  # never started: the reads wait
             for _ in range(3):
                 reads.note(reader, 1, "test", None)
             async with pool.acquire():

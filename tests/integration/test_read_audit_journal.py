@@ -229,3 +229,26 @@ def test_the_app_role_cannot_rewrite_which_journals_were_stored(db_url: str) -> 
             await conn.execute("UPDATE audit_read_journals SET events = 0")
 
     with_conn(db_url, attempt, as_owner=False)
+
+
+def test_a_journal_that_cannot_be_read_is_set_aside_and_the_others_are_stored(
+    db_url: str, tmp_path: Path, key_id: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A line in the middle that is not an event (not a torn last write) is no journal this code wrote: the
+    file is renamed for a person to look at, never retried each tick, and the other journals go on."""
+    bad = Journal(tmp_path)
+    bad.append([_pending(key_id, "r1")])
+    bad.release()
+    with bad.path.open("ab") as file:
+        file.write(b'{"not": "an event"}\n' + journal.encode(_pending(key_id, "r2")))
+    good = Journal(tmp_path)
+    good.append([_pending(key_id, "r3")])
+    good.release()
+    with caplog.at_level(logging.ERROR):
+        assert asyncio.run(_store_orphans(db_url, tmp_path)) == 1
+    assert "cannot be read" in caplog.text
+    assert not bad.path.exists()
+    assert bad.path.with_name(bad.path.name + ".unreadable").exists()
+    assert not good.path.exists()
+    assert _count(db_url) == 1
+    assert asyncio.run(_store_orphans(db_url, tmp_path)) == 0  # not looked at again

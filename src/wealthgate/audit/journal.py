@@ -37,6 +37,7 @@ from wealthgate.host_files import run_file
 log = logging.getLogger(__name__)
 FORMAT = "v1"
 SUFFIX = ".jsonl"
+CORRUPT = "<id>.jsonl.unreadable"  # a journal that cannot be read is renamed so, for a person to look at
 
 
 def journal_dir(home: Path, database_url: str | None) -> Path:
@@ -106,12 +107,17 @@ class Orphan:
                 continue
             try:
                 events.append(decode(line))
-            except (ValueError, TypeError):
+            except (ValueError, TypeError) as exc:
                 if number == len(lines):  # the last line, with no newline after it: a torn write
                     log.error("read audit journal %s: its last line was cut short by a crash", self.path)
                     continue
-                raise
+                raise ValueError(f"{self.path}, line {number}: {exc}") from None
         return events
+
+    def set_aside(self) -> None:
+        """Rename it out of the way (`CORRUPT`): never stored, never removed, never looked at again."""
+        self.path.rename(self.path.with_name(self.path.name + ".unreadable"))
+        self.release()
 
     def remove(self) -> None:
         self.path.unlink(missing_ok=True)

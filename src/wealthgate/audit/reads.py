@@ -27,7 +27,7 @@ import asyncpg
 from wealthgate.audit import journal as journal_files
 from wealthgate.audit.batch import Pending, append_many
 from wealthgate.audit.context import CLIENT_REQUEST_ID
-from wealthgate.audit.journal import Journal
+from wealthgate.audit.journal import CORRUPT, Journal
 from wealthgate.auth.principal import Principal
 from wealthgate.db.sql import Sql
 from wealthgate.errors import Unavailable
@@ -143,9 +143,8 @@ class ReadRecorder:
             try:
                 stored = await self._store(batch, None if journal is None else (journal.id, journaled))
             except Exception:
-                self.pending[:0] = (
-                    batch  # keep them, oldest first, for the next tick (never dropped: see note)
-                )
+                # keep them, oldest first, for the next tick (never dropped: see the module's note)
+                self.pending[:0] = batch
                 self._keep_on_disk()
                 raise
             finally:
@@ -209,6 +208,11 @@ class ReadRecorder:
         for orphan in journal_files.orphans(self.journals):
             try:
                 events = orphan.events()
+            except ValueError:  # not a journal this code wrote: kept aside for a person, never retried
+                log.exception("read audit journal %s cannot be read; kept as %s", orphan.path, CORRUPT)
+                orphan.set_aside()
+                continue
+            try:
                 async with self.pool.acquire() as proxy:
                     recorded = await _RECORDED.fetchval(cast(asyncpg.Connection, proxy), id=orphan.id)
                 if not recorded:
