@@ -145,7 +145,8 @@ class ReadRecorder:
             except Exception:
                 # keep them, oldest first, for the next tick (never dropped: see the module's note)
                 self.pending[:0] = batch
-                self._keep_on_disk()
+                self._in_flight = 0  # back in `pending`: counted once while the journal is written
+                await self._keep_on_disk()
                 raise
             finally:
                 self._in_flight = 0
@@ -155,19 +156,22 @@ class ReadRecorder:
                 self._journal, self._journaled = None, 0
             return stored
 
-    def _keep_on_disk(self) -> None:
-        """Append the waiting events not yet journaled to this outage's journal (fsync'd)."""
-        waiting = self.pending[self._journaled :]
+    async def _keep_on_disk(self) -> None:
+        """Append the waiting events not yet journaled to this outage's journal (fsync'd), in a thread: the
+        reads the replicas serve meanwhile do not wait for the disk. Under `_flushing`, so `pending` only
+        grows at its end meanwhile."""
+        journaled = len(self.pending)
+        waiting = self.pending[self._journaled : journaled]
         if not waiting:
             return
         if self._journal is None:
             self._journal = Journal(self.journals)
         try:
-            self._journal.append(waiting)
+            await asyncio.to_thread(self._journal.append, waiting)
         except OSError:  # a full or failing disk: the events still wait in memory, as they did before
             log.exception("cannot journal %d waiting read audit events in %s", len(waiting), self.journals)
             return
-        self._journaled = len(self.pending)
+        self._journaled = journaled
 
     async def _store(self, events: list[Pending], journal: tuple[str, int] | None) -> int:
         """Store `events` in one transaction, with the record of `journal` (its id, its event count) when
@@ -207,7 +211,7 @@ class ReadRecorder:
         stored = 0
         for orphan in journal_files.orphans(self.journals):
             try:
-                events = orphan.events()
+                events = await asyncio.to_thread(orphan.events)  # up to the buffer's bound: off the loop
             except ValueError:  # not a journal this code wrote: kept aside for a person, never retried
                 log.exception("read audit journal %s cannot be read; kept as %s", orphan.path, CORRUPT)
                 orphan.set_aside()
