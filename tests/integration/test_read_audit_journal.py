@@ -15,6 +15,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -127,6 +128,17 @@ def test_reads_of_an_outage_survive_the_worker_and_are_stored_once(
 
     _stored_by_the_service(settings, journals)
     assert _events(db_url, key_id) == EXPECTED  # every read, in order, once
+    waited = with_conn(
+        db_url,
+        lambda c: c.fetch(
+            "SELECT details->>'served_at' AS served, occurred_at FROM audit_events WHERE actor_key_id = $1",
+            key_id,
+        ),
+    )
+    for row in waited:  # each says when it was served, not only when it reached the trail
+        served = datetime.fromisoformat(row["served"])
+        assert served < row["occurred_at"]
+        assert row["occurred_at"] - served < timedelta(minutes=5)
     recorded = fetchval(db_url, "SELECT events FROM audit_read_journals WHERE id = $1", files[0].stem)
     assert recorded == 5
     assert with_conn(db_url, verify, as_owner=False).ok  # the chains hold, MACs included

@@ -471,6 +471,8 @@ def test_reads_go_on_through_a_primary_outage_and_their_audit_waits(
                 pair.primary_url, "SELECT events FROM audit_read_journals WHERE id = $1", journaled.stem
             )
             assert recorded == 5
+            dated = "SELECT count(*) FROM audit_events WHERE details ? 'served_at' AND actor->>'key_name'=$1"
+            assert fetchval(pair.primary_url, dated, "outage-reader") == 5  # they say when they were served
             assert _name(api, reader) == ORIGINAL
             _check(api)
             assert api.get("/readyz").json()["status"] == "ready"

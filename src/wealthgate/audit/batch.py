@@ -80,6 +80,7 @@ class Pending:
     details: dict[str, Any]
     request_id: str | None
     client_request_id: str | None = None  # the caller's own request id, beside the server's
+    noted_at: float | None = None  # when a batched event happened (epoch seconds), for one stored late
 
 
 async def append_many(conn: asyncpg.Connection, events: list[Pending]) -> list[int]:

@@ -19,11 +19,14 @@ import asyncio
 import contextlib
 import logging
 import time
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
 import asyncpg
 
+from wealthgate.audit import chain
 from wealthgate.audit import journal as journal_files
 from wealthgate.audit.batch import Pending, append_many
 from wealthgate.audit.context import CLIENT_REQUEST_ID
@@ -38,6 +41,15 @@ FLUSH_AT = 2000
 MAX_PENDING = 200_000  # the default bound of the buffer (Settings.read_audit_buffer_max)
 _RECORD = Sql("INSERT INTO audit_read_journals (id, events) VALUES (:id, :events)")
 _RECORDED = Sql("SELECT EXISTS (SELECT 1 FROM audit_read_journals WHERE id = :id)")
+
+
+def _dated(event: Pending) -> Pending:
+    """`event` with the time it was served in its details (`served_at`, the serving host's clock): it waits
+    for the primary, and its record's `occurred_at` will be when it was stored."""
+    if event.noted_at is None or "served_at" in event.details:
+        return event
+    served = datetime.fromtimestamp(event.noted_at, UTC)
+    return replace(event, details={**event.details, "served_at": chain.timestamp(served)})
 
 
 class AuditBufferFull(Unavailable):
@@ -91,6 +103,7 @@ class ReadRecorder:
                 details={"read": what},
                 request_id=request_id,
                 client_request_id=CLIENT_REQUEST_ID.get(),
+                noted_at=time.time(),
             )
         )
         if len(self.pending) >= FLUSH_AT:
@@ -117,6 +130,7 @@ class ReadRecorder:
                 details=details,
                 request_id=request_id,
                 client_request_id=CLIENT_REQUEST_ID.get(),
+                noted_at=time.time(),
             )
         )
         if len(self.pending) >= FLUSH_AT:
@@ -161,9 +175,10 @@ class ReadRecorder:
         reads the replicas serve meanwhile do not wait for the disk. Under `_flushing`, so `pending` only
         grows at its end meanwhile."""
         journaled = len(self.pending)
-        waiting = self.pending[self._journaled : journaled]
+        waiting = [_dated(e) for e in self.pending[self._journaled : journaled]]
         if not waiting:
             return
+        self.pending[self._journaled : journaled] = waiting
         if self._journal is None:
             self._journal = Journal(self.journals)
         try:
