@@ -50,18 +50,13 @@ OUTAGE_WORKER = textwrap.dedent(
         pool = await asyncpg.create_pool("postgresql://nobody@/nowhere?host=/nonexistent", min_size=0)
         reads = ReadRecorder(pool, journals)
         who = Principal(key_id=key_id, firm_id=1, advisor_id=None, scopes=frozenset(), name="o", owner="t")
-        for n in range(3):
-            reads.note(who, 1, "context", f"before-{n}")
-        try:
-            await reads.flush()
-        except OSError:
-            pass
-        for n in range(2):
-            reads.note(who, 2, "portfolio", f"after-{n}")
-        try:
-            await reads.flush()
-        except OSError:
-            pass
+        for client, what, count, when in ((1, "context", 3, "before"), (2, "portfolio", 2, "after")):
+            for n in range(count):
+                reads.note(who, client, what, f"{when}-{n}")
+            try:
+                await reads.flush()
+            except OSError:
+                pass
         assert reads.depth == 5
         if end == "crash":
             os._exit(9)
