@@ -1,7 +1,8 @@
 """Files every worker of one service on this host maps into memory and changes under an exclusive `flock`:
 the rate-limit counters (throttling/shared.py) and the keys' write marks (db/write_marks.py).
 
-`run_file` names one under `$WEALTHGATE_HOME/run/` after the database it belongs to (the whole URL but its
+`run_file` names one under `$WEALTHGATE_HOME/run/` (or a directory: the read audit journals, audit/journal.py)
+after the database it belongs to (the whole URL but its
 credentials: two servers on Unix sockets differ only in the socket directory), so two services sharing a home
 but not a database never share a file. `MappedFile` opens it, lets the caller check or write its header under
 the lock, and maps it.

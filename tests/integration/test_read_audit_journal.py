@@ -29,6 +29,7 @@ from wealthgate.audit.batch import Pending
 from wealthgate.audit.journal import Journal, journal_dir
 from wealthgate.audit.reads import ReadRecorder
 from wealthgate.audit.verify import verify
+from wealthgate.auth.principal import Principal
 from wealthgate.db.pool import create_pool
 from wealthgate.settings import Settings
 
@@ -259,3 +260,59 @@ def test_a_journal_that_cannot_be_read_is_set_aside_and_the_others_are_stored(
     assert not good.path.exists()
     assert _count(db_url) == 1
     assert asyncio.run(_store_orphans(db_url, tmp_path)) == 0  # not looked at again
+
+
+def _fsync_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_room(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(journal.os, "fsync", no_room)
+
+
+def test_an_append_that_fails_leaves_the_journal_as_it_was(
+    tmp_path: Path, key_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A disk that fills mid-append must not leave a torn line, which the next append would bury mid-file
+    and make the whole journal unreadable."""
+    kept = Journal(tmp_path)
+    kept.append([_pending(key_id, "r1"), _pending(key_id, "r2")])
+    before = kept.path.read_bytes()
+    with monkeypatch.context() as patch:
+        _fsync_fails(patch)
+        with pytest.raises(OSError, match="No space"):
+            kept.append([_pending(key_id, "r3")])
+    assert kept.path.read_bytes() == before
+    kept.append([_pending(key_id, "r4")])
+    kept.release()
+    [orphan] = journal.orphans(tmp_path)
+    assert [e.request_id for e in orphan.events()] == ["r1", "r2", "r4"]
+    orphan.release()
+
+
+def test_a_journal_that_took_nothing_is_removed_once_the_reads_are_stored(
+    db_url: str, tmp_path: Path, key_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The flush failed and so did its journal write: the events waited in memory only. When they are
+    stored, the empty journal goes too, never left to be found as an orphan."""
+    who = Principal(key_id=key_id, firm_id=1, advisor_id=None, scopes=frozenset(), name="journal", owner="t")
+
+    async def run() -> int:
+        away = await create_pool(db_url, min_size=0, max_size=1)
+        await away.close()  # every acquire fails, as with the primary gone
+        back = await create_pool(db_url, min_size=1, max_size=2)
+        try:
+            reads = ReadRecorder(away, tmp_path)
+            reads.note(who, 1, "context", "r1")
+            with monkeypatch.context() as patch:
+                _fsync_fails(patch)
+                with pytest.raises(Exception):  # noqa: B017, PT011  (whatever a closed pool says)
+                    await reads.flush()
+            assert reads.depth == 1  # still waiting, in memory
+            reads.pool = back
+            return await reads.flush()
+        finally:
+            await back.close()
+
+    assert asyncio.run(run()) == 1
+    assert _count(db_url) == 1
+    assert not list(tmp_path.glob("*.jsonl"))

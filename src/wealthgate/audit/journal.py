@@ -70,8 +70,16 @@ class Journal:
             fcntl.flock(fd, fcntl.LOCK_EX)  # a new file: nobody else can hold it
             self._fd = fd
             _sync_directory(self.directory)  # the file's name survives a machine crash too
-        os.write(self._fd, b"".join(encode(e) for e in events))
-        os.fsync(self._fd)
+        data = b"".join(encode(e) for e in events)
+        kept = os.fstat(self._fd).st_size
+        try:
+            written = 0
+            while written < len(data):  # a short write (a full disk) is followed by the error that says why
+                written += os.write(self._fd, data[written:])
+            os.fsync(self._fd)
+        except OSError:
+            os.ftruncate(self._fd, kept)  # no torn line left for the next append to bury mid-file
+            raise
 
     def release(self) -> None:
         """Close the file and let go of its lock, leaving it to whoever stores orphans (a worker stopping)."""

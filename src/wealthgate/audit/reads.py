@@ -151,11 +151,10 @@ class ReadRecorder:
         async with self._flushing:
             taken_at = time.monotonic()
             batch, self.pending = self.pending, []
-            journaled = self._journaled  # the first `journaled` events of the batch are in `_journal`
-            journal = self._journal if journaled else None
+            journal, journaled = self._journal, self._journaled  # the batch's first `journaled` are in it
             self._in_flight = len(batch)
             try:
-                stored = await self._store(batch, None if journal is None else (journal.id, journaled))
+                stored = await self._store(batch, (journal.id, journaled) if journal and journaled else None)
             except Exception:
                 # keep them, oldest first, for the next tick (never dropped: see the module's note)
                 self.pending[:0] = batch
@@ -165,7 +164,7 @@ class ReadRecorder:
             finally:
                 self._in_flight = 0
             self._caught_up_at = taken_at
-            if journal is not None:  # stored, and recorded as stored: the file has done its work
+            if journal is not None:  # stored (and recorded as stored): the file has done its work
                 journal.remove()
                 self._journal, self._journaled = None, 0
             return stored
