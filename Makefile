@@ -11,7 +11,7 @@ PORT   ?= 8000
 # The browser the browser tests drive (tests/browser): Debian's package; Playwright's own download cannot run here.
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint format bench bench-scale clean chromium pgbouncer redis image
+.PHONY: run test lint format bench bench-scale bench-revisions clean chromium pgbouncer redis image
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -81,6 +81,9 @@ bench: $(VENV)/.installed-dev  ## context read (cache, ETag, the guide), replica
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/imports.py
 	$(BIN)/python bench/audit_soak.py
+
+bench-revisions: $(VENV)/.installed-dev  ## BASE=<revision> [OTHER=<revision>]: the two served at once, context reads in alternation (OTHER: the working tree)
+	$(BIN)/python bench/revisions.py $(BASE) $(OTHER)
 
 bench-scale: $(VENV)/.installed-dev  ## the context read at 1,000,000 clients against 10,000 (first run: ~1 h of data)
 	BENCH_SCENARIO=context-1m BENCH_CLIENTS=1000000 BENCH_TRANSACTIONS=21 WEALTHGATE_HOME=.bench-home-scale \

@@ -30,31 +30,41 @@ def _group(process: psutil.Process) -> str:
     return name.split("/", maxsplit=1)[0] if name.startswith("kworker") else name
 
 
-def cpu_seconds() -> Counter[str]:
-    seconds: Counter[str] = Counter()
+def cpu_seconds() -> dict[int, tuple[str, float]]:
+    """Every process's group and CPU seconds (user + system) so far, by pid."""
+    seconds: dict[int, tuple[str, float]] = {}
     for process in psutil.process_iter():
         try:
             times = process.cpu_times()
-            seconds[_group(process)] += times.user + times.system
+            seconds[process.pid] = (_group(process), times.user + times.system)
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue
     return seconds
 
 
+def used(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]) -> Counter[str]:
+    """CPU seconds each group used between two readings, process by process: one that started meanwhile
+    counts whole, one that exited meanwhile (a backend closing) is left out, never subtracted."""
+    groups: Counter[str] = Counter()
+    for pid, (group, seconds) in after.items():
+        earlier = before.get(pid)
+        groups[group] += seconds - (earlier[1] if earlier and earlier[0] == group else 0.0)
+    return groups
+
+
 def main() -> None:
     before, started = cpu_seconds(), time.monotonic()
     output = subprocess.run(sys.argv[1:], capture_output=True, text=True, check=True).stdout
-    after, elapsed = cpu_seconds(), time.monotonic() - started
+    spent, elapsed = used(before, cpu_seconds()), time.monotonic() - started
     rate = next(float(line.split()[-1]) for line in output.splitlines() if line.startswith("Requests/sec"))
     print(output)
     print(f"{'process group':<28} {'% of a core':>12} {'µs per request':>16}")
     total = 0.0
-    for group in sorted(after, key=lambda g: before.get(g, 0.0) - after[g]):
-        used = after[group] - before.get(group, 0.0)
-        if used / elapsed < 0.005:
+    for group, seconds in spent.most_common():
+        if seconds / elapsed < 0.005:
             continue
-        total += used
-        print(f"{group:<28} {100 * used / elapsed:>11.1f}% {1e6 * used / elapsed / rate:>16.1f}")
+        total += seconds
+        print(f"{group:<28} {100 * seconds / elapsed:>11.1f}% {1e6 * seconds / elapsed / rate:>16.1f}")
     print(f"{'all counted':<28} {100 * total / elapsed:>11.1f}% {1e6 * total / elapsed / rate:>16.1f}")
 
 
