@@ -7,13 +7,13 @@ so a figure taken before a change and one taken after compare the VM's moods as 
 revisions serve at once, from their own source trees (`git worktree` of each revision given, on PYTHONPATH),
 with the same database and book as `make bench` (bench/context.py: 10,000 clients x 20 positions), each
 warmed to its cache's steady state. Then BENCH_ROUNDS rounds (default 6) of the context read, 32
-connections, BENCH_SECONDS each (default 10), with the order swapped every round (A B, B A, ...) so a drift
+connections, BENCH_SECONDS each (default 15), with the order swapped every round (A B, B A, ...) so a drift
 in one direction favours neither. Each round's figures (req/s, p99, and CPU per request of the workers and of
 PostgreSQL's backends, as bench/cpu_share.py counts them: both servers' workers are counted, the idle one's
 flusher costing next to nothing) and the median of the rounds' OTHER/BASE ratios.
 
-Both revisions must share the database schema (the same migrations): the first to start migrates it, and
-the other refuses a database ahead of its own head. Results: bench/results/revisions-<time>.json.
+Both revisions run on the schema this checkout's CLI migrates the database to (it loads the book), so
+compare revisions with the same migrations. Results: bench/results/revisions-<time>.json.
 Comparing a revision with itself shows the method's own spread on the day (docs/performance.md).
 """
 
