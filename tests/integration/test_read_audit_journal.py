@@ -255,6 +255,7 @@ def test_a_journal_that_cannot_be_read_is_set_aside_and_the_others_are_stored(
     with caplog.at_level(logging.ERROR):
         assert asyncio.run(_store_orphans(db_url, tmp_path)) == 1
     assert "cannot be read" in caplog.text
+    assert f"{bad.path.name}.unreadable" in caplog.text  # where it was put, for the person who looks
     assert not bad.path.exists()
     assert bad.path.with_name(bad.path.name + ".unreadable").exists()
     assert not good.path.exists()

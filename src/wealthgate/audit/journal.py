@@ -37,7 +37,7 @@ from wealthgate.host_files import run_file
 log = logging.getLogger(__name__)
 FORMAT = "v1"
 SUFFIX = ".jsonl"
-CORRUPT = "<id>.jsonl.unreadable"  # a journal that cannot be read is renamed so, for a person to look at
+SET_ASIDE = ".unreadable"  # added to the name of a journal that cannot be read, for a person to look at
 
 
 def journal_dir(home: Path, database_url: str | None) -> Path:
@@ -122,10 +122,13 @@ class Orphan:
                 raise ValueError(f"{self.path}, line {number}: {exc}") from None
         return events
 
-    def set_aside(self) -> None:
-        """Rename it out of the way (`CORRUPT`): never stored, never removed, never looked at again."""
-        self.path.rename(self.path.with_name(self.path.name + ".unreadable"))
+    def set_aside(self) -> Path:
+        """Rename it out of the way (`SET_ASIDE`): never stored, never removed, never looked at again. Its new
+        path."""
+        aside = self.path.with_name(self.path.name + SET_ASIDE)
+        self.path.rename(aside)
         self.release()
+        return aside
 
     def remove(self) -> None:
         self.path.unlink(missing_ok=True)

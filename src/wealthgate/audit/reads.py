@@ -30,7 +30,7 @@ from wealthgate.audit import chain
 from wealthgate.audit import journal as journal_files
 from wealthgate.audit.batch import Pending, append_many
 from wealthgate.audit.context import CLIENT_REQUEST_ID
-from wealthgate.audit.journal import CORRUPT, Journal
+from wealthgate.audit.journal import Journal
 from wealthgate.auth.principal import Principal
 from wealthgate.db.sql import Sql
 from wealthgate.errors import Unavailable
@@ -227,8 +227,9 @@ class ReadRecorder:
             try:
                 events = await asyncio.to_thread(orphan.events)  # up to the buffer's bound: off the loop
             except ValueError:  # not a journal this code wrote: kept aside for a person, never retried
-                log.exception("read audit journal %s cannot be read; kept as %s", orphan.path, CORRUPT)
-                orphan.set_aside()
+                log.exception(
+                    "read audit journal %s cannot be read; kept as %s", orphan.path, orphan.set_aside()
+                )
                 continue
             try:
                 async with self.pool.acquire() as proxy:
